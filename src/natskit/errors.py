@@ -1,0 +1,292 @@
+"""natskit errors: every class derives from :class:`NatsError` and has a ``code``.
+
+``code`` is the name the Tcl client and nats.go use for the same condition
+(``"ErrTimeout"``, ...), so log lines and tests can match on it.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+__all__ = [
+    "AccountAuthExpiredError",
+    "AuthExpiredError",
+    "AuthRevokedError",
+    "AuthorizationError",
+    "BadHeaderMsgError",
+    "BadQueueNameError",
+    "BadSubjectError",
+    "BadSubscriptionError",
+    "BadTimeoutError",
+    "BrokenSocketError",
+    "BucketNotFoundError",
+    "ConnectionClosedError",
+    "ConnectionRefusedError",
+    "ConnectionTimeoutError",
+    "ConsumerNotActiveError",
+    "ConsumerNotFoundError",
+    "ConsumerSequenceMismatchError",
+    "HeadersNotSupportedError",
+    "InvalidArgError",
+    "JetStreamError",
+    "JetStreamNotEnabledError",
+    "JetStreamNotEnabledForAccountError",
+    "KeyNotFoundError",
+    "MaxPayloadError",
+    "MsgNotFoundError",
+    "NatsError",
+    "NoRespondersError",
+    "NoServersError",
+    "NotJSMessageError",
+    "PermissionsError",
+    "ProtocolError",
+    "ReconnectBufferExceededError",
+    "SecureConnWantedError",
+    "ServerError",
+    "SlowConsumerError",
+    "StaleConnectionError",
+    "StreamNotFoundError",
+    "TLSError",
+    "TimeoutError",
+    "WrongLastSequenceError",
+]
+
+
+class NatsError(Exception):
+    """Base class of every natskit error."""
+
+    code = "ErrNats"
+
+
+class ConnectionClosedError(NatsError):
+    """The connection is closed (or was closed while waiting)."""
+
+    code = "ErrConnectionClosed"
+
+
+class NoServersError(NatsError):
+    """No server of the pool could be reached."""
+
+    code = "ErrNoServers"
+
+
+class InvalidArgError(NatsError, ValueError):
+    """An argument is invalid."""
+
+    code = "ErrInvalidArg"
+
+
+class BadSubjectError(InvalidArgError):
+    """A subject does not follow the NATS naming rules (ADR-6)."""
+
+    code = "ErrBadSubject"
+
+
+class BadQueueNameError(InvalidArgError):
+    """A queue group name is invalid."""
+
+    code = "ErrBadQueueName"
+
+
+class BadTimeoutError(InvalidArgError):
+    """A timeout is negative or not a number."""
+
+    code = "ErrBadTimeout"
+
+
+class MaxPayloadError(NatsError):
+    """Payload plus headers exceed the server's ``max_payload``."""
+
+    code = "ErrMaxPayload"
+
+
+class BadSubscriptionError(NatsError):
+    """The subscription is closed or invalid."""
+
+    code = "ErrBadSubscription"
+
+
+class TimeoutError(NatsError, builtins.TimeoutError):  # noqa: A001
+    """A request, flush or other wait timed out."""
+
+    code = "ErrTimeout"
+
+
+class NoRespondersError(NatsError):
+    """Nobody is subscribed to the request subject (status 503)."""
+
+    code = "ErrNoResponders"
+
+
+class HeadersNotSupportedError(NatsError):
+    """The server does not support message headers."""
+
+    code = "ErrHeadersNotSupported"
+
+
+class SlowConsumerError(NatsError):
+    """A subscription's pending limits were exceeded; messages were dropped."""
+
+    code = "ErrSlowConsumer"
+
+    def __init__(self, message: str, *, sid: int = 0, subject: str = "") -> None:
+        super().__init__(message)
+        self.sid = sid
+        self.subject = subject
+
+
+class BrokenSocketError(NatsError):
+    """The TCP socket failed."""
+
+    code = "ErrBrokenSocket"
+
+
+class TLSError(NatsError):
+    """The TLS handshake failed."""
+
+    code = "ErrTLS"
+
+
+class StaleConnectionError(NatsError):
+    """A party did not answer PING in time."""
+
+    code = "ErrStaleConnection"
+
+
+class ConnectionRefusedError(NatsError):  # noqa: A001
+    """The TCP connection was refused (or the host name did not resolve)."""
+
+    code = "ErrConnectionRefused"
+
+
+class SecureConnWantedError(NatsError):
+    """TLS was required but the server does not offer it."""
+
+    code = "ErrSecureConnWanted"
+
+
+class ConnectionTimeoutError(NatsError):
+    """Connecting to a server took longer than ``connect_timeout``."""
+
+    code = "ErrConnectionTimeout"
+
+
+class BadHeaderMsgError(NatsError):
+    """Message headers could not be parsed; the message was still delivered."""
+
+    code = "ErrBadHeaderMsg"
+
+
+class ServerError(NatsError):
+    """A ``-ERR`` from the server that has no more specific class."""
+
+    code = "ErrServer"
+
+
+class PermissionsError(NatsError):
+    """The server refused a publish or subscribe (permissions violation)."""
+
+    code = "ErrPermissions"
+
+
+class AuthorizationError(NatsError):
+    """Authorization failed, or no credentials are known for the server."""
+
+    code = "ErrAuthorization"
+
+
+class AuthExpiredError(AuthorizationError):
+    """The user's authorization expired."""
+
+    code = "ErrAuthExpired"
+
+
+class AuthRevokedError(AuthorizationError):
+    """The user's authorization was revoked."""
+
+    code = "ErrAuthRevoked"
+
+
+class AccountAuthExpiredError(AuthorizationError):
+    """The account's authorization expired."""
+
+    code = "ErrAccountAuthExpired"
+
+
+class ProtocolError(NatsError):
+    """Bytes from the server do not follow the NATS protocol."""
+
+    code = "ErrProtocol"
+
+
+class ReconnectBufferExceededError(NatsError):
+    """The buffer for data published while disconnected is full."""
+
+    code = "ErrReconnectBufExceeded"
+
+
+class JetStreamError(NatsError):
+    """An error reply from the JetStream API."""
+
+    code = "ErrJSResponse"
+
+    def __init__(
+        self,
+        description: str = "",
+        *,
+        status: int | None = None,
+        err_code: int | None = None,
+        raw: Any = None,
+    ) -> None:
+        super().__init__(description)
+        self.description = description
+        self.status = status
+        self.err_code = err_code
+        self.raw = raw
+
+
+class JetStreamNotEnabledError(JetStreamError):
+    """JetStream is not enabled on the server."""
+
+
+class JetStreamNotEnabledForAccountError(JetStreamError):
+    """JetStream is not enabled for this account."""
+
+
+class WrongLastSequenceError(JetStreamError):
+    """An expected-last-sequence check failed."""
+
+
+class StreamNotFoundError(JetStreamError):
+    """The stream does not exist."""
+
+
+class ConsumerNotFoundError(JetStreamError):
+    """The consumer does not exist."""
+
+
+class BucketNotFoundError(JetStreamError):
+    """The Key-Value or Object Store bucket does not exist."""
+
+
+class MsgNotFoundError(JetStreamError):
+    """The stream message does not exist."""
+
+
+class KeyNotFoundError(JetStreamError):
+    """The key does not exist, or was deleted or purged."""
+
+
+class NotJSMessageError(NatsError):
+    """The message is not a JetStream message."""
+
+    code = "ErrNotJSMessage"
+
+
+class ConsumerNotActiveError(JetStreamError):
+    """The consumer is no longer active."""
+
+
+class ConsumerSequenceMismatchError(JetStreamError):
+    """An ordered consumer saw a sequence gap."""
