@@ -107,7 +107,7 @@ class BadSubscriptionError(NatsError):
     code = "ErrBadSubscription"
 
 
-class TimeoutError(NatsError, builtins.TimeoutError):  # noqa: A001
+class TimeoutError(NatsError, builtins.TimeoutError):
     """A request, flush or other wait timed out."""
 
     code = "ErrTimeout"
@@ -154,7 +154,7 @@ class StaleConnectionError(NatsError):
     code = "ErrStaleConnection"
 
 
-class ConnectionRefusedError(NatsError):  # noqa: A001
+class ConnectionRefusedError(NatsError):
     """The TCP connection was refused (or the host name did not resolve)."""
 
     code = "ErrConnectionRefused"

@@ -1,0 +1,1 @@
+"""Hand-written asyncio implementation; ``_sync`` is generated from it."""

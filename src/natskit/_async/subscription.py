@@ -1,0 +1,134 @@
+"""Subscriptions: a callback, or a queue read by ``next_msg`` and iteration."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._io_async import Event, Queue
+from ..errors import BadSubscriptionError, ConnectionClosedError
+from .msg import Msg
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+# Put in a subscription's queue when it ends: ``None`` means unsubscribed,
+# an exception instance is raised by ``next_msg``.
+_Item = Msg | BaseException | None
+
+
+class Subscription:
+    """Interest in a subject; returned by ``Connection.subscribe``.
+
+    Counters: ``delivered`` counts the messages the server sent on this sid
+    (the Tcl ``unsubscribe -max_msgs`` rule counts these), ``pending_msgs`` /
+    ``pending_bytes`` those received but not yet handed to the user, and
+    ``dropped`` those discarded because the pending limits were exceeded.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        sid: int,
+        subject: str,
+        queue: str | None,
+        callback: Callable[[Any], Any] | None,
+        max_msgs: int | None,
+        pending_msgs_limit: int,
+        pending_bytes_limit: int,
+    ) -> None:
+        self._conn = conn
+        self.sid = sid
+        self.subject = subject
+        self.queue = queue
+        self._callback = callback
+        self._max = max_msgs or 0
+        self.pending_msgs_limit = pending_msgs_limit
+        self.pending_bytes_limit = pending_bytes_limit
+        self.dropped = 0
+        # Each counter has one writer (reader: _count/_in_*/dropped; consumer:
+        # _out_*), so the blocking API needs no lock to keep them exact.
+        self._count = 0
+        self._in_msgs = 0
+        self._in_bytes = 0
+        self._out_msgs = 0
+        self._out_bytes = 0
+        self._slow = False
+        self._active = True
+        self._discard = False  # unsubscribed: queued messages are not delivered
+        self._queue: Queue[_Item] = Queue()  # without a callback
+        self._pending: deque[Any] = deque()  # with a callback: run by a dispatcher worker
+        self._scheduled = False  # waiting for, or held by, a dispatcher worker
+        self._idle = Event()
+
+    @property
+    def delivered(self) -> int:
+        """Messages the server delivered on this subscription."""
+        return self._count
+
+    @property
+    def pending_msgs(self) -> int:
+        return self._in_msgs - self._out_msgs
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._in_bytes - self._out_bytes
+
+    @property
+    def max_msgs(self) -> int | None:
+        return self._max or None
+
+    @property
+    def is_active(self) -> bool:
+        """False once unsubscribed, drained, or its ``max_msgs`` reached."""
+        return self._active
+
+    def _taken(self, size: int) -> None:
+        """Account for a message handed to the user (or its callback returned)."""
+        self._out_msgs += 1
+        self._out_bytes += size
+        if not self._active and self._in_msgs == self._out_msgs:
+            self._idle.set()
+
+    def _end(self, reason: BaseException | None = None) -> None:
+        """No more messages will arrive; wake readers of the queue."""
+        self._active = False
+        if self._in_msgs == self._out_msgs:
+            self._idle.set()
+        if self._callback is None:
+            self._queue.put_nowait(reason)
+
+    async def next_msg(self, timeout: float | None = None) -> Msg:
+        """The next message; ``TimeoutError`` after ``timeout`` s (None: wait forever)."""
+        if self._callback is not None:
+            raise BadSubscriptionError("next_msg() is for subscriptions without a callback")
+        if not self._discard:
+            item = await self._queue.get(timeout)
+            if isinstance(item, Msg):
+                self._taken(len(item.data))
+                return item
+            self._queue.put_nowait(item)  # keep the end marker for later calls
+            if item is not None:
+                raise item
+        raise BadSubscriptionError(f"subscription {self.sid} on {self.subject!r} has ended")
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Msg:
+        try:
+            return await self.next_msg()
+        except (BadSubscriptionError, ConnectionClosedError):
+            raise StopAsyncIteration from None
+
+    async def unsubscribe(self, max_msgs: int | None = None) -> None:
+        """Unsubscribe now, or after ``max_msgs`` messages in total on this sid."""
+        await self._conn._unsubscribe(self, max_msgs)
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Stop interest, then wait until every message received was handled."""
+        await self._conn._drain_sub(self, timeout)
+
+    def __repr__(self) -> str:
+        return f"<Subscription sid={self.sid} subject={self.subject!r} queue={self.queue!r}>"

@@ -1,0 +1,408 @@
+"""Asyncio half of the paired I/O primitives.
+
+Code under ``_async/`` imports its I/O and concurrency from here; the
+converter rewrites that import to ``_io_sync``, whose names and signatures
+match this module. Everything here runs on the event loop thread, so plain
+attribute updates need no locks; :class:`StateLock` exists only so that the
+shared source can guard state that the blocking twin touches from threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import inspect
+import socket
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, TypeVar
+
+from .errors import (
+    BrokenSocketError,
+    ConnectionRefusedError,
+    ConnectionTimeoutError,
+    ReconnectBufferExceededError,
+    TimeoutError,
+)
+
+T = TypeVar("T")
+
+Future = asyncio.Future
+READ_SIZE = 256 * 1024
+# The writer hands its buffer to the transport once it holds this much, even
+# inside a tight publish loop that never yields to the event loop.
+FLUSH_AT = 256 * 1024
+
+
+class StateLock:
+    """No-op lock: the event loop already serialises non-awaiting sections."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def new_future() -> asyncio.Future[Any]:
+    """A future bound to the running loop."""
+    return asyncio.get_running_loop().create_future()
+
+
+def resolve(fut: asyncio.Future[Any], value: Any) -> None:
+    """Set a result unless the future is already done."""
+    if not fut.done():
+        fut.set_result(value)
+
+
+def fail(fut: asyncio.Future[Any], exc: BaseException) -> None:
+    """Set an exception unless the future is already done."""
+    if not fut.done():
+        fut.set_exception(exc)
+
+
+def _expire(fut: asyncio.Future[Any]) -> None:
+    fail(fut, TimeoutError("timed out"))
+
+
+async def wait_future(fut: asyncio.Future[T], timeout: float | None) -> T:
+    """Wait for ``fut``; natskit ``TimeoutError`` after ``timeout`` seconds."""
+    if timeout is None or fut.done():
+        return await fut
+    handle = asyncio.get_running_loop().call_later(timeout, _expire, fut)
+    try:
+        return await fut
+    finally:
+        handle.cancel()
+
+
+class TimerHandle:
+    """A scheduled call that can be cancelled."""
+
+    def __init__(self, handle: asyncio.TimerHandle) -> None:
+        self._handle = handle
+
+    def cancel(self) -> None:
+        self._handle.cancel()
+
+
+def call_later(delay: float, fn: Callable[[], None]) -> TimerHandle:
+    """Run ``fn`` on the loop after ``delay`` seconds."""
+    return TimerHandle(asyncio.get_running_loop().call_later(delay, fn))
+
+
+async def sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+def monotonic() -> float:
+    return asyncio.get_running_loop().time()
+
+
+async def call_cb(fn: Callable[..., Any], *args: Any) -> None:
+    """Call a user callback; await it when it returns an awaitable."""
+    result = fn(*args)
+    if inspect.isawaitable(result):
+        await result
+
+
+class Task:
+    """A background task of the connection."""
+
+    def __init__(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        self._task = asyncio.get_running_loop().create_task(coro, name=name)
+
+    def is_current(self) -> bool:
+        return asyncio.current_task() is self._task
+
+    def cancel(self) -> None:
+        self._task.cancel()
+
+    async def join(self) -> None:
+        """Wait for the task to end (returns at once when called from it)."""
+        if self.is_current() or self._task.done():
+            return
+        try:
+            await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            if not self._task.cancelled():
+                raise
+
+
+def spawn(fn: Callable[..., Coroutine[Any, Any, None]], *args: Any, name: str) -> Task:
+    """Start ``fn(*args)`` concurrently."""
+    return Task(fn(*args), name)
+
+
+class Event:
+    """An event with a timeout on ``wait``."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """True when set, False when ``timeout`` passed first."""
+        if self._event.is_set():
+            return True
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+
+class Queue(Generic[T]):
+    """Unbounded FIFO; ``put_nowait`` never blocks, ``get`` may time out."""
+
+    def __init__(self) -> None:
+        self._items: deque[T] = deque()
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def put_nowait(self, item: T) -> None:
+        self._items.append(item)
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                break
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    async def get(self, timeout: float | None = None) -> T:
+        """Next item; natskit ``TimeoutError`` when none came in ``timeout`` s."""
+        while not self._items:
+            waiter: asyncio.Future[None] = new_future()
+            self._waiters.append(waiter)
+            try:
+                await wait_future(waiter, timeout)
+            except BaseException:
+                if not waiter.cancelled() and waiter.done() and waiter.exception() is None:
+                    self._pass_on()
+                raise
+        return self._items.popleft()
+
+    def _pass_on(self) -> None:
+        # We were woken but will not take the item: wake the next getter.
+        if self._items:
+            self.put_nowait(self._items.popleft())
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.on_data: Callable[[bytes], None] | None = None
+        self.on_lost: Callable[[BaseException | None], None] | None = None
+        self.early: deque[bytes] = deque()
+        self.early_waiter: asyncio.Future[None] | None = None
+        self.eof = False
+        self.lost_exc: BaseException | None = None
+        self.paused = False
+        self.resumed: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        on_data = self.on_data
+        if on_data is None:
+            self.early.append(data)
+            self._wake_reader()
+            return
+        try:
+            on_data(data)
+        except Exception as exc:  # a ProtocolError, or a bug: drop the connection
+            assert self.transport is not None
+            self.transport.abort()
+            self._lost(exc)
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        self._wake_reader()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True
+        self._wake_reader()
+        if self.resumed is not None and not self.resumed.done():
+            self.resumed.set_result(None)
+        self._lost(exc)
+
+    def _lost(self, exc: BaseException | None) -> None:
+        if self.lost_exc is None:
+            self.lost_exc = exc or BrokenSocketError("connection closed by the server")
+            on_lost = self.on_lost
+            self.on_lost = None
+            if on_lost is not None:
+                on_lost(exc)
+
+    def _wake_reader(self) -> None:
+        if self.early_waiter is not None:
+            resolve(self.early_waiter, None)
+
+    def pause_writing(self) -> None:
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        if self.resumed is not None:
+            resolve(self.resumed, None)
+
+
+class Transport:
+    """One TCP connection to a server."""
+
+    def __init__(self, protocol: _Protocol) -> None:
+        self._proto = protocol
+
+    async def read(self, timeout: float) -> bytes:
+        """Handshake phase: the next chunk, b"" at EOF."""
+        proto = self._proto
+        if not proto.early and not proto.eof:
+            proto.early_waiter = new_future()
+            try:
+                await wait_future(proto.early_waiter, timeout)
+            except TimeoutError:
+                raise ConnectionTimeoutError("timed out waiting for the server") from None
+            finally:
+                proto.early_waiter = None
+        if proto.early:
+            return proto.early.popleft()
+        return b""
+
+    def start(
+        self, on_data: Callable[[bytes], None], on_lost: Callable[[BaseException | None], None]
+    ) -> None:
+        """Hand every further chunk to ``on_data``; ``on_lost`` once at the end."""
+        proto = self._proto
+        proto.on_data = on_data
+        proto.on_lost = on_lost
+        if proto.eof:
+            proto._lost(None)
+
+    def write(self, data: bytes | bytearray) -> None:
+        assert self._proto.transport is not None
+        self._proto.transport.write(data)
+
+    @property
+    def paused(self) -> bool:
+        return self._proto.paused
+
+    async def wait_writable(self) -> None:
+        proto = self._proto
+        if proto.paused and not proto.eof:
+            proto.resumed = new_future()
+            await proto.resumed
+
+    def close(self) -> None:
+        transport = self._proto.transport
+        if transport is not None:
+            transport.close()
+
+    async def wait_closed(self, timeout: float) -> None:
+        """Close after the kernel took what is buffered, or abort at ``timeout``."""
+        transport = self._proto.transport
+        if transport is None or self._proto.eof:
+            return
+        waiter = new_future()
+        self._proto.early_waiter = waiter
+        transport.close()
+        try:
+            await wait_future(waiter, timeout)
+        except TimeoutError:
+            transport.abort()
+
+
+async def open_transport(host: str, port: int, timeout: float) -> Transport:
+    """Connect over TCP; natskit errors for refusal, timeout and other failures."""
+    loop = asyncio.get_running_loop()
+    try:
+        _, proto = await asyncio.wait_for(
+            loop.create_connection(_Protocol, host, port), timeout
+        )
+    except asyncio.TimeoutError:
+        raise ConnectionTimeoutError(f"connecting to {host}:{port} timed out") from None
+    except (builtins.ConnectionRefusedError, socket.gaierror) as exc:
+        raise ConnectionRefusedError(f"cannot connect to {host}:{port}: {exc}") from None
+    except OSError as exc:
+        raise BrokenSocketError(f"cannot connect to {host}:{port}: {exc}") from None
+    sock = proto.transport.get_extra_info("socket") if proto.transport else None
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return Transport(proto)
+
+
+class Writer:
+    """Outgoing bytes: coalesced per loop iteration, kept while disconnected."""
+
+    def __init__(self, limit: int) -> None:
+        self._buf = bytearray()
+        self._limit = limit
+        self._transport: Transport | None = None
+        self._scheduled = False
+
+    def write(self, data: bytes) -> None:
+        """Queue ``data``; raise when disconnected and the buffer is full."""
+        transport = self._transport
+        if transport is None:
+            if len(self._buf) + len(data) > self._limit:
+                raise ReconnectBufferExceededError(
+                    f"reconnect buffer of {self._limit} bytes is full"
+                )
+            self._buf += data
+            return
+        self._buf += data
+        if len(self._buf) >= FLUSH_AT:
+            self._flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def write_ctl(self, data: bytes) -> None:
+        """Queue a control line (PONG); same as ``write`` on the event loop."""
+        self.write(data)
+
+    @property
+    def needs_drain(self) -> bool:
+        transport = self._transport
+        return transport is not None and transport.paused
+
+    async def drain(self) -> None:
+        """Wait until the transport accepts more data."""
+        transport = self._transport
+        if transport is not None:
+            await transport.wait_writable()
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        if self._transport is not None and self._buf:
+            data, self._buf = self._buf, bytearray()
+            self._transport.write(data)
+
+    def attach(self, transport: Transport, preamble: bytes) -> None:
+        """Start sending to ``transport``: ``preamble`` first, then what was kept."""
+        self._buf[0:0] = preamble
+        self._transport = transport
+        self._flush()
+
+    def detach(self) -> None:
+        """Stop sending; later writes are kept up to the limit."""
+        self._transport = None
+
+    async def close(self, timeout: float) -> None:
+        """Send everything buffered, then close the transport."""
+        transport = self._transport
+        self._flush()
+        self._transport = None
+        if transport is not None:
+            await transport.wait_closed(timeout)

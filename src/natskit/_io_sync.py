@@ -1,0 +1,396 @@
+"""Blocking half of the paired I/O primitives (threads and sockets).
+
+Same names and signatures as ``_io_async``; the generated ``_sync/`` code
+imports from here. A connection runs a reader thread (``Transport``), a
+flusher thread (``Writer``) and a dispatcher thread (``spawn``), so PONGs are
+answered and callbacks run while the user's thread does other work.
+"""
+
+from __future__ import annotations
+
+import builtins
+import concurrent.futures
+import heapq
+import itertools
+import logging
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from .errors import (
+    BrokenSocketError,
+    ConnectionRefusedError,
+    ConnectionTimeoutError,
+    ReconnectBufferExceededError,
+    TimeoutError,
+)
+
+T = TypeVar("T")
+
+Future = concurrent.futures.Future
+READ_SIZE = 256 * 1024
+# A publisher waits for the flusher once this much is buffered.
+HIGH_WATER = 4 * 1024 * 1024
+
+log = logging.getLogger("natskit.io")
+StateLock = threading.RLock
+
+
+def new_future() -> concurrent.futures.Future[Any]:
+    """A thread-safe future."""
+    return concurrent.futures.Future()
+
+
+def resolve(fut: concurrent.futures.Future[Any], value: Any) -> None:
+    """Set a result unless the future is already done (races are harmless)."""
+    try:
+        fut.set_result(value)
+    except concurrent.futures.InvalidStateError:
+        pass
+
+
+def fail(fut: concurrent.futures.Future[Any], exc: BaseException) -> None:
+    """Set an exception unless the future is already done."""
+    try:
+        fut.set_exception(exc)
+    except concurrent.futures.InvalidStateError:
+        pass
+
+
+def wait_future(fut: concurrent.futures.Future[T], timeout: float | None) -> T:
+    """Wait for ``fut``; natskit ``TimeoutError`` after ``timeout`` seconds."""
+    try:
+        return fut.result(timeout)
+    except TimeoutError:
+        raise
+    except concurrent.futures.TimeoutError:
+        fut.cancel()
+        raise TimeoutError("timed out") from None
+
+
+class TimerHandle:
+    """A scheduled call that can be cancelled."""
+
+    __slots__ = ("cancelled", "fn")
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.fn = fn
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Timers:
+    """One daemon thread running every ``call_later`` of the process."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, TimerHandle]] = []
+        self._cond = threading.Condition()
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, delay: float, fn: Callable[[], None]) -> TimerHandle:
+        handle = TimerHandle(fn)
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), handle))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="natskit-timers", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+        return handle
+
+    def _next_due(self) -> TimerHandle:
+        with self._cond:
+            while True:
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                when, _, handle = self._heap[0]
+                delay = when - time.monotonic()
+                if handle.cancelled or delay <= 0:
+                    heapq.heappop(self._heap)
+                    if not handle.cancelled:
+                        return handle
+                else:
+                    self._cond.wait(delay)
+
+    def _run(self) -> None:
+        while True:
+            handle = self._next_due()
+            try:
+                handle.fn()
+            except Exception:
+                log.exception("timer callback failed")
+
+
+_timers = _Timers()
+
+
+def call_later(delay: float, fn: Callable[[], None]) -> TimerHandle:
+    """Run ``fn`` on the timer thread after ``delay`` seconds."""
+    return _timers.schedule(delay, fn)
+
+
+def sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+monotonic = time.monotonic
+
+
+def call_cb(fn: Callable[..., Any], *args: Any) -> None:
+    """Call a user callback."""
+    fn(*args)
+
+
+class Task:
+    """A background thread of the connection."""
+
+    def __init__(self, fn: Callable[..., None], args: tuple[Any, ...], name: str) -> None:
+        self._thread = threading.Thread(target=fn, args=args, name=name, daemon=True)
+        self._thread.start()
+
+    def is_current(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def cancel(self) -> None:
+        """Threads cannot be cancelled; the code they run checks its flags."""
+
+    def join(self) -> None:
+        """Wait for the thread to end (returns at once when called from it)."""
+        if not self.is_current():
+            self._thread.join()
+
+
+def spawn(fn: Callable[..., None], *args: Any, name: str) -> Task:
+    """Run ``fn(*args)`` on a new daemon thread."""
+    return Task(fn, args, name)
+
+
+class Event:
+    """A thread-safe event with a timeout on ``wait``."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True when set, False when ``timeout`` passed first."""
+        return self._event.wait(timeout)
+
+
+class Queue(Generic[T]):
+    """Unbounded thread-safe FIFO; ``get`` may time out."""
+
+    def __init__(self) -> None:
+        self._q: queue.SimpleQueue[T] = queue.SimpleQueue()
+        self.put_nowait = self._q.put
+
+    def qsize(self) -> int:
+        return self._q.qsize()
+
+    def get(self, timeout: float | None = None) -> T:
+        """Next item; natskit ``TimeoutError`` when none came in ``timeout`` s."""
+        try:
+            return self._q.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError("timed out") from None
+
+
+class Transport:
+    """One TCP connection to a server; ``start`` runs the reader thread."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._closed = False
+        self._reader: threading.Thread | None = None
+
+    def read(self, timeout: float) -> bytes:
+        """Handshake phase: the next chunk, b"" at EOF."""
+        self._sock.settimeout(max(timeout, 0.001))
+        try:
+            return self._sock.recv(READ_SIZE)
+        except builtins.TimeoutError:
+            raise ConnectionTimeoutError("timed out waiting for the server") from None
+        except OSError as exc:
+            raise BrokenSocketError(f"socket failed: {exc}") from None
+
+    def start(
+        self, on_data: Callable[[bytes], None], on_lost: Callable[[BaseException | None], None]
+    ) -> None:
+        """Hand every further chunk to ``on_data`` on a reader thread."""
+        self._sock.settimeout(None)
+        self._reader = threading.Thread(
+            target=self._read_loop, args=(on_data, on_lost), name="natskit-reader", daemon=True
+        )
+        self._reader.start()
+
+    def _read_loop(
+        self, on_data: Callable[[bytes], None], on_lost: Callable[[BaseException | None], None]
+    ) -> None:
+        recv = self._sock.recv
+        exc: BaseException | None = None
+        try:
+            while True:
+                data = recv(READ_SIZE)
+                if not data:
+                    break
+                on_data(data)
+        except OSError as err:
+            exc = BrokenSocketError(f"socket failed: {err}")
+        except Exception as err:  # a ProtocolError, or a bug: drop the connection
+            exc = err
+            self._shutdown()
+        if not self._closed:
+            on_lost(exc)
+
+    def write(self, data: bytes | bytearray) -> None:
+        self._sock.sendall(data)
+
+    paused = False
+
+    def wait_writable(self) -> None:
+        """Blocking writes need no separate wait."""
+
+    def _shutdown(self) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._closed = True
+        self._shutdown()
+        self._sock.close()
+
+    def wait_closed(self, timeout: float) -> None:
+        """Close, and wait for the reader thread to end."""
+        self.close()
+        reader = self._reader
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(timeout)
+
+
+def open_transport(host: str, port: int, timeout: float) -> Transport:
+    """Connect over TCP; natskit errors for refusal, timeout and other failures."""
+    try:
+        sock = socket.create_connection((host, port), timeout)
+    except builtins.TimeoutError:
+        raise ConnectionTimeoutError(f"connecting to {host}:{port} timed out") from None
+    except (builtins.ConnectionRefusedError, socket.gaierror) as exc:
+        raise ConnectionRefusedError(f"cannot connect to {host}:{port}: {exc}") from None
+    except OSError as exc:
+        raise BrokenSocketError(f"cannot connect to {host}:{port}: {exc}") from None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return Transport(sock)
+
+
+class Writer:
+    """Outgoing bytes, sent by a flusher thread in large chunks.
+
+    Publishers append under a lock and wake the flusher only when the buffer
+    was empty; the flusher swaps the whole buffer out and sends it, so many
+    messages go out in one ``sendall``.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._buf = bytearray()
+        self._limit = limit
+        self._transport: Transport | None = None
+        self._cond = threading.Condition(threading.Lock())
+        self._flusher: threading.Thread | None = None
+        self._closing = False
+        self._blocked = 0
+
+    def write(self, data: bytes) -> None:
+        """Queue ``data``; wait while the buffer is over ``HIGH_WATER``."""
+        with self._cond:
+            self._append(data)
+            while len(self._buf) >= HIGH_WATER and self._transport is not None:
+                self._blocked += 1
+                try:
+                    self._cond.wait()
+                finally:
+                    self._blocked -= 1
+
+    def write_ctl(self, data: bytes) -> None:
+        """Queue a control line without ever waiting (used by the reader)."""
+        with self._cond:
+            self._append(data)
+
+    def _append(self, data: bytes) -> None:
+        if self._transport is None:
+            if len(self._buf) + len(data) > self._limit:
+                raise ReconnectBufferExceededError(
+                    f"reconnect buffer of {self._limit} bytes is full"
+                )
+        elif not self._buf:
+            self._cond.notify_all()
+        self._buf += data
+
+    needs_drain = False
+
+    def drain(self) -> None:
+        """``write`` already waits; nothing to do."""
+
+    def _run(self, transport: Transport) -> None:
+        cond = self._cond
+        while True:
+            with cond:
+                while not self._buf and self._transport is transport and not self._closing:
+                    cond.wait()
+                if self._transport is not transport or not self._buf:
+                    return
+                data, self._buf = self._buf, bytearray()
+                if self._blocked:
+                    cond.notify_all()
+            try:
+                transport.write(data)
+            except OSError:
+                return  # the reader reports the broken socket
+
+    def attach(self, transport: Transport, preamble: bytes) -> None:
+        """Start sending to ``transport``: ``preamble`` first, then what was kept."""
+        with self._cond:
+            self._buf[0:0] = preamble
+            self._transport = transport
+            self._closing = False
+            self._flusher = threading.Thread(
+                target=self._run, args=(transport,), name="natskit-flusher", daemon=True
+            )
+            self._flusher.start()
+
+    def detach(self) -> None:
+        """Stop sending; later writes are kept up to the limit."""
+        with self._cond:
+            self._transport = None
+            self._cond.notify_all()
+
+    def close(self, timeout: float) -> None:
+        """Send everything buffered, then close the transport."""
+        with self._cond:
+            transport = self._transport
+            self._closing = True
+            self._cond.notify_all()
+        flusher = self._flusher
+        if flusher is not None and flusher is not threading.current_thread():
+            flusher.join(timeout)
+        with self._cond:
+            self._transport = None
+            self._cond.notify_all()
+        if transport is not None:
+            transport.wait_closed(timeout)

@@ -1,0 +1,13 @@
+"""The asyncio API of natskit: the same names as ``natskit``, I/O methods are coroutines.
+
+>>> import natskit.aio
+>>> async def main() -> None:
+...     async with await natskit.aio.connect("nats://127.0.0.1:4222") as nc:
+...         await nc.publish("greet", b"hello")
+"""
+
+from .._async.connection import Connection, connect
+from .._async.msg import Msg
+from .._async.subscription import Subscription
+
+__all__ = ["Connection", "Msg", "Subscription", "connect"]

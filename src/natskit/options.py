@@ -1,0 +1,143 @@
+"""Connection options and server URLs."""
+
+from __future__ import annotations
+
+import math
+import random
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
+from urllib.parse import unquote, urlsplit
+
+from .errors import BadTimeoutError, InvalidArgError
+
+DEFAULT_URL = "nats://127.0.0.1:4222"
+DEFAULT_PORT = 4222
+SCHEMES = ("nats", "tls")
+
+
+class ServerAddress(NamedTuple):
+    """A server of the pool."""
+
+    host: str
+    port: int
+    scheme: str
+
+
+@dataclass
+class Server:
+    """A pool entry: the address plus credentials taken from its URL."""
+
+    address: ServerAddress
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+    reconnects: int = 0
+    discovered: bool = False
+
+
+def parse_url(url: str) -> Server:
+    """Parse ``nats://[user:pass@|token@]host[:port]``; ``InvalidArgError`` if bad."""
+    if not isinstance(url, str) or not url.strip():
+        raise InvalidArgError(f"invalid server URL {url!r}")
+    text = url.strip()
+    if "://" not in text:
+        text = "nats://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port or DEFAULT_PORT
+    except ValueError as exc:
+        raise InvalidArgError(f"invalid server URL {url!r}: {exc}") from None
+    if parts.scheme not in SCHEMES:
+        raise InvalidArgError(f"unsupported scheme in server URL {url!r}")
+    host = parts.hostname
+    if not host or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InvalidArgError(f"invalid server URL {url!r}")
+    server = Server(ServerAddress(host, port, parts.scheme))
+    if parts.username is not None and parts.password is not None:
+        server.user = unquote(parts.username)
+        server.password = unquote(parts.password)
+    elif parts.username:
+        server.token = unquote(parts.username)
+    return server
+
+
+def build_pool(servers: str | Sequence[str] | None, randomize: bool) -> list[Server]:
+    """Parse, de-duplicate and (once) shuffle the server URLs."""
+    urls = [DEFAULT_URL] if servers is None else [servers] if isinstance(servers, str) else servers
+    pool: list[Server] = []
+    seen: set[ServerAddress] = set()
+    for url in urls:
+        server = parse_url(url)
+        if server.address not in seen:
+            seen.add(server.address)
+            pool.append(server)
+    if not pool:
+        raise InvalidArgError("the server pool is empty")
+    if randomize:
+        random.shuffle(pool)
+    return pool
+
+
+def check_timeout(value: float | None, default: float | None) -> float | None:
+    """A timeout in seconds, ``default`` when None; ``BadTimeoutError`` if bad."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadTimeoutError(f"timeout must be a number of seconds, not {value!r}")
+    if value < 0 or math.isnan(value):
+        raise BadTimeoutError(f"timeout must not be negative: {value!r}")
+    return float(value)
+
+
+@dataclass
+class Options:
+    """Every connection option (SPEC section 2), readable as ``nc.options.<name>``."""
+
+    servers: list[str] = field(default_factory=lambda: [DEFAULT_URL])
+    name: str | None = None
+    pedantic: bool = False
+    verbose: bool = False
+    randomize: bool = True
+    connect_timeout: float = 2.0
+    reconnect_time_wait: float = 2.0
+    max_reconnect_attempts: int = 60
+    allow_reconnect: bool = True
+    reconnect_buffer_size: int = 8 * 1024 * 1024
+    ping_interval: float = 120.0
+    max_outstanding_pings: int = 2
+    echo: bool = True
+    tls: ssl.SSLContext | None = None
+    tls_handshake_first: bool = False
+    secure: bool = False
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+    nkey_seed: str | None = None
+    creds: str | None = None
+    check_subjects: bool = True
+    request_timeout: float = 10.0
+    inbox_prefix: str = "_INBOX"
+    pending_msgs_limit: int = 512 * 1024
+    pending_bytes_limit: int = 64 * 1024 * 1024
+    drain_timeout: float = 30.0
+    error_cb: Callable[[Exception], Any] | None = None
+    status_cb: Callable[[Any], Any] | None = None
+
+    @classmethod
+    def build(cls, servers: str | Sequence[str] | None, kwargs: dict[str, Any]) -> Options:
+        """Options from ``connect()`` arguments; ``InvalidArgError`` for unknown names."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise InvalidArgError(f"unknown connection option(s): {', '.join(unknown)}")
+        opts = cls(**kwargs)
+        if servers is not None:
+            opts.servers = [servers] if isinstance(servers, str) else list(servers)
+        for name in ("connect_timeout", "reconnect_time_wait", "ping_interval", "request_timeout",
+                     "drain_timeout"):
+            check_timeout(getattr(opts, name), None)
+        if not opts.inbox_prefix or any(c in opts.inbox_prefix for c in " \t\r\n*>"):
+            raise InvalidArgError(f"invalid inbox_prefix {opts.inbox_prefix!r}")
+        return opts

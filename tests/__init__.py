@@ -1,0 +1,1 @@
+"""natskit test suite (a package, so ``from tests.fake_server import FakeServer`` works)."""

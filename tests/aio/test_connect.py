@@ -1,0 +1,165 @@
+"""Connecting, the handshake, status, options and closing (real nats-server)."""
+
+from __future__ import annotations
+
+import pytest
+
+import natskit.aio
+from natskit import Status
+from natskit._io_async import Event
+
+
+async def test_connect_and_close(nats_server):
+    nc = await natskit.aio.connect(nats_server.url, name="tester")
+    assert nc.status is Status.CONNECTED
+    assert nc.is_connected
+    assert nc.server_info["port"] == nats_server.port
+    assert nc.max_payload == nc.server_info["max_payload"] > 0
+    assert nc.client_id is not None
+    assert nc.current_server == natskit.ServerAddress("127.0.0.1", nats_server.port, "nats")
+    assert nc.servers == [nc.current_server]
+    await nc.close()
+    assert nc.status is Status.CLOSED
+    assert nc.last_error is None
+    await nc.close()  # idempotent
+    assert nc.status is Status.CLOSED
+
+
+async def test_context_manager_closes(nats_server):
+    async with await natskit.aio.connect(nats_server.url) as nc:
+        await nc.publish("a", b"b")
+        assert nc.status is Status.CONNECTED
+    assert nc.status is Status.CLOSED
+
+
+async def test_options_are_readable_and_checked(nats_server):
+    nc = natskit.aio.Connection(nats_server.url, name="x", request_timeout=3)
+    assert nc.options.name == "x"
+    assert nc.options.request_timeout == 3
+    assert nc.options.pending_msgs_limit == 512 * 1024
+    assert nc.status is Status.CLOSED
+    with pytest.raises(natskit.InvalidArgError):
+        natskit.aio.Connection(nats_server.url, no_such_option=1)
+    with pytest.raises(natskit.BadTimeoutError):
+        natskit.aio.Connection(nats_server.url, connect_timeout=-1)
+    with pytest.raises(natskit.InvalidArgError):
+        natskit.aio.Connection("http://127.0.0.1:4222")
+
+
+async def test_closed_connection_refuses_work(nats_server):
+    nc = natskit.aio.Connection(nats_server.url)
+    with pytest.raises(natskit.ConnectionClosedError):
+        await nc.publish("a", b"")
+    with pytest.raises(natskit.ConnectionClosedError):
+        await nc.subscribe("a")
+    with pytest.raises(natskit.ConnectionClosedError):
+        await nc.flush()
+    with pytest.raises(natskit.ConnectionClosedError):
+        await nc.request("a", b"", timeout=0.5)
+
+
+async def test_connect_refused_raises_specific_error(nats_server):
+    port = nats_server.port
+    nats_server.stop()
+    with pytest.raises(natskit.ConnectionRefusedError) as info:
+        await natskit.aio.connect(f"nats://127.0.0.1:{port}", connect_timeout=1)
+    assert info.value.code == "ErrConnectionRefused"
+
+
+async def test_two_dead_servers_raise_no_servers(nats_server_factory):
+    a = nats_server_factory()
+    b = nats_server_factory()
+    urls = [a.url, b.url]
+    a.stop()
+    b.stop()
+    with pytest.raises(natskit.NoServersError):
+        await natskit.aio.connect(urls, connect_timeout=1)
+
+
+async def test_connect_wait_false_buffers_until_connected(nats_server):
+    nc = natskit.aio.Connection(nats_server.url)
+    connected = Event()
+
+    def on_status(status):
+        if status is Status.CONNECTED:
+            connected.set()
+
+    nc.options.status_cb = on_status
+    await nc.connect(wait=False)
+    assert nc.status in (Status.CONNECTING, Status.CONNECTED)
+    sub = await nc.subscribe("early")
+    await nc.publish("early", b"buffered")
+    assert await connected.wait(5)
+    msg = await sub.next_msg(timeout=5)
+    assert msg.data == b"buffered"
+    await nc.close()
+
+
+async def test_connect_sends_options(nats_server):
+    async with await natskit.aio.connect(nats_server.url, name="svc-1", echo=False) as nc:
+        sub = await nc.subscribe("echo")
+        await nc.publish("echo", b"x")
+        await nc.flush()
+        with pytest.raises(natskit.TimeoutError):
+            await sub.next_msg(timeout=0.2)
+
+
+async def test_status_callback_sees_connect_and_close(nats_server):
+    seen = []
+    closed = Event()
+
+    def on_status(status):
+        seen.append(status)
+        if status is Status.CLOSED:
+            closed.set()
+
+    nc = await natskit.aio.connect(nats_server.url, status_cb=on_status)
+    await nc.close()
+    assert await closed.wait(5)
+    assert seen == [Status.CONNECTING, Status.CONNECTED, Status.CLOSED]
+
+
+async def test_flush_and_rtt(nats_server):
+    async with await natskit.aio.connect(nats_server.url) as nc:
+        await nc.flush(timeout=2)
+        rtt = await nc.rtt()
+        assert 0 < rtt < 2
+        with pytest.raises(natskit.BadTimeoutError):
+            await nc.flush(timeout=-1)
+
+
+async def test_new_inbox_is_unique(nats_server):
+    nc = natskit.aio.Connection(nats_server.url, inbox_prefix="_MY")
+    inboxes = {nc.new_inbox() for _ in range(1000)}
+    assert len(inboxes) == 1000
+    assert all(i.startswith("_MY.") and len(i) == len("_MY.") + 22 for i in inboxes)
+
+
+async def test_server_shutdown_closes_connection(nats_server):
+    closed = Event()
+
+    def on_status(status):
+        if status is Status.CLOSED:
+            closed.set()
+
+    nc = await natskit.aio.connect(nats_server.url, status_cb=on_status)
+    sub = await nc.subscribe("x")
+    nats_server.stop()
+    assert await closed.wait(5)
+    assert nc.status is Status.CLOSED
+    assert isinstance(nc.last_error, natskit.NatsError)
+    with pytest.raises(natskit.ConnectionClosedError):
+        await sub.next_msg(timeout=1)
+
+
+async def test_stats_count_messages(nats_server):
+    async with await natskit.aio.connect(nats_server.url) as nc:
+        sub = await nc.subscribe("s")
+        for _ in range(3):
+            await nc.publish("s", b"12345")
+        for _ in range(3):
+            await sub.next_msg(timeout=2)
+        assert nc.stats.out_msgs == 3
+        assert nc.stats.out_bytes == 15
+        assert nc.stats.in_msgs == 3
+        assert nc.stats.in_bytes == 15

@@ -1,0 +1,129 @@
+"""Blocking API only: threads, futures and callbacks that block."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+
+import pytest
+
+import natskit
+from tests.fake_server import FakeServer
+
+
+@pytest.fixture
+def nc(nats_server):
+    conn = natskit.connect(nats_server.url)
+    yield conn
+    conn.close()
+
+
+def test_publish_from_many_threads(nc):
+    sub = nc.subscribe("mt.*")
+    nc.flush()
+    threads_n, per_thread = 8, 500
+
+    def publisher(t):
+        for i in range(per_thread):
+            nc.publish(f"mt.{t}", i.to_bytes(4, "big"))
+
+    threads = [threading.Thread(target=publisher, args=(t,)) for t in range(threads_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    nc.flush()
+    seen = {t: [] for t in range(threads_n)}
+    for _ in range(threads_n * per_thread):
+        msg = sub.next_msg(timeout=5)
+        seen[int(msg.subject.split(".")[1])].append(int.from_bytes(msg.data, "big"))
+    assert all(v == list(range(per_thread)) for v in seen.values())
+
+
+def test_requests_from_many_threads(nc):
+    nc.subscribe("mt.echo", callback=lambda m: m.respond(m.data))
+    nc.flush()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: nc.request("mt.echo", str(i), timeout=5).text,
+                                range(200)))
+    assert results == [str(i) for i in range(200)]
+
+
+def test_request_future_is_a_concurrent_future(nc):
+    nc.subscribe("f.echo", callback=lambda m: m.respond(m.data))
+    futures = [nc.request_future("f.echo", str(i), timeout=5) for i in range(50)]
+    assert all(isinstance(f, concurrent.futures.Future) for f in futures)
+    assert [f.result(timeout=5).text for f in futures] == [str(i) for i in range(50)]
+
+
+def test_close_releases_blocked_next_msg(nc):
+    sub = nc.subscribe("blocked")
+    errors = []
+
+    def reader():
+        try:
+            sub.next_msg(timeout=30)
+        except natskit.NatsError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    nc.close()
+    t.join(10)
+    assert not t.is_alive()
+    assert isinstance(errors[0], natskit.ConnectionClosedError)
+
+
+def test_close_releases_blocked_request(nats_server):
+    nc = natskit.connect(nats_server.url)
+    nc.subscribe("never")
+    errors = []
+    started = threading.Event()
+
+    def requester():
+        started.set()
+        try:
+            nc.request("never", b"", timeout=30)
+        except natskit.NatsError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=requester)
+    t.start()
+    started.wait(5)
+    nc.flush()
+    while not nc._resp_map:  # the request is registered before it is published
+        nc.flush()
+    nc.close()
+    t.join(10)
+    assert isinstance(errors[0], natskit.ConnectionClosedError)
+
+
+def test_callback_may_close_the_connection(nats_server):
+    nc = natskit.connect(nats_server.url)
+    closed = threading.Event()
+
+    def on_msg(msg):
+        nc.close()
+        closed.set()
+
+    nc.subscribe("bye", callback=on_msg)
+    nc.publish("bye", b"")
+    assert closed.wait(5)
+    assert nc.status is natskit.Status.CLOSED
+
+
+def test_pings_answered_while_user_thread_is_busy():
+    answered = threading.Event()
+
+    def handler(client):
+        client.handshake()
+        client.send(b"PING\r\n")
+        client.read_until(b"PONG", timeout=5)
+        answered.set()
+        client.read_line(timeout=10)
+
+    with FakeServer(handler) as server:
+        nc = natskit.connect(server.url)
+        # the user's thread is blocked outside natskit; the reader answers
+        assert answered.wait(5)
+        nc.close()

@@ -1,0 +1,142 @@
+"""natskit developer commands; they work from any directory with Python 3.10+ and pip.
+
+    python3 tools/dev.py demo [args...]   run natskit.demo with args
+    python3 tools/dev.py test [args...]   static checks, then pytest with args
+    python3 tools/dev.py check            static checks: unasync --check, ruff, mypy
+    python3 tools/dev.py gen              regenerate the blocking code (tools/unasync.py)
+
+Each command first makes sure of the virtualenv ``.venv`` in the repository
+root, with the project installed in editable mode (``demo``: ``.[server]``,
+the others: ``.[dev]``); the install is skipped while pyproject.toml has the
+hash recorded by the last one. ``test`` runs every step even after a failure
+and fails if any did, or if pytest collected no tests; pytest runs in the
+repository root, so paths among its args are relative to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+PYTEST_NO_TESTS_COLLECTED = 5
+
+USAGE = __doc__ or ""
+
+
+def header(text: str) -> None:
+    """Print a one-line step header, flushed before the step's own output."""
+    print(f"==> {text}", flush=True)
+
+
+def run(args: Sequence[str]) -> int:
+    """Run a command in the repository root; return its exit status."""
+    return subprocess.call(list(args), cwd=ROOT)
+
+
+def ensure_venv(extras: str) -> str:
+    """Create .venv if needed, install ``.[extras]`` if stale; return its python."""
+    python = str(VENV_PYTHON)
+    if not VENV_PYTHON.exists():
+        header(f"creating {VENV}")
+        if run([sys.executable, "-m", "venv", str(VENV)]) != 0:
+            sys.exit(
+                f"error: `{sys.executable} -m venv` failed "
+                "(on Debian/Ubuntu: apt-get install python3-venv)"
+            )
+        for old in VENV.glob(".natskit-install-*.stamp"):
+            old.unlink()
+    stamp = VENV / f".natskit-install-{extras}.stamp"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text().strip() == digest:
+        return python
+    header(f"pip install -e .[{extras}]")
+    if run([python, "-m", "pip", "install", "-q", "-e", f".[{extras}]"]) != 0:
+        sys.exit(f"error: installing .[{extras}] into {VENV} failed")
+    stamp.write_text(digest + "\n")
+    return python
+
+
+def static_checks(python: str) -> list[str]:
+    """Run the static checks; return the names of those that failed."""
+    steps = {
+        "unasync --check": [python, "tools/unasync.py", "--check"],
+        "ruff check": [python, "-m", "ruff", "check", "."],
+        "mypy": [python, "-m", "mypy"],
+    }
+    failed = []
+    for name, cmd in steps.items():
+        header(name)
+        if run(cmd) != 0:
+            failed.append(name)
+    return failed
+
+
+def report(failed: list[str]) -> int:
+    """Print what failed, if anything; return the exit status for it."""
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+def cmd_demo(args: list[str]) -> int:
+    python = ensure_venv("server")
+    sys.stdout.flush()
+    os.execv(python, [python, "-m", "natskit.demo", *args])
+
+
+def cmd_test(args: list[str]) -> int:
+    python = ensure_venv("dev")
+    failed = static_checks(python)
+    header("pytest " + " ".join(args))
+    status = run([python, "-m", "pytest", *args])
+    if status == PYTEST_NO_TESTS_COLLECTED:
+        print("error: pytest collected no tests", file=sys.stderr, flush=True)
+        failed.append("pytest (no tests collected)")
+    elif status != 0:
+        report([*failed, "pytest"])
+        return status
+    return report(failed)
+
+
+def cmd_check(args: list[str]) -> int:
+    if args:
+        sys.exit("error: check takes no arguments")
+    return report(static_checks(ensure_venv("dev")))
+
+
+def cmd_gen(args: list[str]) -> int:
+    python = ensure_venv("dev")
+    header("unasync")
+    return run([python, "tools/unasync.py", *args])
+
+
+COMMANDS = {"demo": cmd_demo, "test": cmd_test, "check": cmd_check, "gen": cmd_gen}
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
+    if not argv or argv[0] not in COMMANDS:
+        problem = f"unknown command {argv[0]!r}" if argv else "no command given"
+        print(f"error: {problem}\n{USAGE}", file=sys.stderr)
+        return 2
+    os.environ["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    os.environ["PIP_ROOT_USER_ACTION"] = "ignore"
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
