@@ -42,17 +42,15 @@ def run(args: Sequence[str]) -> int:
 
 
 def ensure_venv(extras: str) -> str:
-    """Create .venv if needed, install ``.[extras]`` if stale; return its python."""
+    """(Re)create .venv if it has no python, install ``.[extras]`` if stale; return its python."""
     python = str(VENV_PYTHON)
     if not VENV_PYTHON.exists():
         header(f"creating {VENV}")
-        if run([sys.executable, "-m", "venv", str(VENV)]) != 0:
+        if run([sys.executable, "-m", "venv", "--clear", str(VENV)]) != 0:
             sys.exit(
                 f"error: `{sys.executable} -m venv` failed "
                 "(on Debian/Ubuntu: apt-get install python3-venv)"
             )
-        for old in VENV.glob(".natskit-install-*.stamp"):
-            old.unlink()
     stamp = VENV / f".natskit-install-{extras}.stamp"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text().strip() == digest:
@@ -88,12 +86,14 @@ def report(failed: list[str]) -> int:
 
 
 def cmd_demo(args: list[str]) -> int:
+    """Replace this process with ``python -m natskit.demo args``."""
     python = ensure_venv("server")
     sys.stdout.flush()
     os.execv(python, [python, "-m", "natskit.demo", *args])
 
 
 def cmd_test(args: list[str]) -> int:
+    """Static checks, then pytest; pytest's own failure status is passed on."""
     python = ensure_venv("dev")
     failed = static_checks(python)
     header("pytest " + " ".join(args))
@@ -108,12 +108,14 @@ def cmd_test(args: list[str]) -> int:
 
 
 def cmd_check(args: list[str]) -> int:
+    """Static checks only."""
     if args:
         sys.exit("error: check takes no arguments")
     return report(static_checks(ensure_venv("dev")))
 
 
 def cmd_gen(args: list[str]) -> int:
+    """Regenerate the blocking code."""
     python = ensure_venv("dev")
     header("unasync")
     return run([python, "tools/unasync.py", *args])
@@ -123,6 +125,7 @@ COMMANDS = {"demo": cmd_demo, "test": cmd_test, "check": cmd_check, "gen": cmd_g
 
 
 def main(argv: list[str]) -> int:
+    """Dispatch ``argv`` (without the program name) to a command."""
     if argv and argv[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0

@@ -1,0 +1,118 @@
+"""Error classes, option checks and server URLs (no server needed)."""
+
+from __future__ import annotations
+
+import builtins
+
+import pytest
+
+import natskit
+from natskit import errors
+from natskit.options import Options, build_pool, parse_url
+from natskit.server_errors import error_from_server, is_fatal
+
+
+@pytest.mark.parametrize("name", errors.__all__)
+def test_every_error_is_a_nats_error_with_a_code(name):
+    cls = getattr(natskit, name)
+    assert issubclass(cls, natskit.NatsError)
+    assert cls.code.startswith("Err")
+
+
+def test_codes_match_the_tcl_names():
+    assert natskit.TimeoutError.code == "ErrTimeout"
+    assert natskit.ConnectionClosedError.code == "ErrConnectionClosed"
+    assert natskit.NoRespondersError.code == "ErrNoResponders"
+    assert natskit.ReconnectBufferExceededError.code == "ErrReconnectBufExceeded"
+    assert natskit.StreamNotFoundError.code == "ErrJSResponse"
+
+
+def test_builtin_bases():
+    assert issubclass(natskit.TimeoutError, builtins.TimeoutError)
+    assert issubclass(natskit.InvalidArgError, ValueError)
+    assert issubclass(natskit.BadSubjectError, natskit.InvalidArgError)
+
+
+def test_jetstream_error_fields():
+    err = natskit.StreamNotFoundError("stream not found", status=404, err_code=10059)
+    assert (err.status, err.err_code, err.description) == (404, 10059, "stream not found")
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "fatal"),
+    [
+        ("Stale Connection", natskit.StaleConnectionError, True),
+        ("Permissions Violation for Publish to \"x\"", natskit.PermissionsError, False),
+        ("Authorization Violation", natskit.AuthorizationError, True),
+        ("User Authentication Expired", natskit.AuthExpiredError, True),
+        ("User Authentication Revoked", natskit.AuthRevokedError, True),
+        ("Account Authentication Expired", natskit.AccountAuthExpiredError, True),
+        ("Invalid Subject", natskit.BadSubjectError, False),
+        ("Maximum Payload Violation", natskit.MaxPayloadError, True),
+        ("Unknown Protocol Operation", natskit.ServerError, True),
+    ],
+)
+def test_server_error_mapping(text, cls, fatal):
+    err = error_from_server(text)
+    assert type(err) is cls
+    assert str(err) == text
+    assert is_fatal(err) is fatal
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "port", "scheme"),
+    [
+        ("nats://127.0.0.1:4222", "127.0.0.1", 4222, "nats"),
+        ("127.0.0.1", "127.0.0.1", 4222, "nats"),
+        ("localhost:5000", "localhost", 5000, "nats"),
+        ("tls://example.org", "example.org", 4222, "tls"),
+        ("nats://[::1]:4333", "::1", 4333, "nats"),
+    ],
+)
+def test_parse_url(url, host, port, scheme):
+    server = parse_url(url)
+    assert server.address == natskit.ServerAddress(host, port, scheme)
+
+
+def test_url_credentials():
+    s = parse_url("nats://bob:p%40ss@host:1")
+    assert (s.user, s.password, s.token) == ("bob", "p@ss", None)
+    t = parse_url("nats://s3cr3t@host")
+    assert (t.user, t.password, t.token) == (None, None, "s3cr3t")
+
+
+@pytest.mark.parametrize("bad", ["", "http://x", "nats://", "nats://h:99999", "nats://h/path",
+                                 "nats://h:port"])
+def test_bad_urls(bad):
+    with pytest.raises(natskit.InvalidArgError):
+        parse_url(bad)
+
+
+def test_pool_removes_duplicates_and_keeps_order_without_randomize():
+    pool = build_pool(["nats://a:1", "a:1", "nats://b:2"], randomize=False)
+    assert [s.address.host for s in pool] == ["a", "b"]
+    with pytest.raises(natskit.InvalidArgError):
+        build_pool([], randomize=False)
+
+
+def test_options_defaults_and_checks():
+    opts = Options.build(None, {})
+    assert opts.servers == ["nats://127.0.0.1:4222"]
+    assert opts.reconnect_buffer_size == 8 * 1024 * 1024
+    assert opts.pending_bytes_limit == 64 * 1024 * 1024
+    with pytest.raises(natskit.InvalidArgError, match="bogus"):
+        Options.build(None, {"bogus": 1})
+    with pytest.raises(natskit.BadTimeoutError):
+        Options.build(None, {"request_timeout": "soon"})
+    with pytest.raises(natskit.InvalidArgError):
+        Options.build(None, {"inbox_prefix": "has space"})
+
+
+def test_msg_value_type():
+    msg = natskit.Msg("s", "text", reply="r", headers={"A": "1"})
+    assert msg.data == b"text"
+    assert msg.text == "text"
+    assert msg.headers["A"] == "1"
+    assert msg == natskit.Msg("s", b"text", "r", {"A": "1"})
+    assert natskit.Msg("s").headers == natskit.Headers()
+    assert not natskit.Msg("s").is_no_responders
