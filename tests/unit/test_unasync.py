@@ -382,16 +382,14 @@ def test_output_that_does_not_parse_names_the_file() -> None:
         unasync.convert(source, "tests/aio/t.py")
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason="f-strings are tokenized since 3.12")
-def test_async_code_left_in_fstring_is_an_error() -> None:
+def test_await_in_fstring() -> None:
+    """Removed where f-strings are tokenized (3.12+), a clear error before."""
     source = 'async def f():\n    return f"{await g()}"\n'
-    with pytest.raises(unasync.UnasyncError, match=r"^x\.py: generated code is still async"):
-        unasync.convert(source, "x.py")
-
-
-@pytest.mark.skipif(sys.version_info < (3, 12), reason="f-strings are tokenized since 3.12")
-def test_await_in_fstring_removed() -> None:
-    same('async def f():\n    return f"{await g()}"\n', 'def f():\n    return f"{g()}"\n')
+    if sys.version_info >= (3, 12):
+        same(source, 'def f():\n    return f"{g()}"\n')
+    else:
+        with pytest.raises(unasync.UnasyncError, match=r"^x\.py: generated code is still async"):
+            unasync.convert(source, "x.py")
 
 
 def test_source_that_does_not_parse_names_the_file() -> None:
