@@ -13,6 +13,7 @@ import asyncio
 import builtins
 import inspect
 import socket
+import ssl
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar
@@ -23,6 +24,7 @@ from .errors import (
     ConnectionTimeoutError,
     ReconnectBufferExceededError,
     TimeoutError,
+    TLSError,
 )
 
 T = TypeVar("T")
@@ -279,6 +281,23 @@ class Transport:
         if proto.early:
             return proto.early.popleft()
         return b""
+
+    async def start_tls(self, context: ssl.SSLContext, server_hostname: str, timeout: float) -> None:
+        """Upgrade to TLS (handshake phase); ``TLSError`` when it fails."""
+        proto = self._proto
+        assert proto.transport is not None
+        loop = asyncio.get_running_loop()
+        try:
+            new = await asyncio.wait_for(
+                loop.start_tls(proto.transport, proto, context, server_hostname=server_hostname),
+                max(timeout, 0.001),
+            )
+        except asyncio.TimeoutError:
+            raise ConnectionTimeoutError("the TLS handshake timed out") from None
+        except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
+            raise TLSError(f"TLS handshake with the server failed: {exc}") from None
+        assert isinstance(new, asyncio.Transport)
+        proto.transport = new
 
     def start(
         self, on_data: Callable[[bytes], None], on_lost: Callable[[BaseException | None], None]

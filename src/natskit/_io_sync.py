@@ -15,6 +15,7 @@ import itertools
 import logging
 import queue
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from .errors import (
     ConnectionTimeoutError,
     ReconnectBufferExceededError,
     TimeoutError,
+    TLSError,
 )
 
 T = TypeVar("T")
@@ -228,6 +230,16 @@ class Transport:
             raise ConnectionTimeoutError("timed out waiting for the server") from None
         except OSError as exc:
             raise BrokenSocketError(f"socket failed: {exc}") from None
+
+    def start_tls(self, context: ssl.SSLContext, server_hostname: str, timeout: float) -> None:
+        """Upgrade to TLS (handshake phase); ``TLSError`` when it fails."""
+        self._sock.settimeout(max(timeout, 0.001))
+        try:
+            self._sock = context.wrap_socket(self._sock, server_hostname=server_hostname)
+        except builtins.TimeoutError:
+            raise ConnectionTimeoutError("the TLS handshake timed out") from None
+        except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
+            raise TLSError(f"TLS handshake with the server failed: {exc}") from None
 
     def start(
         self, on_data: Callable[[bytes], None], on_lost: Callable[[BaseException | None], None]

@@ -33,8 +33,16 @@ class Server:
     user: str | None = None
     password: str | None = None
     token: str | None = None
-    reconnects: int = 0
-    discovered: bool = False
+    reconnects: int = 0  # failed attempts since the last success
+    discovered: bool = False  # learned from INFO connect_urls
+    last_attempt: float = -1e9  # monotonic time of the last connection attempt
+    auth_error: str | None = None  # class name of the last authorization error
+
+
+def _redact(url: str) -> str:
+    """The URL without its credentials, for error messages."""
+    scheme, sep, rest = url.rpartition("://")
+    return f"{scheme}{sep}***@{rest.rpartition('@')[2]}" if "@" in rest else url
 
 
 def parse_url(url: str) -> Server:
@@ -42,18 +50,19 @@ def parse_url(url: str) -> Server:
     if not isinstance(url, str) or not url.strip():
         raise InvalidArgError(f"invalid server URL {url!r}")
     text = url.strip()
+    shown = _redact(text)
     if "://" not in text:
         text = "nats://" + text
     try:
         parts = urlsplit(text)
         port = parts.port or DEFAULT_PORT
     except ValueError as exc:
-        raise InvalidArgError(f"invalid server URL {url!r}: {exc}") from None
+        raise InvalidArgError(f"invalid server URL {shown!r}: {exc}") from None
     if parts.scheme not in SCHEMES:
-        raise InvalidArgError(f"unsupported scheme in server URL {url!r}")
+        raise InvalidArgError(f"unsupported scheme in server URL {shown!r}")
     host = parts.hostname
     if not host or parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise InvalidArgError(f"invalid server URL {url!r}")
+        raise InvalidArgError(f"invalid server URL {shown!r}")
     server = Server(ServerAddress(host, port, parts.scheme))
     if parts.username is not None and parts.password is not None:
         server.user = unquote(parts.username)
@@ -109,12 +118,13 @@ class Options:
     max_outstanding_pings: int = 2
     echo: bool = True
     tls: ssl.SSLContext | None = None
+    tls_hostname: str | None = None
     tls_handshake_first: bool = False
     secure: bool = False
     user: str | None = None
-    password: str | None = None
-    token: str | None = None
-    nkey_seed: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    nkey_seed: str | None = field(default=None, repr=False)
     creds: str | None = None
     check_subjects: bool = True
     request_timeout: float = 10.0
@@ -124,6 +134,8 @@ class Options:
     drain_timeout: float = 30.0
     error_cb: Callable[[Exception], Any] | None = None
     status_cb: Callable[[Any], Any] | None = None
+    discovered_servers_cb: Callable[[list[ServerAddress]], Any] | None = None
+    lame_duck_cb: Callable[[ServerAddress], Any] | None = None
 
     @classmethod
     def build(cls, servers: str | Sequence[str] | None, kwargs: dict[str, Any]) -> Options:

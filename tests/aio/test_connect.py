@@ -142,7 +142,7 @@ async def test_server_shutdown_closes_connection(nats_server):
         if status is Status.CLOSED:
             closed.set()
 
-    nc = await natskit.aio.connect(nats_server.url, status_cb=on_status)
+    nc = await natskit.aio.connect(nats_server.url, status_cb=on_status, allow_reconnect=False)
     sub = await nc.subscribe("x")
     nats_server.stop()
     assert await closed.wait(5)

@@ -34,7 +34,8 @@ async def test_request_future_no_responders(nats_server):
 
 
 async def test_connection_lost_fails_pending_requests_with_timeout(nats_server):
-    nc = await natskit.aio.connect(nats_server.url)
+    nc = await natskit.aio.connect(nats_server.url, max_reconnect_attempts=1,
+                                   reconnect_time_wait=0.05)
     await nc.subscribe("never")
     await nc.flush()
     fut = await nc.request_future("never", b"", timeout=600)
@@ -52,7 +53,7 @@ async def test_connection_lost_fails_pending_flush():
         client.close()
 
     with FakeServer(handler) as server:
-        nc = await natskit.aio.connect(server.url)
+        nc = await natskit.aio.connect(server.url, allow_reconnect=False)
         with pytest.raises(natskit.ConnectionClosedError):
             await nc.flush(timeout=600)
 

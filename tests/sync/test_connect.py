@@ -143,7 +143,7 @@ def test_server_shutdown_closes_connection(nats_server):
         if status is Status.CLOSED:
             closed.set()
 
-    nc = natskit.connect(nats_server.url, status_cb=on_status)
+    nc = natskit.connect(nats_server.url, status_cb=on_status, allow_reconnect=False)
     sub = nc.subscribe("x")
     nats_server.stop()
     assert closed.wait(5)

@@ -35,7 +35,8 @@ def test_request_future_no_responders(nats_server):
 
 
 def test_connection_lost_fails_pending_requests_with_timeout(nats_server):
-    nc = natskit.connect(nats_server.url)
+    nc = natskit.connect(nats_server.url, max_reconnect_attempts=1,
+                                   reconnect_time_wait=0.05)
     nc.subscribe("never")
     nc.flush()
     fut = nc.request_future("never", b"", timeout=600)
@@ -53,7 +54,7 @@ def test_connection_lost_fails_pending_flush():
         client.close()
 
     with FakeServer(handler) as server:
-        nc = natskit.connect(server.url)
+        nc = natskit.connect(server.url, allow_reconnect=False)
         with pytest.raises(natskit.ConnectionClosedError):
             nc.flush(timeout=600)
 

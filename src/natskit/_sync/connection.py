@@ -7,35 +7,31 @@ Threads of control (tasks in asyncio, threads in the blocking twin):
   once: PING is answered, PONG resolves the oldest ``flush``, a reply to a
   request resolves its future, and other messages go to their
   subscription's queue or, for callbacks, to the dispatcher;
-* dispatcher workers run callbacks, never on the reader: the messages of one
-  subscription in order, different subscriptions side by side. A worker is
-  added whenever every worker is busy in a callback (up to ``MAX_WORKERS``),
-  so a callback may block, or wait for a reply that another callback of the
-  same connection sends. ``error_cb`` / ``status_cb`` run in order through
-  an internal subscription;
+* the ``Dispatcher`` runs callbacks, ``error_cb`` and ``status_cb`` on its
+  workers, never on the reader (see ``dispatch.py``);
 * the ``Writer`` coalesces outgoing bytes and keeps them while not connected.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import logging
+import random
 from collections import deque
-from collections.abc import Iterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._io_sync import (
+    Event,
     Future,
-    Queue,
     StateLock,
     Task,
     Writer,
-    call_cb,
     call_later,
     fail,
     monotonic,
     new_future,
-    open_transport,
     resolve,
     spawn,
     wait_future,
@@ -51,7 +47,6 @@ from .._protocol import (
     Parser,
     check_queue,
     check_subject,
-    connect_cmd,
     decode_headers,
     encode_headers,
     encode_subject,
@@ -61,38 +56,41 @@ from .._protocol import (
     sub_cmd,
     unsub_cmd,
 )
-from .._version import __version__
 from ..errors import (
+    AuthorizationError,
     BadHeaderMsgError,
     BadSubscriptionError,
+    BrokenSocketError,
     ConnectionClosedError,
     HeadersNotSupportedError,
     InvalidArgError,
     MaxPayloadError,
     NatsError,
-    NoRespondersError,
     NoServersError,
-    ProtocolError,
     SlowConsumerError,
+    StaleConnectionError,
     TimeoutError,
 )
 from ..msg import HeadersArg, MsgBase
-from ..options import Options, Server, ServerAddress, build_pool, check_timeout
+from ..options import Options, Server, ServerAddress, build_pool, check_timeout, parse_url
 from ..server_errors import error_from_server, is_fatal
 from ..status import Stats, Status
+from .dispatch import Dispatcher
+from .handshake import handshake
 from .msg import Msg
+from .requests import Requests
 from .subscription import Subscription
 
 log = logging.getLogger("natskit.connection")
-MAX_WORKERS = 64
-UNLIMITED = 1 << 62
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
-def _invoke(fn: Callable[[], Any]) -> Any:
-    return fn()
-
-
-class Connection:
+class Connection(Requests):
     """A connection to a NATS server pool (``natskit.aio.Connection``)."""
 
     def __init__(self, servers: str | Sequence[str] | None = None, **options: Any) -> None:
@@ -107,19 +105,14 @@ class Connection:
         self._lock = StateLock()
         self._subs: dict[int, Subscription] = {}
         self._sids = itertools.count(1)
-        self._pongs: deque[Future[None]] = deque()
-        self._resp_sub: Subscription | None = None
-        self._resp_prefix = ""
-        self._resp_map: dict[str, Future[Msg]] = {}
-        self._resp_ids = itertools.count(1)
-        self._ready: Queue[Subscription | None] = Queue()
-        self._workers: list[Task] = []
-        self._queued = 0  # subscriptions in _ready
-        self._free = 0  # workers not inside a callback
-        self._events = Subscription(self, 0, "", None, _invoke, None, UNLIMITED, UNLIMITED)
+        self._pongs: deque[Future[None] | None] = deque()  # None: a keep-alive PING
+        self._pings_out = 0
+        self._init_requests()
+        self._dispatcher = Dispatcher()
         self._connector: Task | None = None
         self._transport: Any = None
         self._closing = False
+        self._closed = Event()
         self.stats = Stats()
 
     # -- properties -------------------------------------------------------
@@ -170,6 +163,7 @@ class Connection:
         if self._status is not Status.CLOSED:
             return self
         self._closing = False
+        self._closed = Event()
         self._last_error = None
         self._set_status(Status.CONNECTING)
         if not wait:
@@ -178,7 +172,7 @@ class Connection:
         try:
             self._connect_pool()
         except NatsError as exc:
-            self._last_error = exc
+            self._closing = True
             self._finish(exc, ConnectionClosedError("connection failed"))
             raise
         return self
@@ -188,11 +182,14 @@ class Connection:
             self._connect_pool()
         except NatsError as exc:
             if not self._closing:
+                self._closing = True
                 self._report(exc)
                 self._finish(exc, TimeoutError("the connection failed"))
 
     def _connect_pool(self) -> None:
-        errors: list[NatsError] = []
+        """The initial connect: each server of the pool once, in order."""
+        errors: list[str] = []
+        last: NatsError | None = None
         for server in list(self._pool):
             if self._closing:
                 raise ConnectionClosedError("closed while connecting")
@@ -201,80 +198,75 @@ class Connection:
                 return
             except NatsError as exc:
                 log.debug("cannot connect to %s: %s", server.address, exc)
-                errors.append(exc)
-        if len(errors) == 1:
-            raise errors[0]
-        details = "; ".join(f"{s.address.host}:{s.address.port}: {e}"
-                            for s, e in zip(self._pool, errors, strict=False))
-        raise NoServersError(f"no server could be reached ({details})")
+                errors.append(f"{server.address.host}:{server.address.port}: {exc}")
+                last = exc
+        if last is not None and len(errors) == 1:
+            raise last
+        raise NoServersError(f"no server could be reached ({'; '.join(errors)})")
 
     def _connect_to(self, server: Server) -> None:
-        opts = self.options
-        addr = server.address
-        transport = open_transport(addr.host, addr.port, opts.connect_timeout)
-        try:
-            deadline = monotonic() + opts.connect_timeout
-            self._parser.reset()
-            frames: deque[Any] = deque()
-            first = self._read_frame(transport, frames, deadline)
-            if not isinstance(first, Info):
-                raise ProtocolError(f"expected INFO from the server, got {first!r}")
-            self._info = first.info
-            transport.write(connect_cmd(self._connect_fields(server)) + PING_CMD)
-            while True:
-                frame = self._read_frame(transport, frames, deadline)
-                if frame is PONG:
-                    break
-                if isinstance(frame, Err):
-                    raise error_from_server(frame.message)
-                if isinstance(frame, Info):
-                    self._info = frame.info
-        except BaseException:
-            transport.close()
-            raise
+        server.last_attempt = monotonic()
+        transport, info, frames = handshake(
+            self.options, server, self._parser, self._tls_name(server)
+        )
         with self._lock:
             if self._closing:
                 transport.close()
                 raise ConnectionClosedError("closed while connecting")
             self._transport = transport
             self._current = server
+            self._pings_out = 0
+            self._process_info(info, initial=True)
             self._writer.attach(transport, self._resubscribe_cmds())
+            if self._status is Status.RECONNECTING:
+                self.stats.reconnects += 1
             self._set_status(Status.CONNECTED)
-        self._handle_frames(list(frames))
+        self._handle_frames(frames)
         transport.start(self._on_data, self._on_lost)
+        self._schedule_ping(transport)
 
-    def _read_frame(self, transport: Any, frames: deque[Any], deadline: float) -> Any:
-        while not frames:
-            data = transport.read(max(deadline - monotonic(), 0.0))
-            if not data:
-                raise ConnectionClosedError("the server closed the connection during the handshake")
-            frames.extend(self._parser.feed(data))
-        return frames.popleft()
+    def _tls_name(self, server: Server) -> str:
+        """The name the server certificate must have: a discovered IP keeps the
+        host name the user gave."""
+        if self.options.tls_hostname:
+            return self.options.tls_hostname
+        host = server.address.host
+        if server.discovered and _is_ip(host):
+            for known in self._pool:
+                if not known.discovered and not _is_ip(known.address.host):
+                    return known.address.host
+        return host
 
-    def _connect_fields(self, server: Server) -> dict[str, Any]:
-        opts = self.options
-        fields: dict[str, Any] = {
-            "verbose": opts.verbose,
-            "pedantic": opts.pedantic,
-            "tls_required": False,
-            "lang": "python",
-            "version": __version__,
-            "protocol": 1,
-            "echo": opts.echo,
-            "headers": True,
-            "no_responders": True,
-        }
-        if opts.name is not None:
-            fields["name"] = opts.name
-        user = server.user if server.user is not None else opts.user
-        password = server.password if server.user is not None else opts.password
-        token = server.token if server.token is not None else opts.token
-        if user is not None:
-            fields["user"] = user
-            fields["pass"] = password or ""
-        elif token is not None:
-            fields["auth_token"] = token
-        return fields
+    def _process_info(self, info: dict[str, Any], initial: bool = False) -> None:
+        """Adopt an INFO: grow the pool from ``connect_urls``, react to lame duck mode."""
+        self._info = info
+        current = self._current
+        scheme = current.address.scheme if current else "nats"
+        known = {s.address for s in self._pool}
+        added: list[Server] = []
+        for url in info.get("connect_urls") or ():
+            try:
+                server = parse_url(url if "://" in url else f"{scheme}://{url}")
+            except InvalidArgError:
+                continue
+            if server.address not in known:
+                known.add(server.address)
+                server.discovered = True
+                added.append(server)
+        if added:
+            if self.options.randomize:
+                random.shuffle(added)
+            self._pool.extend(added)
+            callback = self.options.discovered_servers_cb
+            if not initial and callback is not None:
+                self._dispatcher.call(callback, [s.address for s in added])
+        if info.get("ldm") and not initial and current is not None:
+            log.info("server %s entered lame duck mode", current.address)
+            if self.options.lame_duck_cb is not None:
+                self._dispatcher.call(self.options.lame_duck_cb, current.address)
+            if len(self._pool) > 1 and self._transport is not None:
+                self._transport.close()
+                self._on_lost(None, report=False)
 
     def _resubscribe_cmds(self) -> bytes:
         parts = []
@@ -296,10 +288,13 @@ class Connection:
             elif frame is PING:
                 self._writer.write_ctl(PONG_CMD)
             elif frame is PONG:
+                self._pings_out = 0
                 if self._pongs:
-                    resolve(self._pongs.popleft(), None)
+                    fut = self._pongs.popleft()
+                    if fut is not None:
+                        resolve(fut, None)
             elif type(frame) is Info:
-                self._info = frame.info
+                self._process_info(frame.info)
             elif type(frame) is Err:
                 self._on_err(frame.message)
 
@@ -342,20 +337,11 @@ class Connection:
             if sub._callback is not None:
                 sub._pending.append(msg)
                 if not sub._scheduled:
-                    self._schedule_sub(sub)
+                    self._dispatcher.schedule(sub)
             else:
                 sub._queue.put_nowait(msg)
         if sub._max and sub._count == sub._max:
             sub._end()
-
-    def _on_response(self, msg: Msg) -> None:
-        fut = self._resp_map.pop(msg.subject[len(self._resp_prefix):], None)
-        if fut is None:
-            return
-        if msg.is_no_responders:
-            fail(fut, NoRespondersError(f"no responders on {msg.subject!r}"))
-        else:
-            resolve(fut, msg)
 
     def _on_err(self, text: str) -> None:
         err = error_from_server(text)
@@ -367,87 +353,109 @@ class Connection:
         else:
             self._report(err)
 
-    def _on_lost(self, exc: BaseException | None) -> None:
-        """The transport ended without ``close()``: report, then shut down."""
+    def _on_lost(self, exc: BaseException | None, report: bool = True) -> None:
+        """The transport ended without ``close()``: reconnect, or shut down."""
         with self._lock:
             if self._closing or self._transport is None:
                 return
-            self._closing = True
             self._transport = None
-        self._writer.detach()
-        err = exc if isinstance(exc, NatsError) else ConnectionClosedError(
+            self._writer.detach()
+            pongs, self._pongs = self._pongs, deque()
+            reconnect = self.options.allow_reconnect
+            self._closing = not reconnect
+            if reconnect:
+                self._set_status(Status.RECONNECTING)
+        for fut in pongs:
+            if fut is not None:
+                fail(fut, ConnectionClosedError("the connection was lost"))
+        err = exc if isinstance(exc, NatsError) else BrokenSocketError(
             f"connection lost: {exc}" if exc else "connection closed by the server")
-        self._report(err)
-        spawn(self._finish, err, TimeoutError("connection lost"), name="natskit-lost")
+        if report:
+            self._report(err)
+        if reconnect:
+            self._connector = spawn(self._reconnect, name="natskit-reconnect")
+        else:
+            spawn(self._finish, err, TimeoutError("connection lost"), name="natskit-lost")
 
-    # -- dispatcher workers --------------------------------------------------
-
-    def _schedule_sub(self, sub: Subscription) -> None:
-        """Queue ``sub`` for a worker; start one if every worker would be busy."""
-        with self._lock:
-            if sub._scheduled:
-                return
-            sub._scheduled = True
-            self._queued += 1
-            if self._queued > self._free and len(self._workers) < MAX_WORKERS:
-                self._free += 1
-                self._workers.append(spawn(self._worker, self._ready, name="natskit-dispatcher"))
-        self._ready.put_nowait(sub)
-
-    def _worker(self, ready: Queue[Subscription | None]) -> None:
-        while True:
-            sub = ready.get()
-            if sub is None:
-                return
-            with self._lock:
-                self._queued -= 1
-                self._free -= 1
-            self._run_sub(sub)
-            with self._lock:
-                self._free += 1
-
-    def _run_sub(self, sub: Subscription) -> None:
-        """Run the callback for each pending message of ``sub``, in order."""
-        pending = sub._pending
-        callback = sub._callback
-        while True:
-            while pending:
-                item = pending.popleft()
-                if not sub._discard and callback is not None:
-                    try:
-                        call_cb(callback, item)
-                    except Exception:
-                        log.exception("callback %r failed", callback)
-                sub._taken(len(item.data) if isinstance(item, Msg) else 0)
-            sub._scheduled = False
-            # The reader appends, then checks _scheduled: look again so that a
-            # message added just now is not left behind.
-            if not pending:
-                return
-            with self._lock:
-                if sub._scheduled:
+    def _reconnect(self) -> None:
+        """Try the pool round robin until a server answers or none is left."""
+        opts = self.options
+        pool = self._pool
+        lost = self._current
+        if lost in pool and len(pool) > 1:
+            pool.remove(lost)
+            pool.append(lost)  # try the others first
+        while pool and not self._closing:
+            server = pool.pop(0)
+            pool.append(server)
+            wait = server.last_attempt + opts.reconnect_time_wait - monotonic()
+            if wait > 0:
+                wait += random.uniform(0, min(0.1, opts.reconnect_time_wait / 10))
+                if self._closed.wait(wait):
                     return
-                sub._scheduled = True
+            if self._closing:
+                return
+            try:
+                self._connect_to(server)
+            except NatsError as exc:
+                if self._closing:
+                    return
+                self._last_error = exc
+                log.info("reconnect to %s failed: %s", server.address, exc)
+                server.reconnects += 1
+                if isinstance(exc, AuthorizationError):
+                    if server.auth_error == type(exc).__name__:
+                        self._report(exc)
+                        break  # the same authorization error twice: give up
+                    server.auth_error = type(exc).__name__
+                limit = opts.max_reconnect_attempts
+                if 0 <= limit < server.reconnects:
+                    pool.remove(server)
+                continue
+            server.reconnects = 0
+            server.auth_error = None
+            return
+        if not self._closing:
+            self._closing = True
+            err = self._last_error or NoServersError("no servers left in the pool")
+            self._finish(err, TimeoutError("connection lost"))
 
-    def _schedule(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` on a worker, in order with other events."""
-        events = self._events
-        events._in_msgs += 1
-        events._pending.append(lambda: fn(*args))
-        if not events._scheduled:
-            self._schedule_sub(events)
+    def _schedule_ping(self, transport: Any) -> None:
+        interval = self.options.ping_interval
+        if interval > 0:
+            call_later(interval, lambda: self._ping_tick(transport))
+
+    def _ping_tick(self, transport: Any) -> None:
+        """Client keep-alive: PING every ``ping_interval``; stale after too many."""
+        with self._lock:
+            if self._transport is not transport or self._closing:
+                return
+            if self._pings_out >= self.options.max_outstanding_pings:
+                stale = True
+            else:
+                stale = False
+                self._pings_out += 1
+                self._pongs.append(None)
+                self._writer.write_ctl(PING_CMD)
+        if stale:
+            transport.close()
+            self._on_lost(StaleConnectionError("stale connection: PINGs not answered"))
+        else:
+            self._schedule_ping(transport)
+
+    # -- asynchronous errors and status --------------------------------------
 
     def _report(self, err: Exception) -> None:
         """An asynchronous error: ``last_error``, the log and ``error_cb``."""
         self._last_error = err
         log.warning("%s: %s", err.code if isinstance(err, NatsError) else type(err).__name__, err)
         if self.options.error_cb is not None:
-            self._schedule(self.options.error_cb, err)
+            self._dispatcher.call(self.options.error_cb, err)
 
     def _set_status(self, status: Status) -> None:
         self._status = status
         if self.options.status_cb is not None:
-            self._schedule(self.options.status_cb, status)
+            self._dispatcher.call(self.options.status_cb, status)
 
     # -- publishing --------------------------------------------------------
 
@@ -571,129 +579,6 @@ class Connection:
         if not sub._idle.wait(timeout):
             raise TimeoutError(f"draining subscription {sub.sid} timed out")
 
-    # -- requests ----------------------------------------------------------
-
-    def _start_request(self) -> tuple[str, Future[Msg]]:
-        with self._lock:
-            if self._resp_sub is None:
-                self._resp_prefix = f"{self.new_inbox()}."
-                self._resp_sub = self._subscribe(self._resp_prefix + "*")
-            token = format(next(self._resp_ids), "x")
-            fut: Future[Msg] = new_future()
-            self._resp_map[token] = fut
-        return token, fut
-
-    def request(
-        self,
-        subject: str,
-        payload: bytes | bytearray | memoryview | str = b"",
-        *,
-        headers: HeadersArg = None,
-        timeout: float | None = None,
-    ) -> Msg:
-        """Send a request and return the first reply."""
-        timeout = check_timeout(timeout, self.options.request_timeout)
-        token, fut = self._start_request()
-        try:
-            self.publish(subject, payload, reply=self._resp_prefix + token, headers=headers)
-            return wait_future(fut, timeout)
-        except TimeoutError:
-            raise TimeoutError(f"request to {subject!r} timed out after {timeout} s") from None
-        finally:
-            self._resp_map.pop(token, None)
-
-    def request_msg(self, msg: MsgBase, *, timeout: float | None = None) -> Msg:
-        """``request`` with the subject, data and headers of ``msg``."""
-        return self.request(msg.subject, msg.data, headers=msg._headers, timeout=timeout)
-
-    def request_future(
-        self,
-        subject: str,
-        payload: bytes | bytearray | memoryview | str = b"",
-        *,
-        headers: HeadersArg = None,
-        timeout: float | None = None,
-    ) -> Future[Msg]:
-        """Send a request; the future gets the reply, an error, or is cancelled."""
-        timeout = check_timeout(timeout, self.options.request_timeout)
-        token, fut = self._start_request()
-
-        def expire() -> None:
-            fail(fut, TimeoutError(f"request to {subject!r} timed out after {timeout} s"))
-
-        timer = call_later(timeout or 0.0, expire)
-
-        def done(_: Any) -> None:
-            timer.cancel()
-            self._resp_map.pop(token, None)
-
-        fut.add_done_callback(done)
-        try:
-            self.publish(subject, payload, reply=self._resp_prefix + token, headers=headers)
-        except BaseException:
-            fut.cancel()
-            raise
-        return fut
-
-    def request_many(
-        self,
-        subject: str,
-        payload: bytes | bytearray | memoryview | str = b"",
-        *,
-        headers: HeadersArg = None,
-        timeout: float | None = None,
-        max_msgs: int | None = None,
-        stall: float | None = None,
-    ) -> list[Msg]:
-        """Gather replies until ``max_msgs``, ``timeout`` or a ``stall`` gap."""
-        return [
-            msg
-            for msg in self.iter_request_many(
-                subject, payload, headers=headers, timeout=timeout, max_msgs=max_msgs, stall=stall
-            )
-        ]
-
-    def iter_request_many(
-        self,
-        subject: str,
-        payload: bytes | bytearray | memoryview | str = b"",
-        *,
-        headers: HeadersArg = None,
-        timeout: float | None = None,
-        max_msgs: int | None = None,
-        stall: float | None = None,
-    ) -> Iterator[Msg]:
-        """Yield replies as they come (see ``request_many``)."""
-        timeout = check_timeout(timeout, self.options.request_timeout)
-        stall = check_timeout(stall, None)
-        inbox = self.new_inbox()
-        sub = self._subscribe(inbox, max_msgs=max_msgs)
-        count = 0
-        try:
-            self.publish(subject, payload, reply=inbox, headers=headers)
-            deadline = monotonic() + (timeout or 0.0)
-            while max_msgs is None or count < max_msgs:
-                wait = deadline - monotonic()
-                if stall is not None and count:
-                    wait = min(wait, stall)
-                if wait <= 0:
-                    break
-                try:
-                    msg = sub.next_msg(wait)
-                except (TimeoutError, BadSubscriptionError):
-                    break
-                if msg.status is not None and not msg.data:
-                    if count == 0 and msg.is_no_responders:
-                        raise NoRespondersError(f"no responders on {subject!r}")
-                    break
-                count += 1
-                yield msg
-            if count == 0:
-                raise TimeoutError(f"request to {subject!r} timed out after {timeout} s")
-        finally:
-            if sub._active and self._status is not Status.CLOSED:
-                sub.unsubscribe()
-
     # -- flush, drain, close ----------------------------------------------
 
     def flush(self, timeout: float | None = None) -> None:
@@ -745,6 +630,7 @@ class Connection:
                 return
             self._closing = True
             transport, self._transport = self._transport, None
+        self._closed.set()  # wakes a reconnect loop that waits between attempts
         if self._connector is not None:
             self._connector.cancel()
         if transport is not None:
@@ -759,8 +645,10 @@ class Connection:
         for fut in list(self._resp_map.values()):
             fail(fut, request_error)
         self._resp_map.clear()
-        while self._pongs:
-            fail(self._pongs.popleft(), ConnectionClosedError("the connection is closed"))
+        pongs, self._pongs = self._pongs, deque()
+        for pong in pongs:
+            if pong is not None:
+                fail(pong, ConnectionClosedError("the connection is closed"))
         closed = ConnectionClosedError("the connection is closed")
         for sub in list(self._subs.values()):
             sub._end(closed)
@@ -769,14 +657,7 @@ class Connection:
         self._set_status(Status.CLOSED)
         self._writer = Writer(self.options.reconnect_buffer_size)
         # Callbacks already scheduled still run; then the workers stop.
-        with self._lock:
-            workers, self._workers = self._workers, []
-            ready, self._ready = self._ready, Queue()
-            self._free = self._queued = 0
-        for _ in workers:
-            ready.put_nowait(None)
-        for worker in workers:
-            worker.join()
+        self._dispatcher.stop()
 
     def __enter__(self) -> Connection:
         return self

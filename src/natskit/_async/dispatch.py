@@ -1,0 +1,128 @@
+"""Callback dispatch: an elastic pool of workers per connection.
+
+The messages of one subscription run in order on one worker at a time;
+different subscriptions run side by side. A subscription with pending
+messages is queued for a worker, and a new worker starts only when every
+worker is busy inside a callback (up to ``MAX_WORKERS``). A program without
+nested waits therefore has exactly one worker, while a callback that waits
+for a reply sent by another callback of the same connection does not
+deadlock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .._io_async import Queue, StateLock, Task, call_cb, spawn
+
+log = logging.getLogger("natskit.connection")
+MAX_WORKERS = 64
+
+
+class Slot(Protocol):
+    """What the dispatcher needs of a subscription."""
+
+    _pending: deque[Any]
+    _callback: Callable[[Any], Any] | None
+    _discard: bool
+    _scheduled: bool
+
+    def _taken(self, size: int) -> None: ...
+
+
+class _Events:
+    """The slot through which ``error_cb`` and ``status_cb`` run, in order."""
+
+    def __init__(self) -> None:
+        self._pending: deque[Any] = deque()
+        self._callback: Callable[[Any], Any] | None = _invoke
+        self._discard = False
+        self._scheduled = False
+
+    def _taken(self, size: int) -> None:
+        """Events are not counted."""
+
+
+def _invoke(fn: Callable[[], Any]) -> Any:
+    return fn()
+
+
+class Dispatcher:
+    """Runs the callbacks of one connection, never on its reader."""
+
+    def __init__(self) -> None:
+        self._lock = StateLock()
+        self._ready: Queue[Slot | None] = Queue()
+        self._workers: list[Task] = []
+        self._queued = 0  # slots in _ready
+        self._free = 0  # workers not inside a callback
+        self._events = _Events()
+
+    def schedule(self, slot: Slot) -> None:
+        """Queue ``slot`` for a worker; start one if every worker would be busy."""
+        with self._lock:
+            if slot._scheduled:
+                return
+            slot._scheduled = True
+            self._queued += 1
+            if self._queued > self._free and len(self._workers) < MAX_WORKERS:
+                self._free += 1
+                self._workers.append(spawn(self._worker, self._ready, name="natskit-dispatcher"))
+        self._ready.put_nowait(slot)
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on a worker, in order with other such calls."""
+        events = self._events
+        events._pending.append(lambda: fn(*args))
+        if not events._scheduled:
+            self.schedule(events)
+
+    async def _worker(self, ready: Queue[Slot | None]) -> None:
+        while True:
+            slot = await ready.get()
+            if slot is None:
+                return
+            with self._lock:
+                self._queued -= 1
+                self._free -= 1
+            await self._run(slot)
+            with self._lock:
+                self._free += 1
+
+    async def _run(self, slot: Slot) -> None:
+        """Run the callback for each pending item of ``slot``, in order."""
+        pending = slot._pending
+        callback = slot._callback
+        while True:
+            while pending:
+                item = pending.popleft()
+                if not slot._discard and callback is not None:
+                    try:
+                        await call_cb(callback, item)
+                    except Exception:
+                        log.exception("callback %r failed", callback)
+                data = getattr(item, "data", b"")
+                slot._taken(len(data))
+            slot._scheduled = False
+            # The reader appends, then checks _scheduled: look again so that
+            # an item added just now is not left behind.
+            if not pending:
+                return
+            with self._lock:
+                if slot._scheduled:
+                    return
+                slot._scheduled = True
+
+    async def stop(self) -> None:
+        """Let what is queued run, then end the workers (the pool stays usable)."""
+        with self._lock:
+            workers, self._workers = self._workers, []
+            ready, self._ready = self._ready, Queue()
+            self._free = self._queued = 0
+        for _ in workers:
+            ready.put_nowait(None)
+        for worker in workers:
+            await worker.join()

@@ -1,0 +1,79 @@
+"""Opening one server: TCP, optional TLS, INFO, then CONNECT + PING -> PONG."""
+
+from __future__ import annotations
+
+import ssl
+from collections import deque
+from typing import Any
+
+from .._io_async import Transport, monotonic, open_transport
+from .._protocol import PING_CMD, PONG, Err, Info, Parser, connect_cmd
+from ..connect_fields import connect_fields, has_credentials
+from ..errors import (
+    AuthorizationError,
+    ConnectionClosedError,
+    ProtocolError,
+    SecureConnWantedError,
+)
+from ..options import Options, Server
+from ..server_errors import error_from_server
+
+
+def tls_context(opts: Options) -> ssl.SSLContext:
+    """The user's context, else a default one that verifies the server."""
+    return opts.tls if opts.tls is not None else ssl.create_default_context()
+
+
+async def _read_frame(
+    transport: Transport, parser: Parser, frames: deque[Any], deadline: float
+) -> Any:
+    while not frames:
+        data = await transport.read(max(deadline - monotonic(), 0.0))
+        if not data:
+            raise ConnectionClosedError("the server closed the connection during the handshake")
+        frames.extend(parser.feed(data))
+    return frames.popleft()
+
+
+async def handshake(
+    opts: Options, server: Server, parser: Parser, tls_name: str
+) -> tuple[Transport, dict[str, Any], list[Any]]:
+    """Connect to ``server``; returns the transport, its INFO and frames read past PONG."""
+    addr = server.address
+    deadline = monotonic() + opts.connect_timeout
+    transport = await open_transport(addr.host, addr.port, opts.connect_timeout)
+    try:
+        tls = opts.tls_handshake_first
+        if tls:
+            await transport.start_tls(tls_context(opts), tls_name, deadline - monotonic())
+        parser.reset()
+        frames: deque[Any] = deque()
+        first = await _read_frame(transport, parser, frames, deadline)
+        if not isinstance(first, Info):
+            raise ProtocolError(f"expected INFO from the server, got {first!r}")
+        info = first.info
+        if not tls:
+            wanted = opts.secure or addr.scheme == "tls"
+            offered = info.get("tls_available") and (wanted or opts.tls is not None)
+            if info.get("tls_required") or offered:
+                await transport.start_tls(tls_context(opts), tls_name, deadline - monotonic())
+                tls = True
+            elif wanted:
+                raise SecureConnWantedError(f"{addr.host}:{addr.port} does not offer TLS")
+        fields = connect_fields(opts, server, info, tls)
+        transport.write(connect_cmd(fields) + PING_CMD)
+        while True:
+            frame = await _read_frame(transport, parser, frames, deadline)
+            if frame is PONG:
+                break
+            if isinstance(frame, Err):
+                err = error_from_server(frame.message)
+                if isinstance(err, AuthorizationError) and not has_credentials(fields):
+                    err = type(err)(f"{frame.message} (no credentials known for this server)")
+                raise err
+            if isinstance(frame, Info):
+                info = frame.info
+    except BaseException:
+        transport.close()
+        raise
+    return transport, info, list(frames)

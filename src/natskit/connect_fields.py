@@ -1,0 +1,80 @@
+"""The CONNECT message: an explicit list of fields, credentials and signatures."""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+
+from ._version import __version__
+from .errors import InvalidArgError
+from .options import Options, Server
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _read_text(value: str, what: str) -> str:
+    try:
+        with open(value, encoding="utf-8") as f:
+            return f.read()
+    except OSError as exc:
+        raise InvalidArgError(f"cannot read the {what} file {value!r}: {exc.strerror}") from None
+
+
+def _seed_text(value: str) -> str:
+    """``nkey_seed`` is the seed itself or the path of a file holding it."""
+    text = value.strip()
+    if text.startswith("S") and len(text) == 58 and not os.path.exists(text):
+        return text
+    return _read_text(value, "NKey seed").strip()
+
+
+def connect_fields(opts: Options, server: Server, info: dict[str, Any], tls: bool) -> dict[str, Any]:
+    """The CONNECT fields for ``server``; credentials from its URL win over options.
+
+    URL credentials beat option credentials, user and password beat a token;
+    NKey and JWT (``creds``) sign the server's nonce.
+    """
+    fields: dict[str, Any] = {
+        "verbose": opts.verbose,
+        "pedantic": opts.pedantic,
+        "tls_required": tls,
+        "lang": "python",
+        "version": __version__,
+        "protocol": 1,
+        "echo": opts.echo,
+        "headers": True,
+        "no_responders": True,
+    }
+    if opts.name is not None:
+        fields["name"] = opts.name
+    from_url = server.user is not None or server.token is not None
+    user = server.user if from_url else opts.user
+    password = server.password if from_url else opts.password
+    token = server.token if from_url else opts.token
+    if user is not None:
+        fields["user"] = user
+        fields["pass"] = password or ""
+    elif token is not None:
+        fields["auth_token"] = token
+    nonce = str(info.get("nonce", "")).encode()
+    if opts.creds is not None:
+        from .nkeys import from_seed, read_creds
+
+        jwt, seed = read_creds(_read_text(opts.creds, "credentials"))
+        fields["jwt"] = jwt
+        fields["sig"] = _b64url(from_seed(seed).sign(nonce))
+    elif opts.nkey_seed is not None:
+        from .nkeys import from_seed
+
+        pair = from_seed(_seed_text(opts.nkey_seed))
+        fields["nkey"] = pair.public_key
+        fields["sig"] = _b64url(pair.sign(nonce))
+    return fields
+
+
+def has_credentials(fields: dict[str, Any]) -> bool:
+    """True when the CONNECT fields carry any kind of credentials."""
+    return any(k in fields for k in ("user", "auth_token", "jwt", "nkey"))

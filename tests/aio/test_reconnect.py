@@ -1,0 +1,227 @@
+"""Reconnection: restored subscriptions, buffering, pending requests, giving up."""
+
+from __future__ import annotations
+
+import pytest
+
+import natskit.aio
+from natskit import Status
+from natskit._io_async import Event
+from tests.fake_server import FakeServer
+
+FAST = {"reconnect_time_wait": 0.05, "connect_timeout": 2}
+
+
+class StatusWatch:
+    """Counts CONNECTED transitions after the first connect, and CLOSED."""
+
+    def __init__(self):
+        self.seen = []
+        self.reconnected = Event()
+        self.closed = Event()
+        self.errors = []
+
+    def on_status(self, status):
+        self.seen.append(status)
+        if status is Status.CONNECTED and Status.RECONNECTING in self.seen:
+            self.reconnected.set()
+        if status is Status.CLOSED:
+            self.closed.set()
+
+    def on_error(self, err):
+        self.errors.append(err)
+
+    def options(self, **extra):
+        return {"status_cb": self.on_status, "error_cb": self.on_error, **FAST, **extra}
+
+
+async def test_subscription_survives_server_restart(nats_server):
+    watch = StatusWatch()
+    nc = await natskit.aio.connect(nats_server.url, **watch.options())
+    try:
+        sub = await nc.subscribe("keep.>", max_msgs=3)
+        await nc.publish("keep.1", b"before")
+        assert (await sub.next_msg(timeout=2)).data == b"before"
+        nats_server.restart()
+        assert await watch.reconnected.wait(10)
+        assert nc.stats.reconnects == 1
+        await nc.publish("keep.2", b"after")
+        await nc.publish("keep.3", b"last")
+        await nc.publish("keep.4", b"beyond max_msgs")
+        got = [m.data async for m in sub]
+        assert got == [b"after", b"last"]
+        assert watch.seen[:4] == [Status.CONNECTING, Status.CONNECTED, Status.RECONNECTING,
+                                  Status.CONNECTED]
+        assert any(isinstance(e, natskit.NatsError) for e in watch.errors)
+    finally:
+        await nc.close()
+
+
+async def test_publishes_while_reconnecting_are_delivered_after_resubscribe(nats_server):
+    watch = StatusWatch()
+    nc = await natskit.aio.connect(nats_server.url, **watch.options())
+    try:
+        sub = await nc.subscribe("buf")
+        await nc.flush()
+        nats_server.stop()
+        assert await wait_status(nc, Status.RECONNECTING)
+        for i in range(100):
+            await nc.publish("buf", str(i))
+        with pytest.raises(natskit.ConnectionClosedError):
+            await nc.flush()
+        nats_server.start()
+        assert await watch.reconnected.wait(10)
+        got = [(await sub.next_msg(timeout=5)).data for _ in range(100)]
+        assert got == [str(i).encode() for i in range(100)]
+    finally:
+        await nc.close()
+
+
+async def test_reconnect_buffer_limit(nats_server):
+    watch = StatusWatch()
+    nc = await natskit.aio.connect(nats_server.url, reconnect_buffer_size=1000,
+                                   **watch.options())
+    try:
+        sub = await nc.subscribe("lim")
+        await nc.flush()
+        nats_server.stop()
+        assert await wait_status(nc, Status.RECONNECTING)
+        sent = 0
+        with pytest.raises(natskit.ReconnectBufferExceededError) as info:
+            while True:
+                await nc.publish("lim", b"x" * 50)
+                sent += 1
+        assert info.value.code == "ErrReconnectBufExceeded"
+        assert sent > 0
+        nats_server.start()
+        assert await watch.reconnected.wait(10)
+        for _ in range(sent):
+            assert (await sub.next_msg(timeout=5)).data == b"x" * 50
+        await nc.flush()
+        with pytest.raises(natskit.TimeoutError):
+            await sub.next_msg(timeout=0.1)
+    finally:
+        await nc.close()
+
+
+async def wait_status(nc, status):
+    """Wait for ``status`` by flushing until the connection reports it."""
+    for _ in range(200):
+        if nc.status is status:
+            return True
+        try:
+            await nc.flush(timeout=0.05)
+        except natskit.NatsError:
+            pass
+    return nc.status is status
+
+
+async def test_pending_request_completes_after_reconnect(nats_server):
+    requester_watch = StatusWatch()
+    responder_watch = StatusWatch()
+    requester = await natskit.aio.connect(nats_server.url, **requester_watch.options())
+    responder = await natskit.aio.connect(nats_server.url, **responder_watch.options())
+    try:
+        inbox = await responder.subscribe("svc")
+        await responder.flush()
+        fut = await requester.request_future("svc", b"q", timeout=30)
+        request = await inbox.next_msg(timeout=5)
+        nats_server.restart()
+        assert await requester_watch.reconnected.wait(10)
+        assert await responder_watch.reconnected.wait(10)
+        await requester.flush()  # its response subscription is back on the server
+        await request.respond(b"answer")
+        done = Event()
+        fut.add_done_callback(lambda f: done.set())
+        assert await done.wait(10)
+        assert fut.result().data == b"answer"
+    finally:
+        await requester.close()
+        await responder.close()
+
+
+async def test_gives_up_after_max_reconnect_attempts(nats_server):
+    watch = StatusWatch()
+    nc = await natskit.aio.connect(nats_server.url, max_reconnect_attempts=2, **watch.options())
+    nats_server.stop()
+    assert await watch.closed.wait(10)
+    assert nc.status is Status.CLOSED
+    assert isinstance(nc.last_error, natskit.NatsError)
+    assert nc.servers == []
+
+
+async def test_close_interrupts_reconnecting(nats_server):
+    watch = StatusWatch()
+    nc = await natskit.aio.connect(nats_server.url, status_cb=watch.on_status,
+                                   reconnect_time_wait=600)
+    nats_server.kill()
+    assert await wait_status(nc, Status.RECONNECTING)
+    await nc.close()  # returns at once, not after 600 s
+    assert nc.status is Status.CLOSED
+    assert nc.last_error is None
+
+
+async def test_client_pings_detect_a_stale_connection():
+    def handler(client):
+        client.handshake()
+        while True:
+            client.read_line(timeout=10)  # never answers the keep-alive PINGs
+
+    watch = StatusWatch()
+    with FakeServer(handler) as server:
+        nc = await natskit.aio.connect(server.url, ping_interval=0.05, max_outstanding_pings=2,
+                                       allow_reconnect=False, status_cb=watch.on_status,
+                                       error_cb=watch.on_error)
+        assert await watch.closed.wait(10)
+        assert isinstance(nc.last_error, natskit.StaleConnectionError)
+        assert any(isinstance(e, natskit.StaleConnectionError) for e in watch.errors)
+
+
+async def test_same_authorization_error_twice_closes():
+    def handler(client):
+        if client is server.clients[0]:
+            client.handshake()
+            client.close()  # drop the first connection
+            return
+        client.send(b'INFO {"server_id":"x","max_payload":1024,"headers":true}\r\n')
+        client.read_line(timeout=5)
+        client.send(b"-ERR 'Authorization Violation'\r\n")
+
+    watch = StatusWatch()
+    server = FakeServer(handler)
+    with server:
+        nc = await natskit.aio.connect(server.url, **watch.options())
+        assert await watch.closed.wait(10)
+        assert isinstance(nc.last_error, natskit.AuthorizationError)
+        assert len(server.clients) == 3  # first connect, then two refused attempts
+
+
+async def test_discovered_servers_and_lame_duck(nats_server):
+    """INFO updates grow the pool; lame duck mode moves the client to another server."""
+    discovered = []
+    lame = []
+    moved = Event()
+    other = f"127.0.0.1:{nats_server.port}"
+
+    def handler(client):
+        client.handshake()
+        client.send(b'INFO {"server_id":"x","max_payload":1024,"headers":true,'
+                    b'"connect_urls":["%s"]}\r\n' % other.encode())
+        client.send(b'INFO {"server_id":"x","max_payload":1024,"headers":true,'
+                    b'"connect_urls":["%s"],"ldm":true}\r\n' % other.encode())
+        client.read_line(timeout=10)
+
+    def on_status(status):
+        if status is Status.CONNECTED and nc.current_server.port == nats_server.port:
+            moved.set()
+
+    with FakeServer(handler) as server:
+        nc = natskit.aio.Connection(server.url, status_cb=on_status,
+                                    discovered_servers_cb=discovered.append,
+                                    lame_duck_cb=lame.append, **FAST)
+        await nc.connect()
+        assert await moved.wait(10)
+        assert discovered == [[natskit.ServerAddress("127.0.0.1", nats_server.port, "nats")]]
+        assert lame == [natskit.ServerAddress("127.0.0.1", server.port, "nats")]
+        await nc.flush()
+        await nc.close()
