@@ -225,3 +225,24 @@ async def test_discovered_servers_and_lame_duck(nats_server):
         assert lame == [natskit.ServerAddress("127.0.0.1", server.port, "nats")]
         await nc.flush()
         await nc.close()
+
+
+async def test_subscribe_and_unsubscribe_while_reconnecting(nats_server):
+    watch = StatusWatch()
+    nc = await natskit.aio.connect(nats_server.url, **watch.options())
+    try:
+        dropped = await nc.subscribe("gone")
+        await nc.flush()
+        nats_server.stop()
+        assert await wait_status(nc, Status.RECONNECTING)
+        sub = await nc.subscribe("late")
+        await dropped.unsubscribe()
+        nats_server.start()
+        assert await watch.reconnected.wait(10)
+        await nc.publish("late", b"hello")
+        await nc.publish("gone", b"nobody")
+        assert (await sub.next_msg(timeout=5)).data == b"hello"
+        await nc.flush()
+        assert nc.stats.in_msgs == 1
+    finally:
+        await nc.close()

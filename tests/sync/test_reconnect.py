@@ -226,3 +226,24 @@ def test_discovered_servers_and_lame_duck(nats_server):
         assert lame == [natskit.ServerAddress("127.0.0.1", server.port, "nats")]
         nc.flush()
         nc.close()
+
+
+def test_subscribe_and_unsubscribe_while_reconnecting(nats_server):
+    watch = StatusWatch()
+    nc = natskit.connect(nats_server.url, **watch.options())
+    try:
+        dropped = nc.subscribe("gone")
+        nc.flush()
+        nats_server.stop()
+        assert wait_status(nc, Status.RECONNECTING)
+        sub = nc.subscribe("late")
+        dropped.unsubscribe()
+        nats_server.start()
+        assert watch.reconnected.wait(10)
+        nc.publish("late", b"hello")
+        nc.publish("gone", b"nobody")
+        assert (sub.next_msg(timeout=5)).data == b"hello"
+        nc.flush()
+        assert nc.stats.in_msgs == 1
+    finally:
+        nc.close()
