@@ -1,5 +1,5 @@
 """Helpers for testing against a real ``nats-server`` (see :mod:`natskit.testing.plugin`)."""
 
-from .server import NatsServer, find_server_binary
+from .server import NatsCluster, NatsHubLeaf, NatsServer, find_server_binary
 
-__all__ = ["NatsServer", "find_server_binary"]
+__all__ = ["NatsCluster", "NatsHubLeaf", "NatsServer", "find_server_binary"]

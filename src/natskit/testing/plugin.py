@@ -32,8 +32,62 @@ rather than to the terminal, and is stopped when the test ends.
             with natskit.connect(server.url) as nc:
                 ...
 
-The fixtures are plain functions, so they serve blocking and asyncio tests
-alike. A server's output is in the file at its ``log_path``.
+``nats_cluster``
+    A :class:`~natskit.testing.NatsCluster` of three JetStream nodes
+    (``node-0`` .. ``node-2``) routed together on loopback; the fixture
+    returns once every node has routes to the others and all agree on a
+    JetStream meta leader. ``servers`` and ``urls`` list the nodes;
+    ``kill(i)``, ``stop(i)`` and ``restart(i)`` act on one node (a restart
+    keeps its ports and waits until the cluster is whole again)::
+
+        def test_failover(nats_cluster):
+            with natskit.connect(nats_cluster.urls) as nc:
+                nats_cluster.kill(0)
+                ...
+
+``nats_hub_leaf``
+    A :class:`~natskit.testing.NatsHubLeaf`: a ``hub`` server (JetStream
+    domain ``hub``) and a ``leaf`` server (domain ``leaf``) joined by a
+    leafnode connection, both without authentication; returned once the
+    connection is up on both sides.
+
+``tls_certs``, ``tls_server``, ``tls_verify_server``
+    ``tls_certs`` is a :class:`~natskit.testing.tls.Certs`: a fresh CA,
+    server certificate (``localhost``, ``127.0.0.1``) and client certificate
+    as PEM files under ``tmp_path``. ``tls_server`` is a
+    :class:`~natskit.testing.tls.TlsServer` that requires TLS with them
+    (``.certs``; ``.url`` is ``nats://``, ``.tls_url`` is ``tls://``);
+    ``tls_verify_server`` also requires a client certificate. Other TLS
+    setups come from the factory::
+
+        from natskit.testing.tls import tls_config
+
+        def test_tls_first(nats_server_factory, tls_certs):
+            server = nats_server_factory(config=tls_config(tls_certs, handshake_first=True))
+
+``operator_setup``, ``jwt_server``
+    ``operator_setup`` is a :class:`~natskit.testing.auth.JwtSetup`: an
+    operator, an account with a user (``.creds``, ``.user_jwt``,
+    ``.user_seed``), a revoked user (``.revoked_creds``) and
+    ``.make_user(expires=...)`` for more. ``jwt_server`` runs a server in
+    operator mode that trusts it (request both fixtures to use them).
+
+Other authentication setups come from ``nats_server_factory`` and the
+helpers of :mod:`natskit.testing.auth`::
+
+    from natskit.nkeys import create
+    from natskit.testing.auth import nkey_config, token_config, userpass_config
+
+    def test_auth(nats_server_factory):
+        server = nats_server_factory(config=userpass_config("alice", "secret"))
+        token_server = nats_server_factory(config=token_config("t0k3n"))
+        user = create("user")
+        nkey_server = nats_server_factory(config=nkey_config(user.public_key))
+
+The TLS and JWT fixtures need the ``cryptography`` package
+(``pip install natskit[nkeys]``). The fixtures are plain functions, so they
+serve blocking and asyncio tests alike. A server's output is in the file at
+its ``log_path``.
 """
 
 from __future__ import annotations
@@ -41,13 +95,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .server import NatsServer
+from .server import NatsCluster, NatsHubLeaf, NatsServer
 
-__all__ = ["jetstream_server", "nats_server", "nats_server_factory"]
+if TYPE_CHECKING:
+    from .auth import JwtSetup
+    from .tls import Certs, TlsServer
+
+__all__ = [
+    "jetstream_server",
+    "jwt_server",
+    "nats_cluster",
+    "nats_hub_leaf",
+    "nats_server",
+    "nats_server_factory",
+    "operator_setup",
+    "tls_certs",
+    "tls_server",
+    "tls_verify_server",
+]
 
 
 @pytest.fixture
@@ -73,3 +142,58 @@ def nats_server_factory() -> Iterator[Callable[..., NatsServer]]:
             return stack.enter_context(NatsServer(**kwargs))
 
         yield start
+
+
+@pytest.fixture
+def nats_cluster() -> Iterator[NatsCluster]:
+    """A formed three-node JetStream cluster on loopback."""
+    with NatsCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def nats_hub_leaf() -> Iterator[NatsHubLeaf]:
+    """A hub (JetStream domain ``hub``) and a connected leaf server (domain ``leaf``)."""
+    with NatsHubLeaf() as topology:
+        yield topology
+
+
+@pytest.fixture
+def tls_certs(tmp_path: Path) -> Certs:
+    """A CA, a server and a client certificate as PEM files under ``tmp_path``."""
+    from .tls import make_certs
+
+    return make_certs(tmp_path / "certs")
+
+
+@pytest.fixture
+def tls_server(tls_certs: Certs) -> Iterator[TlsServer]:
+    """A running nats-server that requires TLS with ``tls_certs``."""
+    from .tls import TlsServer
+
+    with TlsServer(tls_certs) as server:
+        yield server
+
+
+@pytest.fixture
+def tls_verify_server(tls_certs: Certs) -> Iterator[TlsServer]:
+    """A running nats-server that requires TLS and a client certificate."""
+    from .tls import TlsServer
+
+    with TlsServer(tls_certs, verify_clients=True) as server:
+        yield server
+
+
+@pytest.fixture
+def operator_setup() -> JwtSetup:
+    """Operator, account and user keys, JWTs and credentials (operator mode)."""
+    from .auth import make_operator_setup
+
+    return make_operator_setup()
+
+
+@pytest.fixture
+def jwt_server(operator_setup: JwtSetup) -> Iterator[NatsServer]:
+    """A running nats-server in operator mode that trusts ``operator_setup``."""
+    with NatsServer(config=operator_setup.config) as server:
+        yield server

@@ -1,0 +1,82 @@
+"""A 3-node cluster: discovery, and killing nodes by PID under traffic."""
+
+from __future__ import annotations
+
+import natskit.aio
+from natskit import Status
+from natskit._io_async import Event
+
+FAST = {"reconnect_time_wait": 0.05, "connect_timeout": 2, "randomize": False}
+
+
+class Watch:
+    def __init__(self):
+        self.reconnecting = Event()
+        self.reconnected = Event()
+
+    def on_status(self, status):
+        if status is Status.RECONNECTING:
+            self.reconnecting.set()
+        elif status is Status.CONNECTED and self.reconnecting.is_set():
+            self.reconnected.set()
+
+
+async def test_pool_grows_from_connect_urls(nats_cluster):
+    async with await natskit.aio.connect(nats_cluster.urls[0], **FAST) as nc:
+        ports = sorted(s.port for s in nc.servers)
+        assert ports == sorted(s.port for s in nats_cluster.servers)
+        assert nc.servers[0].port == nats_cluster.servers[0].port
+
+
+async def test_kill_node_under_traffic(nats_cluster):
+    """Kill the node of the publisher, a subscriber and a requester.
+
+    Asserts: the subscriptions survive, the pending request completes, every
+    message published while reconnecting arrives exactly once and in order.
+    """
+    watch = Watch()
+    victim = nats_cluster.urls[0]
+    moving = await natskit.aio.connect(victim, status_cb=watch.on_status, **FAST)
+    steady = await natskit.aio.connect(nats_cluster.urls[1], **FAST)
+    try:
+        on_steady = await steady.subscribe("traffic")
+        on_moving = await moving.subscribe("traffic")
+        service = await steady.subscribe("svc")
+        await steady.flush()
+        await moving.flush()
+        for i in range(100):
+            await moving.publish("traffic", str(i))
+        for sub in (on_steady, on_moving):  # everything before the kill has arrived
+            assert [int((await sub.next_msg(timeout=5)).data) for _ in range(100)] == list(
+                range(100)
+            )
+        request = await moving.request_future("svc", b"q", timeout=60)
+        question = await service.next_msg(timeout=5)
+
+        nats_cluster.kill(0)
+        assert await watch.reconnecting.wait(10)
+        for i in range(100, 1100):
+            await moving.publish("traffic", str(i))  # buffered while reconnecting
+        assert await watch.reconnected.wait(20)
+        assert moving.current_server.port != nats_cluster.servers[0].port
+        await moving.flush()
+        await question.respond(b"answer")
+        await steady.publish("traffic", b"end")
+
+        for sub in (on_steady, on_moving):
+            got = []
+            while True:
+                data = (await sub.next_msg(timeout=10)).data
+                if data == b"end":
+                    break
+                got.append(int(data))
+            assert got == list(range(100, 1100))  # nothing lost, nothing twice, in order
+        done = Event()
+        request.add_done_callback(lambda f: done.set())
+        assert await done.wait(10)
+        assert request.result().data == b"answer"
+        assert moving.stats.reconnects == 1
+    finally:
+        await moving.close()
+        await steady.close()
+    nats_cluster.restart(0)
