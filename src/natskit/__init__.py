@@ -5,27 +5,63 @@
 ...     nc.publish("greet", b"hello")
 """
 
+import logging
+
+from ._jsapi import (
+    AccountInfo,
+    ConsumerConfig,
+    ConsumerInfo,
+    PubAck,
+    RePublish,
+    SequenceInfo,
+    StreamConfig,
+    StreamInfo,
+    StreamSource,
+    StreamState,
+    SubjectTransform,
+)
 from ._sync.connection import Connection, connect
+from ._sync.jetstream import JetStream
 from ._sync.msg import Msg
+from ._sync.ordered import OrderedConsumer
+from ._sync.pull import ConsumeContext
 from ._sync.subscription import Subscription
 from ._version import __version__
 from .errors import *  # noqa: F403
 from .errors import __all__ as _error_names
 from .headers import Headers
-from .msg import MsgBase
+from .msg import MsgBase, MsgMetadata
 from .options import Options, ServerAddress
 from .status import Stats, Status
 from .timeutil import format_time, parse_time
 
+# A library logs, the application decides what is shown (no lastResort output).
+logging.getLogger("natskit").addHandler(logging.NullHandler())
+
 __all__ = [
+    "AccountInfo",
     "Connection",
+    "ConsumeContext",
+    "ConsumerConfig",
+    "ConsumerInfo",
     "Headers",
+    "JetStream",
     "Msg",
     "MsgBase",
+    "MsgMetadata",
     "Options",
+    "OrderedConsumer",
+    "PubAck",
+    "RePublish",
+    "SequenceInfo",
     "ServerAddress",
     "Stats",
     "Status",
+    "StreamConfig",
+    "StreamInfo",
+    "StreamSource",
+    "StreamState",
+    "SubjectTransform",
     "Subscription",
     "__version__",
     "connect",

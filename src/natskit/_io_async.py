@@ -282,7 +282,9 @@ class Transport:
             return proto.early.popleft()
         return b""
 
-    async def start_tls(self, context: ssl.SSLContext, server_hostname: str, timeout: float) -> None:
+    async def start_tls(
+        self, context: ssl.SSLContext, server_hostname: str, timeout: float
+    ) -> None:
         """Upgrade to TLS (handshake phase); ``TLSError`` when it fails."""
         proto = self._proto
         assert proto.transport is not None

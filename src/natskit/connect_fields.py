@@ -31,7 +31,9 @@ def _seed_text(value: str) -> str:
     return _read_text(value, "NKey seed").strip()
 
 
-def connect_fields(opts: Options, server: Server, info: dict[str, Any], tls: bool) -> dict[str, Any]:
+def connect_fields(
+    opts: Options, server: Server, info: dict[str, Any], tls: bool
+) -> dict[str, Any]:
     """The CONNECT fields for ``server``; credentials from its URL win over options.
 
     URL credentials beat option credentials, user and password beat a token;

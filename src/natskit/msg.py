@@ -7,15 +7,61 @@ plain methods and as coroutines. Both are accepted wherever a message is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
+from .errors import NotJSMessageError
 from .headers import Headers
+from .timeutil import parse_time, parse_time_ns
 
 HeadersArg = Headers | Mapping[str, str | Sequence[str]] | None
 
 _STATUS_NO_RESPONDERS = 503
 _STATUS_CONTROL = 100
+# Go's time.Time.String(), as in the Nats-Time-Stamp header of a Direct Get reply.
+_GO_TIME = re.compile(r"(\S+) (\S+) ([+-]\d\d)(\d\d)(?: \S+)?")
+
+
+@dataclass(frozen=True)
+class MsgMetadata:
+    """JetStream delivery metadata, from the ack reply subject of a consumer's message."""
+
+    stream: str
+    consumer: str
+    num_delivered: int
+    stream_seq: int
+    consumer_seq: int
+    timestamp: datetime
+    num_pending: int
+    domain: str | None = None
+    timestamp_ns: int = 0
+
+    @classmethod
+    def parse(cls, reply: str | None) -> MsgMetadata:
+        """Parse ``$JS.ACK...`` (ADR-15: 9 tokens, or 11+ with domain and account hash)."""
+        tokens = reply.split(".") if reply else []
+        if tokens[:2] != ["$JS", "ACK"] or (len(tokens) != 9 and len(tokens) < 11):
+            raise NotJSMessageError(f"not a JetStream message (reply {reply!r})")
+        domain = None
+        if len(tokens) >= 11:
+            domain = tokens[2] if tokens[2] != "_" else None
+            tokens = tokens[:2] + tokens[4:]
+        try:
+            delivered, sseq, cseq, ts, pending = (int(t) for t in tokens[4:9])
+        except ValueError:
+            raise NotJSMessageError(f"malformed JetStream ack subject {reply!r}") from None
+        stamp = datetime.fromtimestamp(ts // 1_000_000_000, timezone.utc).replace(
+            microsecond=ts % 1_000_000_000 // 1000
+        )
+        return cls(tokens[2], tokens[3], delivered, sseq, cseq, stamp, pending, domain, ts)
+
+
+def _rfc3339(text: str) -> str:
+    m = _GO_TIME.fullmatch(text)
+    return f"{m[1]}T{m[2]}{m[3]}:{m[4]}" if m else text
 
 
 class MsgBase:
@@ -76,6 +122,29 @@ class MsgBase:
     @property
     def is_flow_control(self) -> bool:
         return self.status == _STATUS_CONTROL and "FlowControl" in self.description
+
+    @property
+    def metadata(self) -> MsgMetadata:
+        """Delivery metadata of a message from a consumer; ``NotJSMessageError`` otherwise."""
+        return MsgMetadata.parse(self.reply)
+
+    @property
+    def seq(self) -> int | None:
+        """Stream sequence of a message from a stream get (``Nats-Sequence``)."""
+        value = self._headers.get("Nats-Sequence") if self._headers else None
+        return int(value) if value else None
+
+    @property
+    def time(self) -> datetime | None:
+        """Time a message from a stream get was stored (``Nats-Time-Stamp``)."""
+        value = self._headers.get("Nats-Time-Stamp") if self._headers else None
+        return parse_time(_rfc3339(value)) if value else None
+
+    @property
+    def time_ns(self) -> int | None:
+        """``time`` as exact nanoseconds since the Unix epoch."""
+        value = self._headers.get("Nats-Time-Stamp") if self._headers else None
+        return parse_time_ns(_rfc3339(value)) if value else None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MsgBase):

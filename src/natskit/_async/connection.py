@@ -76,6 +76,7 @@ from ..server_errors import error_from_server, is_fatal
 from ..status import Stats, Status
 from .dispatch import Dispatcher
 from .handshake import handshake
+from .jetstream import JetStream
 from .msg import Msg
 from .requests import Requests
 from .subscription import Subscription
@@ -657,6 +658,17 @@ class Connection(Requests):
         self._writer = Writer(self.options.reconnect_buffer_size)
         # Callbacks already scheduled still run; then the workers stop.
         await self._dispatcher.stop()
+
+    def jetstream(
+        self,
+        *,
+        timeout: float = 5.0,
+        domain: str | None = None,
+        api_prefix: str | None = None,
+        trace: bool = False,
+    ) -> JetStream:
+        """A ``JetStream`` context on this connection (no I/O; see ``JetStream``)."""
+        return JetStream(self, timeout=timeout, domain=domain, api_prefix=api_prefix, trace=trace)
 
     async def __aenter__(self) -> Connection:
         return self

@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidArgError
+from typing import Any
+
+from .._jsapi.wire import to_ns
+from ..errors import InvalidArgError, NotJSMessageError
 from ..msg import HeadersArg, MsgBase
+
+# Ack bodies (ADR-15).
+ACK = b"+ACK"
+NAK = b"-NAK"
+WPI = b"+WPI"
+TERM = b"+TERM"
+
+
+def nak_body(delay: float | None) -> bytes:
+    return NAK if delay is None else NAK + b' {"delay":%d}' % to_ns(delay)
+
+
+def term_body(reason: str | None) -> bytes:
+    return TERM + b" " + reason.encode() if reason else TERM
+
+
+async def send_ack(
+    conn: Any, msg: MsgBase, body: bytes, *, sync: bool = False, timeout: float | None = None
+) -> None:
+    """Publish an ack of ``msg`` on ``conn``; ``sync`` waits for the server's reply.
+
+    After a terminal ack (``+ACK``, ``-NAK``, ``+TERM``) further acks of the
+    same message are ignored (ADR-15).
+    """
+    if not msg.reply:
+        raise NotJSMessageError("the message has no reply subject to acknowledge")
+    if conn is None:
+        raise InvalidArgError("the message was not received on a connection")
+    if getattr(msg, "_acked", False):
+        return
+    if sync:
+        await conn.request(msg.reply, body, timeout=timeout)
+    else:
+        await conn.publish(msg.reply, body)
+    if isinstance(msg, Msg) and not body.startswith(WPI):
+        msg._acked = True
 
 
 class Msg(MsgBase):
-    """A message; ``respond`` publishes to its reply subject."""
+    """A message; ``respond`` publishes to its reply subject, the JetStream acks to the server."""
 
-    __slots__ = ()
+    __slots__ = ("_acked",)
+    _acked: bool  # set by the first terminal ack (unset until then)
 
     async def respond(self, payload: bytes | str = b"", *, headers: HeadersArg = None) -> None:
         """Publish ``payload`` to this message's reply subject."""
@@ -18,3 +58,23 @@ class Msg(MsgBase):
         if self._conn is None:
             raise InvalidArgError("the message was not received on a connection")
         await self._conn.publish(self.reply, payload, headers=headers)
+
+    async def ack(self) -> None:
+        """Acknowledge a JetStream message (returns once sent; see ``ack_sync``)."""
+        await send_ack(self._conn, self, ACK)
+
+    async def ack_sync(self, timeout: float | None = None) -> None:
+        """Acknowledge and wait until the server confirms it."""
+        await send_ack(self._conn, self, ACK, sync=True, timeout=timeout)
+
+    async def nak(self, delay: float | None = None) -> None:
+        """Ask for redelivery, at once or after ``delay`` seconds."""
+        await send_ack(self._conn, self, nak_body(delay))
+
+    async def in_progress(self) -> None:
+        """Tell the server the message is being worked on (resets its ack timer)."""
+        await send_ack(self._conn, self, WPI)
+
+    async def term(self, reason: str | None = None) -> None:
+        """Stop redelivery of the message, with an optional ``reason``."""
+        await send_ack(self._conn, self, term_body(reason))

@@ -3,14 +3,54 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidArgError
+from typing import Any
+
+from .._jsapi.wire import to_ns
+from ..errors import InvalidArgError, NotJSMessageError
 from ..msg import HeadersArg, MsgBase
+
+# Ack bodies (ADR-15).
+ACK = b"+ACK"
+NAK = b"-NAK"
+WPI = b"+WPI"
+TERM = b"+TERM"
+
+
+def nak_body(delay: float | None) -> bytes:
+    return NAK if delay is None else NAK + b' {"delay":%d}' % to_ns(delay)
+
+
+def term_body(reason: str | None) -> bytes:
+    return TERM + b" " + reason.encode() if reason else TERM
+
+
+def send_ack(
+    conn: Any, msg: MsgBase, body: bytes, *, sync: bool = False, timeout: float | None = None
+) -> None:
+    """Publish an ack of ``msg`` on ``conn``; ``sync`` waits for the server's reply.
+
+    After a terminal ack (``+ACK``, ``-NAK``, ``+TERM``) further acks of the
+    same message are ignored (ADR-15).
+    """
+    if not msg.reply:
+        raise NotJSMessageError("the message has no reply subject to acknowledge")
+    if conn is None:
+        raise InvalidArgError("the message was not received on a connection")
+    if getattr(msg, "_acked", False):
+        return
+    if sync:
+        conn.request(msg.reply, body, timeout=timeout)
+    else:
+        conn.publish(msg.reply, body)
+    if isinstance(msg, Msg) and not body.startswith(WPI):
+        msg._acked = True
 
 
 class Msg(MsgBase):
-    """A message; ``respond`` publishes to its reply subject."""
+    """A message; ``respond`` publishes to its reply subject, the JetStream acks to the server."""
 
-    __slots__ = ()
+    __slots__ = ("_acked",)
+    _acked: bool  # set by the first terminal ack (unset until then)
 
     def respond(self, payload: bytes | str = b"", *, headers: HeadersArg = None) -> None:
         """Publish ``payload`` to this message's reply subject."""
@@ -19,3 +59,23 @@ class Msg(MsgBase):
         if self._conn is None:
             raise InvalidArgError("the message was not received on a connection")
         self._conn.publish(self.reply, payload, headers=headers)
+
+    def ack(self) -> None:
+        """Acknowledge a JetStream message (returns once sent; see ``ack_sync``)."""
+        send_ack(self._conn, self, ACK)
+
+    def ack_sync(self, timeout: float | None = None) -> None:
+        """Acknowledge and wait until the server confirms it."""
+        send_ack(self._conn, self, ACK, sync=True, timeout=timeout)
+
+    def nak(self, delay: float | None = None) -> None:
+        """Ask for redelivery, at once or after ``delay`` seconds."""
+        send_ack(self._conn, self, nak_body(delay))
+
+    def in_progress(self) -> None:
+        """Tell the server the message is being worked on (resets its ack timer)."""
+        send_ack(self._conn, self, WPI)
+
+    def term(self, reason: str | None = None) -> None:
+        """Stop redelivery of the message, with an optional ``reason``."""
+        send_ack(self._conn, self, term_body(reason))

@@ -7,7 +7,18 @@
 """
 
 from .._async.connection import Connection, connect
+from .._async.jetstream import JetStream
 from .._async.msg import Msg
+from .._async.ordered import OrderedConsumer
+from .._async.pull import ConsumeContext
 from .._async.subscription import Subscription
 
-__all__ = ["Connection", "Msg", "Subscription", "connect"]
+__all__ = [
+    "Connection",
+    "ConsumeContext",
+    "JetStream",
+    "Msg",
+    "OrderedConsumer",
+    "Subscription",
+    "connect",
+]

@@ -1,0 +1,293 @@
+"""``JetStream``: publishing with acks, pulling, acks, and (from the base) management.
+
+Created by ``Connection.jetstream()``. Every request uses ``timeout`` unless a
+method takes its own; ``domain=`` or ``api_prefix=`` pick another JetStream
+(ADR-19), ``trace=True`` logs each API request and reply at debug level on the
+``natskit.jetstream`` logger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._io_async import Event, Future, StateLock, fail, monotonic, new_future, resolve, sleep
+from .._jsapi import PubAck
+from .._jsapi.api import parse_reply, publish_headers
+from ..errors import JetStreamError, NoRespondersError, TimeoutError
+from ..msg import HeadersArg, MsgBase
+from ..options import check_timeout
+from .jsmanage import JetStreamManager, log
+from .msg import ACK, WPI, Msg, nak_body, send_ack, term_body
+from .ordered import OrderedConsumer
+from .pull import ConsumeContext, fetch
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+Payload = bytes | bytearray | memoryview | str
+
+# ADR-22: a publish that meets no responders is sent again twice, 250 ms apart.
+RETRY_WAIT = 0.25
+RETRY_ATTEMPTS = 2
+MAX_PENDING_ACKS = 4000
+
+
+class JetStream(JetStreamManager):
+    """The JetStream API of a connection (``nc.jetstream(...)``)."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        timeout: float = 5.0,
+        domain: str | None = None,
+        api_prefix: str | None = None,
+        trace: bool = False,
+    ) -> None:
+        super().__init__(conn, timeout=timeout, domain=domain, api_prefix=api_prefix,
+                         trace=trace)
+        self.max_pending_acks = MAX_PENDING_ACKS
+        self._acks_lock = StateLock()
+        self._in_flight = 0
+        self._room = Event()
+        self._all_acked = Event()
+        self._all_acked.set()
+
+    # -- publishing ---------------------------------------------------------
+
+    async def publish(
+        self,
+        subject: str,
+        payload: Payload = b"",
+        *,
+        headers: HeadersArg = None,
+        stream: str | None = None,
+        msg_id: str | None = None,
+        expected_last_seq: int | None = None,
+        expected_last_subject_seq: int | None = None,
+        expected_last_msg_id: str | None = None,
+        timeout: float | None = None,
+    ) -> PubAck:
+        """Publish to a stream and return the server's ``PubAck``.
+
+        ``stream`` makes the server check the subject belongs to that stream;
+        ``msg_id`` enables duplicate detection (``PubAck.duplicate``); the
+        ``expected_*`` arguments are optimistic-concurrency checks
+        (``WrongLastSequenceError``). ``NoRespondersError`` when no stream
+        stores ``subject``, after two retries 250 ms apart (ADR-22).
+        """
+        hdrs = publish_headers(
+            headers, stream=stream, msg_id=msg_id, expected_last_seq=expected_last_seq,
+            expected_last_subject_seq=expected_last_subject_seq,
+            expected_last_msg_id=expected_last_msg_id,
+        )
+        timeout = check_timeout(timeout, self._timeout) or 0.0
+        deadline = monotonic() + timeout
+        if self._trace:
+            log.debug(">>> %s (%d bytes, headers %r)", subject, len(payload), hdrs)
+        attempt = 0
+        while True:
+            try:
+                reply = await self._conn.request(
+                    subject, payload, headers=hdrs, timeout=max(deadline - monotonic(), 0.0)
+                )
+                break
+            except NoRespondersError:
+                attempt += 1
+                if attempt > RETRY_ATTEMPTS or monotonic() + RETRY_WAIT >= deadline:
+                    raise NoRespondersError(
+                        f"no stream stores {subject!r} (no responders)") from None
+                await sleep(RETRY_WAIT)
+        if self._trace:
+            log.debug("<<< %s %s", subject, reply.data.decode(errors="replace"))
+        return PubAck.from_json(parse_reply(reply.data))
+
+    async def publish_msg(self, msg: MsgBase, **options: Any) -> PubAck:
+        """``publish`` with the subject, data and headers of ``msg``."""
+        return await self.publish(msg.subject, msg.data, headers=msg._headers, **options)
+
+    async def publish_future(
+        self,
+        subject: str,
+        payload: Payload = b"",
+        *,
+        headers: HeadersArg = None,
+        stream: str | None = None,
+        msg_id: str | None = None,
+        expected_last_seq: int | None = None,
+        expected_last_subject_seq: int | None = None,
+        expected_last_msg_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Future[PubAck]:
+        """Publish without waiting for the ack: return a future of the ``PubAck``.
+
+        At most ``max_pending_acks`` (4000) acks are awaited at a time; beyond
+        that this call waits for room (``TimeoutError`` after ``timeout``).
+        ``publish_async_complete()`` waits for every outstanding ack. In
+        ``natskit.aio`` the method is also named ``publish_async``; the future
+        is an ``asyncio.Future`` there and a ``concurrent.futures.Future`` in
+        the blocking API, whose done callbacks run on the connection's reader
+        thread (they must not block). No retries on no responders: the future
+        fails with ``NoRespondersError``.
+        """
+        hdrs = publish_headers(
+            headers, stream=stream, msg_id=msg_id, expected_last_seq=expected_last_seq,
+            expected_last_subject_seq=expected_last_subject_seq,
+            expected_last_msg_id=expected_last_msg_id,
+        )
+        timeout = check_timeout(timeout, self._timeout) or 0.0
+        await self._reserve_ack(timeout)
+        result: Future[PubAck] = new_future()
+        try:
+            req = await self._conn.request_future(subject, payload, headers=hdrs, timeout=timeout)
+        except BaseException:
+            self._release_ack()
+            raise
+
+        def done(f: Future[Any]) -> None:
+            self._release_ack()
+            if f.cancelled():
+                result.cancel()
+            elif f.exception() is not None:
+                fail(result, f.exception())  # type: ignore[arg-type]
+            else:
+                try:
+                    resolve(result, PubAck.from_json(parse_reply(f.result().data)))
+                except JetStreamError as exc:
+                    fail(result, exc)
+
+        def cancelled(r: Future[PubAck]) -> None:
+            if r.cancelled():
+                req.cancel()
+
+        req.add_done_callback(done)
+        result.add_done_callback(cancelled)
+        return result
+
+    publish_async = publish_future  # unasync: remove
+
+    async def _reserve_ack(self, timeout: float) -> None:
+        deadline = monotonic() + timeout
+        while True:
+            with self._acks_lock:
+                if self._in_flight < self.max_pending_acks:
+                    self._in_flight += 1
+                    self._all_acked.clear()
+                    return
+                self._room.clear()
+            left = deadline - monotonic()
+            if left <= 0 or not await self._room.wait(left):
+                raise TimeoutError(f"{self._in_flight} publish acks outstanding for {timeout} s")
+
+    def _release_ack(self) -> None:
+        with self._acks_lock:
+            self._in_flight -= 1
+            self._room.set()
+            if self._in_flight == 0:
+                self._all_acked.set()
+
+    @property
+    def publish_async_pending(self) -> int:
+        """Acks of ``publish_future`` / ``publish_async`` not yet received."""
+        return self._in_flight
+
+    async def publish_async_complete(self, timeout: float | None = None) -> None:
+        """Wait until every ack of ``publish_future`` / ``publish_async`` has arrived."""
+        if not await self._all_acked.wait(check_timeout(timeout, None)):
+            raise TimeoutError(f"{self._in_flight} publish acks still outstanding")
+
+    # -- pulling ------------------------------------------------------------
+
+    async def fetch(
+        self,
+        stream: str,
+        consumer: str,
+        batch: int = 1,
+        timeout: float | None = None,
+        *,
+        max_bytes: int | None = None,
+        heartbeat: float | None = None,
+    ) -> list[Msg]:
+        """Pull up to ``batch`` messages from a pull consumer.
+
+        Without ``timeout``, only what is available now (``no_wait``).
+        With it, wait up to ``timeout`` s; the server ends the pull 10 ms
+        earlier, so an empty list means "nothing came". ``TimeoutError`` only
+        when the client-side timeout fires with nothing received (after
+        checking the stream and consumer exist: ``StreamNotFoundError``,
+        ``ConsumerNotFoundError``, ``JetStreamNotEnabledError``). ``heartbeat``
+        asks the server for idle heartbeats; two missed raise
+        ``ConsumerNotActiveError``.
+        """
+        return await fetch(self, stream, consumer, batch, timeout, max_bytes, heartbeat)
+
+    async def next(self, stream: str, consumer: str, timeout: float | None = None) -> Msg:
+        """The next message of a pull consumer; ``TimeoutError`` if none within ``timeout``."""
+        wait = check_timeout(timeout, self._timeout) or 0.0
+        msgs = await fetch(self, stream, consumer, 1, wait, None, None)
+        if not msgs:
+            raise TimeoutError(f"no message from {stream}/{consumer} within {wait} s")
+        return msgs[0]
+
+    async def consume(
+        self,
+        stream: str,
+        consumer: str,
+        callback: Callable[[Msg], Any] | None = None,
+        *,
+        max_messages: int | None = None,
+        max_bytes: int | None = None,
+        expires: float = 30.0,
+        heartbeat: float | None = None,
+        threshold: int | None = None,
+    ) -> ConsumeContext:
+        """Pull continuously (ADR-37) into ``callback``, or iterate the result.
+
+        ``max_messages`` (default 500) or ``max_bytes`` bound what is requested
+        ahead; a new pull goes out when it falls to ``threshold`` (default
+        half). ``heartbeat`` defaults to half of ``expires``, at most 30 s.
+        """
+        ctx = ConsumeContext(
+            self, stream, consumer, callback, max_messages=max_messages, max_bytes=max_bytes,
+            expires=expires, heartbeat=heartbeat, threshold=threshold,
+        )
+        await ctx._start()
+        return ctx
+
+    async def ordered_consumer(
+        self, stream: str, callback: Callable[[Msg], Any] | None = None, **options: Any
+    ) -> OrderedConsumer:
+        """An ordered consumer of ``stream`` (ADR-17); see ``OrderedConsumer``.
+
+        Options: ``description``, ``headers_only``, ``deliver_policy``,
+        ``opt_start_seq``, ``opt_start_time``, ``filter_subject``,
+        ``filter_subjects``, ``replay_policy``, ``metadata`` (as in
+        ``ConsumerConfig``), ``idle_heartbeat`` (5 s) and
+        ``inactive_threshold`` (2 s). ``StreamNotFoundError`` if the stream
+        does not exist.
+        """
+        oc = OrderedConsumer(self, stream, callback, **options)
+        await oc._start()
+        return oc
+
+    # -- acks -----------------------------------------------------------------
+
+    async def ack(self, msg: MsgBase) -> None:
+        await send_ack(self._conn, msg, ACK)
+
+    async def ack_sync(self, msg: MsgBase) -> None:
+        """Acknowledge and wait for the server's confirmation (up to ``timeout``)."""
+        await send_ack(self._conn, msg, ACK, sync=True, timeout=self._timeout)
+
+    async def nak(self, msg: MsgBase, delay: float | None = None) -> None:
+        await send_ack(self._conn, msg, nak_body(delay))
+
+    async def in_progress(self, msg: MsgBase) -> None:
+        await send_ack(self._conn, msg, WPI)
+
+    async def term(self, msg: MsgBase, reason: str | None = None) -> None:
+        await send_ack(self._conn, msg, term_body(reason))
+
+    def __repr__(self) -> str:
+        return f"<JetStream {self._prefix} timeout={self._timeout}>"

@@ -1,0 +1,266 @@
+"""JetStream management: API requests, streams, consumers, stored messages, account."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .._jsapi import ConsumerConfig, ConsumerInfo, StreamConfig, StreamInfo
+from .._jsapi.api import (
+    consumer_create_subject,
+    direct_get_error,
+    encode,
+    loads,
+    msg_get_request,
+    parse_reply,
+    prefix_for,
+    purge_request,
+    stored_msg,
+    supports_action,
+)
+from .._jsapi.info import AccountInfo
+from .._protocol import check_name
+from ..errors import JetStreamNotEnabledError, NoRespondersError
+from ..options import check_timeout
+from .msg import Msg
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+log = logging.getLogger("natskit.jetstream")
+
+
+def _stream_config(config: StreamConfig | str | None, options: dict[str, Any]) -> StreamConfig:
+    if isinstance(config, StreamConfig):
+        StreamConfig.build({"name": config.name, **options})  # reject unknown options
+        cfg = dataclasses.replace(config, **options)
+    else:
+        cfg = StreamConfig.build(options if config is None else {"name": config, **options})
+    check_name(cfg.name, "stream name")
+    return cfg
+
+
+def _consumer_config(config: ConsumerConfig | None, options: dict[str, Any]) -> ConsumerConfig:
+    if config is None:
+        return ConsumerConfig.build(options)
+    if not options:
+        return config
+    ConsumerConfig.build(options)  # reject unknown options
+    return dataclasses.replace(config, **options)
+
+
+class JetStreamManager:
+    """The management half of ``JetStream`` (see ``natskit.aio.JetStream``)."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        timeout: float = 5.0,
+        domain: str | None = None,
+        api_prefix: str | None = None,
+        trace: bool = False,
+    ) -> None:
+        self._conn = conn
+        self._timeout = check_timeout(timeout, 5.0) or 5.0
+        self._prefix = prefix_for(domain, api_prefix)
+        self._trace = trace
+
+    @property
+    def api_prefix(self) -> str:
+        """The subject prefix of API requests (``$JS.API``, ``$JS.<domain>.API``, ...)."""
+        return self._prefix
+
+    @property
+    def timeout(self) -> float:
+        """Default timeout of every JetStream request, in seconds."""
+        return self._timeout
+
+    async def _api(self, suffix: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Send an API request and return the parsed reply (raising its error)."""
+        subject = f"{self._prefix}.{suffix}"
+        data = encode(body)
+        if self._trace:
+            log.debug(">>> %s %s", subject, data.decode())
+        try:
+            reply = await self._conn.request(subject, data, timeout=self._timeout)
+        except NoRespondersError:
+            raise JetStreamNotEnabledError(
+                f"JetStream is not enabled (no responders on {subject!r})", status=503
+            ) from None
+        if self._trace:
+            log.debug("<<< %s %s", subject, reply.data.decode(errors="replace"))
+        return parse_reply(reply.data)
+
+    async def _paged(self, suffix: str, key: str, body: dict[str, Any] | None = None) -> list[Any]:
+        """Follow a paged list API (total/offset/limit) to its end."""
+        items: list[Any] = []
+        while True:
+            reply = await self._api(suffix, {**(body or {}), "offset": len(items)})
+            page = reply.get(key) or []
+            items.extend(page)
+            if not page or len(items) >= reply.get("total", 0):
+                return items
+
+    async def account_info(self) -> AccountInfo:
+        """Usage and limits of this account's JetStream."""
+        return AccountInfo.from_json(await self._api("INFO"))
+
+    # -- streams ------------------------------------------------------------
+
+    async def add_stream(
+        self, config: StreamConfig | str | None = None, /, **options: Any
+    ) -> StreamInfo:
+        """Create a stream from a ``StreamConfig`` or a name and JSON-named options."""
+        cfg = _stream_config(config, options)
+        return StreamInfo.from_json(await self._api(f"STREAM.CREATE.{cfg.name}", cfg.to_json()))
+
+    async def update_stream(
+        self, config: StreamConfig | str | None = None, /, **options: Any
+    ) -> StreamInfo:
+        """Replace a stream's configuration (fields not given take their defaults)."""
+        cfg = _stream_config(config, options)
+        return StreamInfo.from_json(await self._api(f"STREAM.UPDATE.{cfg.name}", cfg.to_json()))
+
+    async def add_stream_from_json(self, config: str | bytes | dict[str, Any]) -> dict[str, Any]:
+        """Create a stream from a JSON configuration, sent as is; return the reply."""
+        obj = loads(config)
+        name = obj.get("name")
+        check_name(name if isinstance(name, str) else "", "stream name")
+        return await self._api(f"STREAM.CREATE.{name}", obj)
+
+    async def delete_stream(self, name: str) -> None:
+        check_name(name, "stream name")
+        await self._api(f"STREAM.DELETE.{name}")
+
+    async def purge_stream(
+        self, name: str, *, filter: str | None = None, keep: int | None = None,
+        seq: int | None = None,
+    ) -> int:
+        """Purge all messages, or those matching ``filter`` / below ``seq`` / beyond ``keep``."""
+        check_name(name, "stream name")
+        reply = await self._api(f"STREAM.PURGE.{name}", purge_request(filter, keep, seq))
+        return int(reply.get("purged", 0))
+
+    async def stream_info(self, name: str) -> StreamInfo:
+        check_name(name, "stream name")
+        return StreamInfo.from_json(await self._api(f"STREAM.INFO.{name}"))
+
+    async def stream_names(self, subject: str | None = None) -> list[str]:
+        """Names of all streams, or of those that store ``subject``."""
+        return await self._paged("STREAM.NAMES", "streams",
+                                 {"subject": subject} if subject else None)
+
+    async def streams(self, subject: str | None = None) -> list[StreamInfo]:
+        """``StreamInfo`` of all streams, or of those that store ``subject``."""
+        body = {"subject": subject} if subject else None
+        infos = await self._paged("STREAM.LIST", "streams", body)
+        return [StreamInfo.from_json(i) for i in infos]
+
+    async def stream_msg_get(
+        self, stream: str, *, seq: int | None = None, last_by_subj: str | None = None,
+        next_by_subj: str | None = None,
+    ) -> Msg:
+        """A stored message by ``seq``, last of ``last_by_subj``, or next of ``next_by_subj``."""
+        check_name(stream, "stream name")
+        req = msg_get_request(seq, last_by_subj, next_by_subj)
+        reply = await self._api(f"STREAM.MSG.GET.{stream}", req)
+        subject, data, headers = stored_msg(reply, stream)
+        return Msg(subject, data, None, headers)
+
+    async def stream_direct_get(
+        self, stream: str, *, seq: int | None = None, last_by_subj: str | None = None,
+        next_by_subj: str | None = None,
+    ) -> Msg:
+        """As ``stream_msg_get``, served by any replica or mirror (ADR-31, ``allow_direct``)."""
+        check_name(stream, "stream name")
+        req = msg_get_request(seq, last_by_subj, next_by_subj)
+        if last_by_subj is not None:
+            subject, data = f"{self._prefix}.DIRECT.GET.{stream}.{last_by_subj}", b""
+        else:
+            subject, data = f"{self._prefix}.DIRECT.GET.{stream}", encode(req)
+        if self._trace:
+            log.debug(">>> %s %s", subject, data.decode())
+        try:
+            reply = await self._conn.request(subject, data, timeout=self._timeout)
+        except NoRespondersError:
+            raise NoRespondersError(
+                f"no Direct Get responders for stream {stream!r} (is allow_direct set?)"
+            ) from None
+        if self._trace:
+            log.debug("<<< %s %r", subject, reply)
+        if reply.status is not None:
+            raise direct_get_error(reply.status, reply.description, stream)
+        reply.subject = reply.headers.get("Nats-Subject", reply.subject)
+        reply.reply = None
+        return reply
+
+    async def stream_msg_delete(self, stream: str, seq: int, *, no_erase: bool = True) -> None:
+        """Delete message ``seq``; ``no_erase=False`` overwrites its data too."""
+        check_name(stream, "stream name")
+        await self._api(f"STREAM.MSG.DELETE.{stream}", {"seq": seq, "no_erase": no_erase})
+
+    # -- consumers ----------------------------------------------------------
+
+    async def _create_consumer(
+        self, stream: str, config: ConsumerConfig, action: str
+    ) -> ConsumerInfo:
+        body = config.to_json()
+        req: dict[str, Any] = {"stream_name": stream, "config": body}
+        if supports_action(str(self._conn.server_info.get("version", ""))):
+            req["action"] = action
+        return ConsumerInfo.from_json(await self._api(consumer_create_subject(stream, body), req))
+
+    async def add_consumer(
+        self, stream: str, config: ConsumerConfig | None = None, /, **options: Any
+    ) -> ConsumerInfo:
+        """Create a consumer; an existing one with another configuration is an error."""
+        return await self._create_consumer(stream, _consumer_config(config, options), "create")
+
+    async def update_consumer(
+        self, stream: str, config: ConsumerConfig | None = None, /, **options: Any
+    ) -> ConsumerInfo:
+        """Change an existing consumer's configuration."""
+        return await self._create_consumer(stream, _consumer_config(config, options), "update")
+
+    async def add_pull_consumer(self, stream: str, name: str, **options: Any) -> ConsumerInfo:
+        """Create the durable pull consumer ``name``."""
+        return await self.add_consumer(stream, durable_name=name, **options)
+
+    async def add_push_consumer(
+        self, stream: str, name: str, deliver_subject: str, **options: Any
+    ) -> ConsumerInfo:
+        """Create the durable push consumer ``name`` delivering to ``deliver_subject``."""
+        return await self.add_consumer(
+            stream, durable_name=name, deliver_subject=deliver_subject, **options
+        )
+
+    async def add_consumer_from_json(
+        self, stream: str, consumer: str, config: str | bytes | dict[str, Any]
+    ) -> dict[str, Any]:
+        """Create or update ``consumer`` from a JSON configuration; return the reply."""
+        check_name(stream, "stream name")
+        check_name(consumer, "consumer name")
+        req = {"stream_name": stream, "config": loads(config)}
+        return await self._api(f"CONSUMER.CREATE.{stream}.{consumer}", req)
+
+    async def delete_consumer(self, stream: str, name: str) -> None:
+        check_name(stream, "stream name")
+        check_name(name, "consumer name")
+        await self._api(f"CONSUMER.DELETE.{stream}.{name}")
+
+    async def consumer_info(self, stream: str, name: str) -> ConsumerInfo:
+        check_name(stream, "stream name")
+        check_name(name, "consumer name")
+        return ConsumerInfo.from_json(await self._api(f"CONSUMER.INFO.{stream}.{name}"))
+
+    async def consumer_names(self, stream: str) -> list[str]:
+        check_name(stream, "stream name")
+        return await self._paged(f"CONSUMER.NAMES.{stream}", "consumers")
+
+    async def consumers(self, stream: str) -> list[ConsumerInfo]:
+        """``ConsumerInfo`` of every consumer of ``stream``."""
+        check_name(stream, "stream name")
+        infos = await self._paged(f"CONSUMER.LIST.{stream}", "consumers")
+        return [ConsumerInfo.from_json(i) for i in infos]

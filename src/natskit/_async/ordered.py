@@ -1,0 +1,279 @@
+"""Ordered consumers (ADR-17): every message of a stream once, in order, no gaps.
+
+An ephemeral push consumer (no acks, flow control, idle heartbeats, memory
+storage) delivers to a private inbox. The consumer sequence of each message
+must be one more than the last; a heartbeat must report the last consumer
+sequence seen. On a gap, or when nothing (not even a heartbeat) arrived for
+three heartbeat intervals, the consumer is replaced by a new one starting after
+the last stream sequence delivered. A missing stream or a closed connection
+ends it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._io_async import Event, Queue, StateLock, Task, call_cb, monotonic, spawn
+from .._jsapi import ConsumerConfig, ConsumerInfo
+from .._protocol import check_name
+from ..errors import (
+    BadSubscriptionError,
+    ConnectionClosedError,
+    ConsumerNotActiveError,
+    ConsumerSequenceMismatchError,
+    InvalidArgError,
+    JetStreamError,
+    NatsError,
+    NotJSMessageError,
+    StreamNotFoundError,
+)
+from ..status import Status
+from .msg import Msg
+from .subscription import Subscription
+
+if TYPE_CHECKING:
+    from .jetstream import JetStream
+
+log = logging.getLogger("natskit.jetstream")
+
+# Options of ordered_consumer() that go into the consumer configuration.
+OPTIONS = frozenset({
+    "description", "headers_only", "deliver_policy", "opt_start_seq", "opt_start_time",
+    "filter_subject", "filter_subjects", "replay_policy", "metadata",
+})
+ACK_WAIT = 22 * 3600.0  # as nats.go: acks are off, so this only has to be long
+_Item = Msg | BaseException | None
+
+
+class OrderedConsumer:
+    """A running ordered consumer; iterate it, or give ``ordered_consumer`` a callback.
+
+    ``name`` is the current consumer's name ("" while it is being replaced),
+    ``info()`` its cached ``ConsumerInfo``, ``last_error`` the reason of the
+    last reset or of the stop. Resets are logged as warnings on
+    ``natskit.jetstream``.
+    """
+
+    def __init__(
+        self,
+        js: JetStream,
+        stream: str,
+        callback: Callable[[Msg], Any] | None,
+        *,
+        idle_heartbeat: float = 5.0,
+        inactive_threshold: float = 2.0,
+        **options: Any,
+    ) -> None:
+        check_name(stream, "stream name")
+        unknown = sorted(set(options) - OPTIONS)
+        if unknown:
+            raise InvalidArgError(f"not an ordered consumer option: {', '.join(unknown)}")
+        self._js = js
+        self.stream = stream
+        self._callback = callback
+        self._heartbeat = idle_heartbeat
+        self._config = ConsumerConfig(
+            **options, ack_policy="none", max_deliver=1, flow_control=True, mem_storage=True,
+            num_replicas=1, ack_wait=ACK_WAIT, idle_heartbeat=idle_heartbeat,
+            inactive_threshold=inactive_threshold,
+        )
+        self._lock = StateLock()
+        self._gen = 0  # generation of the current subscription; 0: being replaced
+        self._last_gen = 0
+        self._stream_seq = 0  # last delivered
+        self._consumer_seq = 0
+        self._sub: Subscription | None = None
+        self._info: ConsumerInfo | None = None
+        self._queue: Queue[_Item] = Queue()
+        self._wake = Event()
+        self._task: Task | None = None
+        self._closed = False
+        self._seen = (-1, 0.0)  # (sub.delivered, when it last changed)
+        self.last_error: BaseException | None = None
+
+    @property
+    def name(self) -> str:
+        return self._info.name if self._info is not None and self._gen else ""
+
+    def info(self) -> ConsumerInfo | None:
+        """The consumer info of the current consumer, as cached at its creation."""
+        return self._info
+
+    async def _start(self) -> None:
+        await self._create()
+        self._task = spawn(self._supervise, name="natskit-ordered-consumer")
+
+    async def _create(self) -> None:
+        """Subscribe to a new inbox and create the consumer delivering to it."""
+        conn = self._js._conn
+        with self._lock:
+            self._last_gen += 1
+            gen = self._last_gen
+            cfg = dataclasses.replace(self._config)
+            if self._stream_seq:
+                cfg.deliver_policy = "by_start_sequence"
+                cfg.opt_start_seq = self._stream_seq + 1
+                cfg.opt_start_time = None
+            sub = conn._subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
+            cfg.deliver_subject = sub.subject
+            self._sub, self._gen, self._consumer_seq = sub, gen, 0
+        self._seen = (-1, monotonic())
+        try:
+            self._info = await self._js._create_consumer(self.stream, cfg, "create")
+        except BaseException:
+            await self._drop_sub()
+            raise
+
+    async def _drop_sub(self) -> None:
+        with self._lock:
+            sub, self._sub, self._gen = self._sub, None, 0
+        if sub is not None and sub.is_active and self._js._conn.status is not Status.CLOSED:
+            await sub.unsubscribe()
+
+    # -- receiving (dispatcher) ---------------------------------------------
+
+    async def _on_msg(self, gen: int, msg: Msg) -> None:
+        if gen != self._gen:
+            return
+        conn = self._js._conn
+        if msg.status is not None and not msg.data:
+            if msg.is_flow_control and msg.reply:
+                await self._pass(msg)
+            elif msg.is_idle_heartbeat:
+                stalled = msg.headers.get("Nats-Consumer-Stalled")
+                if stalled:
+                    await conn.publish(stalled, b"")
+                last = msg.headers.get("Nats-Last-Consumer")
+                if last is not None and last.isdigit() and int(last) != self._consumer_seq:
+                    self._reset(ConsumerSequenceMismatchError(
+                        f"heartbeat reports consumer sequence {last}, "
+                        f"last delivered {self._consumer_seq}"))
+            else:
+                self._reset(JetStreamError(f"{msg.status} {msg.description}", status=msg.status))
+            return
+        try:
+            meta = msg.metadata
+        except NotJSMessageError:
+            return
+        with self._lock:
+            if gen != self._gen:
+                return
+            if meta.consumer_seq != self._consumer_seq + 1:
+                expected = self._consumer_seq + 1
+                ok = False
+            else:
+                self._consumer_seq, self._stream_seq = meta.consumer_seq, meta.stream_seq
+                ok = True
+        if not ok:
+            self._reset(ConsumerSequenceMismatchError(
+                f"consumer sequence {meta.consumer_seq}, expected {expected}"))
+        else:
+            await self._pass(msg)
+
+    async def _pass(self, msg: Msg) -> None:
+        """Hand a message (or a flow control request) to the user, in order."""
+        if self._callback is None:
+            self._queue.put_nowait(msg)
+        elif msg.is_flow_control:
+            await self._js._conn.publish(msg.reply or "", b"")
+        else:
+            try:
+                await call_cb(self._callback, msg)
+            except Exception:
+                log.exception("ordered consumer callback failed (stream %s)", self.stream)
+
+    def _reset(self, reason: NatsError) -> None:
+        """Ignore the current consumer from now on; the supervisor replaces it."""
+        with self._lock:
+            self._gen = 0
+        self.last_error = reason
+        log.warning("ordered consumer on %s resets: %s", self.stream, reason)
+        self._wake.set()
+
+    # -- supervisor (its own task) ------------------------------------------
+
+    async def _supervise(self) -> None:
+        conn = self._js._conn
+        while not self._closed:
+            await self._wake.wait(self._heartbeat)
+            self._wake.clear()
+            if self._closed:
+                return
+            if conn.status is Status.CLOSED:
+                await self._stop(ConnectionClosedError("the connection is closed"))
+                return
+            if self._gen and self._heartbeats_missed():
+                self._reset(ConsumerNotActiveError(
+                    f"no heartbeat for {3 * self._heartbeat} s (stream {self.stream})"))
+            if self._gen == 0 and conn.status is Status.CONNECTED:
+                await self._replace()
+
+    def _heartbeats_missed(self) -> bool:
+        sub, now = self._sub, monotonic()
+        if sub is None:
+            return False
+        if sub.delivered != self._seen[0] or sub.pending_msgs:
+            self._seen = (sub.delivered, now)
+            return False
+        return self._js._conn.status is Status.CONNECTED and now - self._seen[1] >= (
+            3 * self._heartbeat)
+
+    async def _replace(self) -> None:
+        await self._drop_sub()
+        try:
+            await self._create()
+        except (StreamNotFoundError, ConnectionClosedError) as exc:
+            await self._stop(exc)
+        except NatsError as exc:  # e.g. a timeout: try again at the next tick
+            self.last_error = exc
+            log.warning("ordered consumer on %s: cannot recreate: %s", self.stream, exc)
+
+    async def _stop(self, reason: BaseException | None) -> None:
+        self._closed = True
+        if reason is not None:
+            self.last_error = reason
+            log.warning("ordered consumer on %s stops: %s", self.stream, reason)
+        self._queue.put_nowait(reason)
+        await self._drop_sub()
+
+    # -- the user's side ----------------------------------------------------
+
+    async def next_msg(self, timeout: float | None = None) -> Msg:
+        """The next message (without a callback); ``TimeoutError`` after ``timeout`` s.
+
+        Raises ``BadSubscriptionError`` once closed, or the error that stopped it.
+        """
+        if self._callback is not None:
+            raise BadSubscriptionError("next_msg() is for ordered consumers without a callback")
+        while True:
+            item = await self._queue.get(timeout)
+            if not isinstance(item, Msg):
+                self._queue.put_nowait(item)  # keep the end marker for later calls
+                raise item or BadSubscriptionError("the ordered consumer was closed")
+            if not item.is_flow_control:
+                return item
+            await self._js._conn.publish(item.reply or "", b"")
+
+    def __aiter__(self) -> OrderedConsumer:
+        return self
+
+    async def __anext__(self) -> Msg:
+        try:
+            return await self.next_msg()
+        except (BadSubscriptionError, ConnectionClosedError):
+            raise StopAsyncIteration from None
+
+    async def close(self) -> None:
+        """Stop receiving; the server removes the consumer after ``inactive_threshold``."""
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task.join()
+        self._queue.put_nowait(None)
+        await self._drop_sub()

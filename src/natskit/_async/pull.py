@@ -1,0 +1,354 @@
+"""Pull consumers: ``fetch`` (ADR-13) and continuous ``consume`` (ADR-37)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._io_async import (
+    Queue,
+    StateLock,
+    TimerHandle,
+    call_cb,
+    call_later,
+    monotonic,
+    sleep,
+    spawn,
+)
+from .._jsapi.api import Pull, encode, fetch_expiry, pending_counts, pull_request, pull_status
+from .._protocol import check_name, encode_headers
+from ..errors import (
+    BadSubscriptionError,
+    ConnectionClosedError,
+    ConsumerNotActiveError,
+    ConsumerNotFoundError,
+    InvalidArgError,
+    JetStreamError,
+    NatsError,
+    StreamNotFoundError,
+    TimeoutError,
+)
+from ..options import check_timeout
+from ..status import Status
+from .msg import Msg
+from .subscription import Subscription
+
+if TYPE_CHECKING:
+    from .jetstream import JetStream
+
+log = logging.getLogger("natskit.jetstream")
+
+# With max_bytes only, the batch of each pull is this large (ADR-37).
+BYTES_ONLY_BATCH = 1_000_000
+
+
+async def send_pull(js: JetStream, stream: str, consumer: str, req: dict[str, Any],
+                    inbox: str) -> None:
+    """Publish a ``CONSUMER.MSG.NEXT`` request whose messages go to ``inbox``."""
+    subject = f"{js.api_prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer}"
+    data = encode(req)
+    if js._trace:
+        log.debug(">>> %s %s (reply %s)", subject, data.decode(), inbox)
+    await js._conn.publish(subject, data, reply=inbox)
+
+
+async def _end_sub(sub: Subscription) -> None:
+    if sub.is_active and sub._conn.status is not Status.CLOSED:
+        await sub.unsubscribe()
+
+
+async def fetch(
+    js: JetStream,
+    stream: str,
+    consumer: str,
+    batch: int,
+    timeout: float | None,
+    max_bytes: int | None,
+    heartbeat: float | None,
+) -> list[Msg]:
+    """``JetStream.fetch`` (see there)."""
+    check_name(stream, "stream name")
+    check_name(consumer, "consumer name")
+    timeout = check_timeout(timeout, None)
+    heartbeat = check_timeout(heartbeat, None)
+    if timeout is None:
+        req = pull_request(batch, no_wait=True, max_bytes=max_bytes)
+        wait = js.timeout
+    else:
+        req = pull_request(batch, expires=fetch_expiry(timeout), max_bytes=max_bytes,
+                           heartbeat=heartbeat)
+        wait = timeout
+    conn = js._conn
+    sub = conn._subscribe(conn.new_inbox())
+    msgs: list[Msg] = []
+    failure: NatsError = TimeoutError(f"fetch from {stream}/{consumer} timed out after {wait} s")
+    try:
+        await send_pull(js, stream, consumer, req, sub.subject)
+        deadline = monotonic() + wait
+        while len(msgs) < batch:
+            left = deadline - monotonic()
+            if left <= 0:
+                break
+            watch = heartbeat is not None and timeout is not None and 2 * heartbeat < left
+            if watch and heartbeat is not None:
+                left = 2 * heartbeat  # two heartbeats missed: the pull is lost
+            try:
+                msg = await sub.next_msg(left)
+            except TimeoutError:
+                if not watch:
+                    break
+                if msgs:
+                    return msgs
+                raise ConsumerNotActiveError(
+                    f"no heartbeat from consumer {consumer!r} of stream {stream!r}") from None
+            except ConnectionClosedError:
+                if conn.last_error is None:  # closed by the user
+                    raise
+                if msgs:
+                    return msgs
+                raise TimeoutError("the connection was lost during the fetch") from None
+            if js._trace and msg.status is not None:
+                log.debug("<<< %s %s %s", sub.subject, msg.status, msg.description)
+            if msg.status is None or msg.data:
+                msgs.append(msg)
+            elif msg.status != 100:
+                kind, err = pull_status(msg.status, msg.description)
+                if kind is Pull.END or msgs or err is None:
+                    return msgs
+                if msg.status != 503:
+                    raise err
+                failure = err
+                break
+        if msgs:
+            return msgs
+    finally:
+        await _end_sub(sub)
+    # A missing stream or consumer gets no reply or "no responders" (503):
+    # consumer_info raises the precise error.
+    await js.consumer_info(stream, consumer)
+    raise failure
+
+
+class ConsumeContext:
+    """A running ``consume()``: continuous pulls into a callback or an iterator (ADR-37).
+
+    Up to ``max_messages`` (or ``max_bytes``) are requested ahead: those
+    outstanding at the server plus those received and not yet handled. When
+    that falls to ``threshold``, a pull fills it up again. Idle heartbeats are
+    watched: when two are missed while a pull is outstanding, the counts are
+    reset and a new pull is sent (the error goes to the connection's
+    ``error_cb`` and to ``last_error``). A status meaning the consumer is gone
+    (409 Consumer Deleted, ...) stops it, and iteration raises that error.
+    """
+
+    def __init__(
+        self,
+        js: JetStream,
+        stream: str,
+        consumer: str,
+        callback: Callable[[Msg], Any] | None,
+        *,
+        max_messages: int | None,
+        max_bytes: int | None,
+        expires: float,
+        heartbeat: float | None,
+        threshold: int | None,
+    ) -> None:
+        check_name(stream, "stream name")
+        check_name(consumer, "consumer name")
+        if max_messages is not None and max_bytes is not None:
+            raise InvalidArgError("max_messages and max_bytes are mutually exclusive")
+        expires = check_timeout(expires, None) or 0.0
+        if expires < 1.0:
+            raise InvalidArgError("expires must be at least 1 second")
+        heartbeat = check_timeout(heartbeat, min(max(expires / 2, 0.5), 30.0)) or 0.0
+        if not 0 < heartbeat <= expires / 2:
+            raise InvalidArgError("heartbeat must be positive and at most half of expires")
+        self._by_bytes = max_bytes is not None
+        self._limit = max_bytes if max_bytes is not None else (
+            500 if max_messages is None else max_messages)
+        self._threshold = self._limit // 2 if threshold is None else threshold
+        if self._limit < 1 or not 0 <= self._threshold <= self._limit:
+            raise InvalidArgError("need max_messages / max_bytes > 0 and 0 <= threshold <= it")
+        self._js = js
+        self.stream = stream
+        self.consumer = consumer
+        self._callback = callback
+        self._expires = expires
+        self._heartbeat = heartbeat
+        self._lock = StateLock()
+        self._outstanding = 0  # requested, not yet received (messages or bytes)
+        self._buffered = 0  # received, not yet handled by the user
+        self._queue: Queue[Msg | BaseException | None] = Queue()
+        self._sub: Subscription | None = None
+        self._timer: TimerHandle | None = None
+        self._seen = -1
+        self._stopped = False
+        self.last_error: BaseException | None = None
+
+    async def _start(self) -> None:
+        conn = self._js._conn
+        self._sub = conn._subscribe(conn.new_inbox(), callback=self._on_msg)
+        await self._pull_more()
+        self._arm()
+
+    # -- pulling ------------------------------------------------------------
+
+    def _size(self, msg: Msg) -> int:
+        if not self._by_bytes:
+            return 1
+        hdr = len(encode_headers(msg._headers)) if msg._headers else 0
+        return len(msg.subject) + len(msg.reply or "") + hdr + len(msg.data)
+
+    async def _pull_more(self) -> None:
+        """Send a pull when what is outstanding and buffered fell to the threshold."""
+        with self._lock:
+            ahead = self._outstanding + self._buffered
+            if self._stopped or self._sub is None or ahead > self._threshold:
+                return
+            room = self._limit - ahead
+            self._outstanding += room
+        if self._by_bytes:
+            req = pull_request(BYTES_ONLY_BATCH, expires=self._expires, max_bytes=room,
+                               heartbeat=self._heartbeat)
+        else:
+            req = pull_request(room, expires=self._expires, heartbeat=self._heartbeat)
+        try:
+            await send_pull(self._js, self.stream, self.consumer, req, self._sub.subject)
+        except NatsError as exc:  # e.g. disconnected: the heartbeat check pulls again
+            self._warn(exc)
+
+    async def _restart(self) -> None:
+        """Forget the outstanding pulls and pull again (missed heartbeats, reconnect)."""
+        with self._lock:
+            self._outstanding = 0
+        await self._pull_more()
+
+    # -- receiving ----------------------------------------------------------
+
+    async def _on_msg(self, msg: Msg) -> None:
+        if self._stopped:
+            return
+        if msg.status is None or msg.data:
+            size = self._size(msg)
+            with self._lock:
+                self._outstanding = max(self._outstanding - size, 0)
+                self._buffered += size
+            if self._callback is None:
+                self._queue.put_nowait(msg)
+                return
+            try:
+                await call_cb(self._callback, msg)
+            except Exception:
+                log.exception("consume callback failed for %s/%s", self.stream, self.consumer)
+            with self._lock:
+                self._buffered -= size
+        elif msg.status == 100:
+            return
+        else:
+            msgs, size = pending_counts(msg.headers)
+            with self._lock:
+                self._outstanding = max(self._outstanding - (size if self._by_bytes else msgs), 0)
+            kind, err = pull_status(msg.status, msg.description)
+            if (self._by_bytes and "maxbytes" in msg.description.lower()
+                    and self._outstanding == self._buffered == 0):
+                # Even a pull for all of max_bytes cannot take the next message.
+                await self._stop(JetStreamError(
+                    f"a message is larger than max_bytes={self._limit}", status=409))
+                return
+            if msg.status == 503:  # no responders: is the consumer gone?
+                problem: NatsError | None = err
+                try:
+                    await self._js.consumer_info(self.stream, self.consumer)
+                except (StreamNotFoundError, ConsumerNotFoundError) as exc:
+                    await self._stop(exc)
+                    return
+                except NatsError as exc:
+                    problem = exc
+                if problem is not None:
+                    self._warn(problem)
+                await sleep(min(self._heartbeat, 1.0))
+                await self._restart()
+                return
+            if kind is Pull.FATAL:
+                await self._stop(err)
+                return
+            if err is not None:
+                self._warn(err)
+        await self._pull_more()
+
+    def _warn(self, err: BaseException) -> None:
+        self.last_error = err
+        if isinstance(err, NatsError):
+            self._js._conn._report(err)
+
+    def _arm(self) -> None:
+        if not self._stopped:
+            self._timer = call_later(2 * self._heartbeat, self._check_heartbeat)
+
+    def _check_heartbeat(self) -> None:
+        """Timer: nothing for two heartbeats while a pull is outstanding means it was lost."""
+        sub = self._sub
+        status = self._js._conn.status
+        if sub is None or self._stopped:
+            return
+        if status is Status.CLOSED:
+            spawn(self._stop, ConnectionClosedError("the connection is closed"),
+                  name="natskit-consume")
+            return
+        if (status is Status.CONNECTED and sub.delivered == self._seen and not sub.pending_msgs
+                and self._outstanding > 0):
+            self._warn(ConsumerNotActiveError(
+                f"no heartbeat from consumer {self.consumer!r} of stream {self.stream!r}"))
+            spawn(self._restart, name="natskit-consume")
+        self._seen = sub.delivered
+        self._arm()
+
+    # -- the user's side ----------------------------------------------------
+
+    async def next_msg(self, timeout: float | None = None) -> Msg:
+        """The next message (without a callback); ``TimeoutError`` after ``timeout`` s.
+
+        Raises ``BadSubscriptionError`` once stopped, or the error that stopped it.
+        """
+        if self._callback is not None:
+            raise InvalidArgError("next_msg() is for consume() without a callback")
+        item = await self._queue.get(timeout)
+        if isinstance(item, Msg):
+            with self._lock:
+                self._buffered -= self._size(item)
+            await self._pull_more()
+            return item
+        self._queue.put_nowait(item)  # keep the end marker for later calls
+        raise item or BadSubscriptionError("consume() was stopped")
+
+    def __aiter__(self) -> ConsumeContext:
+        return self
+
+    async def __anext__(self) -> Msg:
+        try:
+            return await self.next_msg()
+        except (BadSubscriptionError, ConnectionClosedError):
+            raise StopAsyncIteration from None
+
+    async def stop(self) -> None:
+        """Stop pulling; iteration ends after the messages already received."""
+        await self._stop(None)
+
+    async def _stop(self, err: BaseException | None) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        if err is not None:
+            self._warn(err)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._queue.put_nowait(err)
+        if self._sub is not None:
+            await _end_sub(self._sub)
+
+    @property
+    def is_active(self) -> bool:
+        return not self._stopped

@@ -1,0 +1,24 @@
+"""JetStream without I/O: configurations, replies, request builders, error mapping.
+
+Shared by the asyncio and the blocking ``JetStream``; tested without a server.
+"""
+
+from .config import ConsumerConfig, RePublish, StreamConfig, StreamSource, SubjectTransform
+from .info import AccountInfo, ConsumerInfo, PubAck, SequenceInfo, StreamInfo, StreamState
+from .wire import from_ns, to_ns
+
+__all__ = [
+    "AccountInfo",
+    "ConsumerConfig",
+    "ConsumerInfo",
+    "PubAck",
+    "RePublish",
+    "SequenceInfo",
+    "StreamConfig",
+    "StreamInfo",
+    "StreamSource",
+    "StreamState",
+    "SubjectTransform",
+    "from_ns",
+    "to_ns",
+]

@@ -1,0 +1,196 @@
+"""What the JetStream API returns: stream, consumer and account information, acks.
+
+Each class has ``raw``, the reply exactly as the server sent it (nanoseconds
+included), so fields newer than this release can still be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .config import ConsumerConfig, StreamConfig
+from .wire import time_from_wire
+
+__all__ = [
+    "AccountInfo",
+    "ConsumerInfo",
+    "PubAck",
+    "SequenceInfo",
+    "StreamInfo",
+    "StreamState",
+]
+
+
+@dataclass
+class PubAck:
+    """The server's acknowledgement of a JetStream publish."""
+
+    stream: str
+    seq: int
+    duplicate: bool = False
+    domain: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PubAck:
+        return cls(
+            stream=data.get("stream", ""),
+            seq=int(data.get("seq", 0)),
+            duplicate=bool(data.get("duplicate", False)),
+            domain=data.get("domain") or None,
+            raw=data,
+        )
+
+
+@dataclass
+class StreamState:
+    """Message counts and sequence range of a stream."""
+
+    messages: int = 0
+    bytes: int = 0
+    first_seq: int = 0
+    first_ts: datetime | None = None
+    last_seq: int = 0
+    last_ts: datetime | None = None
+    consumer_count: int = 0
+    num_deleted: int = 0
+    num_subjects: int = 0
+    deleted: list[int] | None = None
+    subjects: dict[str, int] | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StreamState:
+        return cls(
+            messages=data.get("messages", 0),
+            bytes=data.get("bytes", 0),
+            first_seq=data.get("first_seq", 0),
+            first_ts=time_from_wire(data.get("first_ts")),
+            last_seq=data.get("last_seq", 0),
+            last_ts=time_from_wire(data.get("last_ts")),
+            consumer_count=data.get("consumer_count", 0),
+            num_deleted=data.get("num_deleted", 0),
+            num_subjects=data.get("num_subjects", 0),
+            deleted=data.get("deleted"),
+            subjects=data.get("subjects"),
+            raw=data,
+        )
+
+
+@dataclass
+class StreamInfo:
+    """``stream_info`` and friends: configuration, state, cluster, mirror, sources."""
+
+    config: StreamConfig
+    state: StreamState
+    created: datetime | None = None
+    cluster: dict[str, Any] | None = None
+    mirror: dict[str, Any] | None = None
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StreamInfo:
+        return cls(
+            config=StreamConfig.from_json(data.get("config") or {"name": ""}),
+            state=StreamState.from_json(data.get("state") or {}),
+            created=time_from_wire(data.get("created")),
+            cluster=data.get("cluster"),
+            mirror=data.get("mirror"),
+            sources=data.get("sources") or [],
+            raw=data,
+        )
+
+
+@dataclass
+class SequenceInfo:
+    """A consumer's position: ``delivered`` or ``ack_floor``."""
+
+    consumer_seq: int = 0
+    stream_seq: int = 0
+    last_active: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> SequenceInfo:
+        data = data or {}
+        return cls(
+            consumer_seq=data.get("consumer_seq", 0),
+            stream_seq=data.get("stream_seq", 0),
+            last_active=time_from_wire(data.get("last_active")),
+        )
+
+
+@dataclass
+class ConsumerInfo:
+    """``consumer_info`` and friends."""
+
+    stream_name: str
+    name: str
+    config: ConsumerConfig
+    created: datetime | None = None
+    delivered: SequenceInfo = field(default_factory=SequenceInfo)
+    ack_floor: SequenceInfo = field(default_factory=SequenceInfo)
+    num_ack_pending: int = 0
+    num_redelivered: int = 0
+    num_waiting: int = 0
+    num_pending: int = 0
+    cluster: dict[str, Any] | None = None
+    push_bound: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ConsumerInfo:
+        return cls(
+            stream_name=data.get("stream_name", ""),
+            name=data.get("name", ""),
+            config=ConsumerConfig.from_json(data.get("config") or {}),
+            created=time_from_wire(data.get("created")),
+            delivered=SequenceInfo.from_json(data.get("delivered")),
+            ack_floor=SequenceInfo.from_json(data.get("ack_floor")),
+            num_ack_pending=data.get("num_ack_pending", 0),
+            num_redelivered=data.get("num_redelivered", 0),
+            num_waiting=data.get("num_waiting", 0),
+            num_pending=data.get("num_pending", 0),
+            cluster=data.get("cluster"),
+            push_bound=bool(data.get("push_bound", False)),
+            raw=data,
+        )
+
+
+@dataclass
+class AccountInfo:
+    """Usage and limits of the account (``account_info``)."""
+
+    memory: int = 0
+    storage: int = 0
+    reserved_memory: int = 0
+    reserved_storage: int = 0
+    streams: int = 0
+    consumers: int = 0
+    domain: str | None = None
+    limits: dict[str, Any] = field(default_factory=dict)
+    api: dict[str, Any] = field(default_factory=dict)
+    tiers: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AccountInfo:
+        return cls(
+            memory=data.get("memory", 0),
+            storage=data.get("storage", 0),
+            reserved_memory=data.get("reserved_memory", 0),
+            reserved_storage=data.get("reserved_storage", 0),
+            streams=data.get("streams", 0),
+            consumers=data.get("consumers", 0),
+            domain=data.get("domain") or None,
+            limits=data.get("limits") or {},
+            api=data.get("api") or {},
+            tiers=data.get("tiers") or {},
+            raw=data,
+        )

@@ -1,0 +1,131 @@
+"""consume(): continuous pulls (ADR-37) into a callback or an iterator."""
+
+from __future__ import annotations
+
+import pytest
+
+import natskit.aio
+from natskit._io_async import Event, sleep
+
+
+@pytest.fixture
+async def nc(jetstream_server):
+    conn = await natskit.aio.connect(jetstream_server.url, reconnect_time_wait=0.1)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def js(nc):
+    js = nc.jetstream(timeout=2)
+    await js.add_stream("S", subjects=["s.>"])
+    await js.add_pull_consumer("S", "C")
+    return js
+
+
+async def reconnected(nc):
+    """Wait until ``nc`` has reconnected after a server restart."""
+    for _ in range(250):
+        if nc.stats.reconnects and nc.status is natskit.Status.CONNECTED:
+            return
+        await sleep(0.02)
+    raise AssertionError("no reconnect")
+
+
+async def publish(js, start, stop):
+    for i in range(start, stop):
+        await js.publish("s.x", str(i))
+
+
+async def test_consume_with_callback_pulls_again_at_the_threshold(js):
+    got = []
+    done = Event()
+
+    async def on_msg(msg):  # a coroutine in asyncio, a plain function when blocking
+        got.append(int(msg.data))
+        await msg.ack()
+        if len(got) == 30:
+            done.set()
+
+    ctx = await js.consume("S", "C", on_msg, max_messages=10, threshold=3)
+    await publish(js, 0, 30)
+    assert await done.wait(5)
+    assert got == list(range(30))
+    assert ctx.is_active
+    await ctx.stop()
+    assert not ctx.is_active
+    await ctx.stop()  # twice is fine
+
+
+async def test_consume_by_iteration(js):
+    await publish(js, 0, 12)
+    ctx = await js.consume("S", "C", max_messages=5)
+    got = []
+    for _ in range(12):
+        msg = await ctx.next_msg(timeout=2)
+        await msg.ack()
+        got.append(int(msg.data))
+    assert got == list(range(12))
+    with pytest.raises(natskit.TimeoutError):
+        await ctx.next_msg(timeout=0.05)
+    await ctx.stop()
+    assert [m async for m in ctx] == []
+    with pytest.raises(natskit.BadSubscriptionError):
+        await ctx.next_msg(timeout=1)
+
+
+async def test_consume_by_bytes(js):
+    await publish(js, 0, 10)
+    ctx = await js.consume("S", "C", max_bytes=300, threshold=100)
+    got = [int((await ctx.next_msg(timeout=2)).data) for _ in range(10)]
+    assert got == list(range(10))
+    await ctx.stop()
+
+
+async def test_consume_pulls_again_after_the_pull_expired(js):
+    ctx = await js.consume("S", "C", max_messages=1, expires=1, heartbeat=0.2)
+    await sleep(1.3)  # the first pull has expired (408)
+    await publish(js, 0, 2)
+    assert [int((await ctx.next_msg(timeout=3)).data) for _ in range(2)] == [0, 1]
+    assert ctx.last_error is None
+    await ctx.stop()
+
+
+async def test_consumer_deleted_stops_consume(js, nc):
+    errors = []
+    ctx = await js.consume("S", "C", max_messages=5, expires=1, heartbeat=0.2)
+    await sleep(0.1)  # the server has the pull request
+    await js.delete_consumer("S", "C")
+    with pytest.raises(natskit.ConsumerNotFoundError):
+        await ctx.next_msg(timeout=3)
+    errors.append(ctx.last_error)
+    assert isinstance(errors[0], natskit.ConsumerNotFoundError)
+    assert isinstance(nc.last_error, natskit.ConsumerNotFoundError)
+    assert not ctx.is_active
+
+
+async def test_consume_survives_a_server_restart(js, nc, jetstream_server):
+    ctx = await js.consume("S", "C", max_messages=5, expires=1, heartbeat=0.2)
+    await publish(js, 0, 1)
+    assert (await ctx.next_msg(timeout=2)).data == b"0"
+    jetstream_server.restart()
+    await reconnected(nc)
+    await publish(js, 1, 3)
+    got = [int((await ctx.next_msg(timeout=5)).data) for _ in range(2)]
+    assert got == [1, 2]
+    await ctx.stop()
+
+
+async def test_consume_arguments(js):
+    with pytest.raises(natskit.InvalidArgError):
+        await js.consume("S", "C", max_messages=5, max_bytes=100)
+    with pytest.raises(natskit.InvalidArgError):
+        await js.consume("S", "C", expires=0.5)
+    with pytest.raises(natskit.InvalidArgError):
+        await js.consume("S", "C", expires=2, heartbeat=1.5)
+    with pytest.raises(natskit.InvalidArgError):
+        await js.consume("S", "C", max_messages=5, threshold=6)
+    ctx = await js.consume("S", "C", lambda msg: None)
+    with pytest.raises(natskit.InvalidArgError):
+        await ctx.next_msg()
+    await ctx.stop()

@@ -1,0 +1,126 @@
+"""Ordered consumers (ADR-17): in order, no gaps, no duplicates, across resets."""
+
+from __future__ import annotations
+
+import pytest
+
+import natskit.aio
+from natskit._io_async import Event, sleep
+
+
+@pytest.fixture
+async def nc(jetstream_server):
+    conn = await natskit.aio.connect(jetstream_server.url, reconnect_time_wait=0.1)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def js(nc):
+    js = nc.jetstream(timeout=2)
+    await js.add_stream("S", subjects=["s.>"])
+    return js
+
+
+async def publish(js, start, stop, subject="s.x"):
+    for i in range(start, stop):
+        await js.publish(subject, str(i))
+
+
+async def take(oc, count):
+    return [int((await oc.next_msg(timeout=5)).data) for _ in range(count)]
+
+
+async def test_iterate_in_order(js):
+    await publish(js, 0, 10)
+    oc = await js.ordered_consumer("S", idle_heartbeat=0.5)
+    assert await take(oc, 10) == list(range(10))
+    info = oc.info()
+    assert isinstance(info, natskit.ConsumerInfo) and oc.name == info.name
+    assert info.config.ack_policy == "none" and info.config.flow_control
+    assert info.config.mem_storage and info.config.deliver_subject
+    assert oc.last_error is None
+    await publish(js, 10, 12)
+    assert await take(oc, 2) == [10, 11]
+    await oc.close()
+    assert [m async for m in oc] == []
+    with pytest.raises(natskit.BadSubscriptionError):
+        await oc.next_msg(timeout=1)
+    await oc.close()
+
+
+async def test_callback_and_options(js):
+    await publish(js, 0, 5, "s.a")
+    await publish(js, 5, 10, "s.b")
+    got = []
+    done = Event()
+
+    def on_msg(msg):
+        got.append(int(msg.data))
+        if len(got) == 7:
+            done.set()
+
+    oc = await js.ordered_consumer("S", on_msg, filter_subject="s.b", deliver_policy="last",
+                                   description="test")
+    await publish(js, 10, 16, "s.b")
+    assert await done.wait(5)
+    assert got == [9, 10, 11, 12, 13, 14, 15]
+    with pytest.raises(natskit.BadSubscriptionError):
+        await oc.next_msg()
+    await oc.close()
+    with pytest.raises(natskit.InvalidArgError):
+        await js.ordered_consumer("S", durable_name="D")
+    with pytest.raises(natskit.StreamNotFoundError):
+        await js.ordered_consumer("NOPE")
+
+
+async def test_a_gap_resets_without_loss_or_duplicates(js):
+    await publish(js, 0, 3)
+    oc = await js.ordered_consumer("S", idle_heartbeat=0.5)
+    assert await take(oc, 3) == [0, 1, 2]
+    first = oc.name
+    # A message whose consumer sequence skips one, as if one had been dropped.
+    reply = f"$JS.ACK.S.{first}.1.5.5.1700000000000000000.0"
+    await oc._on_msg(oc._gen, natskit.aio.Msg("s.x", b"999", reply))
+    assert isinstance(oc.last_error, natskit.ConsumerSequenceMismatchError)
+    await publish(js, 3, 10)
+    msgs = [await oc.next_msg(timeout=5) for _ in range(7)]
+    assert [int(m.data) for m in msgs] == list(range(3, 10))
+    assert {m.metadata.consumer for m in msgs} != {first}
+    assert msgs[-1].metadata.consumer_seq < 10  # a new consumer, started at stream seq 4
+    with pytest.raises(natskit.TimeoutError):
+        await oc.next_msg(timeout=0.2)
+    await oc.close()
+
+
+async def test_server_restart_recreates_the_consumer(js, nc, jetstream_server):
+    oc = await js.ordered_consumer("S", idle_heartbeat=0.2)
+    await publish(js, 0, 3)
+    assert await take(oc, 3) == [0, 1, 2]
+    jetstream_server.restart()  # the memory-stored consumer is gone, the stream is not
+    for _ in range(250):
+        if nc.stats.reconnects and nc.status is natskit.Status.CONNECTED:
+            break
+        await sleep(0.02)
+    await publish(js, 3, 6)
+    assert await take(oc, 3) == [3, 4, 5]
+    assert isinstance(oc.last_error, natskit.ConsumerNotActiveError)
+    await oc.close()
+
+
+async def test_deleted_stream_stops_it(js):
+    oc = await js.ordered_consumer("S", idle_heartbeat=0.2)
+    await publish(js, 0, 1)
+    assert await take(oc, 1) == [0]
+    await js.delete_stream("S")
+    with pytest.raises(natskit.StreamNotFoundError):
+        await oc.next_msg(timeout=5)
+    assert isinstance(oc.last_error, natskit.StreamNotFoundError)
+    await oc.close()
+
+
+async def test_closed_connection_ends_iteration(js, nc):
+    oc = await js.ordered_consumer("S", idle_heartbeat=0.2)
+    await nc.close()
+    assert [m async for m in oc] == []
+    assert isinstance(oc.last_error, natskit.ConnectionClosedError)
