@@ -246,10 +246,11 @@ class Transport:
     ) -> None:
         """Hand every further chunk to ``on_data`` on a reader thread."""
         self._sock.settimeout(None)
-        self._reader = threading.Thread(
+        reader = threading.Thread(
             target=self._read_loop, args=(on_data, on_lost), name="natskit-reader", daemon=True
         )
-        self._reader.start()
+        reader.start()
+        self._reader = reader  # only a started thread can be joined by wait_closed
 
     def _read_loop(
         self, on_data: Callable[[bytes], None], on_lost: Callable[[BaseException | None], None]

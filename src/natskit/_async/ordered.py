@@ -105,7 +105,15 @@ class OrderedConsumer:
 
     async def _start(self) -> None:
         await self._create()
+        self._js._conn._add_status_listener(self._on_status)
         self._task = spawn(self._supervise, name="natskit-ordered-consumer")
+
+    def _on_status(self, status: Status) -> None:
+        """After a reconnect the consumer may be gone (another node): replace it."""
+        if status is Status.CONNECTED and self._gen:
+            self._reset(ConsumerNotActiveError("reconnected"))
+        elif status is Status.CLOSED:
+            self._wake.set()
 
     async def _create(self) -> None:
         """Subscribe to a new inbox and create the consumer delivering to it."""
@@ -234,6 +242,7 @@ class OrderedConsumer:
 
     async def _stop(self, reason: BaseException | None) -> None:
         self._closed = True
+        self._js._conn._remove_status_listener(self._on_status)
         if reason is not None:
             self.last_error = reason
             log.warning("ordered consumer on %s stops: %s", self.stream, reason)
@@ -272,6 +281,7 @@ class OrderedConsumer:
         if self._closed:
             return
         self._closed = True
+        self._js._conn._remove_status_listener(self._on_status)
         self._wake.set()
         if self._task is not None:
             await self._task.join()

@@ -114,6 +114,7 @@ class Connection(Requests):
         self._transport: Any = None
         self._closing = False
         self._closed = Event()
+        self._listeners: list[Callable[[Status], None]] = []
         self.stats = Stats()
 
     # -- properties -------------------------------------------------------
@@ -455,8 +456,21 @@ class Connection(Requests):
 
     def _set_status(self, status: Status) -> None:
         self._status = status
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:
+                log.exception("status listener %r failed", listener)
         if self.options.status_cb is not None:
             self._dispatcher.call(self.options.status_cb, status)
+
+    def _add_status_listener(self, listener: Callable[[Status], None]) -> None:
+        """Internal: call ``listener(status)`` at once on every change (it must not block)."""
+        self._listeners.append(listener)
+
+    def _remove_status_listener(self, listener: Callable[[Status], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     # -- publishing --------------------------------------------------------
 

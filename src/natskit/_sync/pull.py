@@ -186,13 +186,26 @@ class ConsumeContext:
         self._timer: TimerHandle | None = None
         self._seen = -1
         self._stopped = False
+        self._reconnecting = False
         self.last_error: BaseException | None = None
 
     def _start(self) -> None:
         conn = self._js._conn
         self._sub = conn._subscribe(conn.new_inbox(), callback=self._on_msg)
+        conn._add_status_listener(self._on_status)
         self._pull_more()
         self._arm()
+
+    def _on_status(self, status: Status) -> None:
+        """Pull again as soon as the connection is back; stop when it is closed."""
+        if status is Status.RECONNECTING:
+            self._reconnecting = True
+        elif status is Status.CONNECTED and self._reconnecting:
+            self._reconnecting = False
+            spawn(self._restart, name="natskit-consume")
+        elif status is Status.CLOSED:
+            spawn(self._stop, ConnectionClosedError("the connection is closed"),
+                  name="natskit-consume")
 
     # -- pulling ------------------------------------------------------------
 
@@ -342,6 +355,7 @@ class ConsumeContext:
             if self._stopped:
                 return
             self._stopped = True
+        self._js._conn._remove_status_listener(self._on_status)
         if err is not None:
             self._warn(err)
         if self._timer is not None:
