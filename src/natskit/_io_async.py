@@ -101,6 +101,12 @@ def monotonic() -> float:
     return asyncio.get_running_loop().time()
 
 
+async def settle(result: Any) -> None:
+    """Await what a callback returned, when it is awaitable (a coroutine callback)."""
+    if inspect.isawaitable(result):
+        await result
+
+
 async def call_cb(fn: Callable[..., Any], *args: Any) -> None:
     """Call a user callback; await it when it returns an awaitable."""
     result = fn(*args)
@@ -210,6 +216,7 @@ class _Protocol(asyncio.Protocol):
         self.lost_exc: BaseException | None = None
         self.paused = False
         self.resumed: asyncio.Future[None] | None = None
+        self.writer: Writer | None = None  # told about pause/resume
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -254,9 +261,13 @@ class _Protocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.paused = True
+        if self.writer is not None:
+            self.writer.needs_drain = True
 
     def resume_writing(self) -> None:
         self.paused = False
+        if self.writer is not None:
+            self.writer.needs_drain = False
         if self.resumed is not None:
             resolve(self.resumed, None)
 
@@ -315,9 +326,10 @@ class Transport:
         assert self._proto.transport is not None
         self._proto.transport.write(data)
 
-    @property
-    def paused(self) -> bool:
-        return self._proto.paused
+    def bind_writer(self, writer: Writer) -> None:
+        """Tell ``writer`` when the socket buffer is full (``needs_drain``)."""
+        self._proto.writer = writer
+        writer.needs_drain = self._proto.paused
 
     async def wait_writable(self) -> None:
         proto = self._proto
@@ -371,6 +383,7 @@ class Writer:
         self._limit = limit
         self._transport: Transport | None = None
         self._scheduled = False
+        self.needs_drain = False  # the transport paused writing: publishers should wait
 
     def write(self, data: bytes) -> None:
         """Queue ``data``; raise when disconnected and the buffer is full."""
@@ -393,11 +406,6 @@ class Writer:
         """Queue a control line (PONG); same as ``write`` on the event loop."""
         self.write(data)
 
-    @property
-    def needs_drain(self) -> bool:
-        transport = self._transport
-        return transport is not None and transport.paused
-
     async def drain(self) -> None:
         """Wait until the transport accepts more data."""
         transport = self._transport
@@ -414,11 +422,13 @@ class Writer:
         """Start sending to ``transport``: ``preamble`` first, then what was kept."""
         self._buf[0:0] = preamble
         self._transport = transport
+        transport.bind_writer(self)
         self._flush()
 
     def detach(self) -> None:
         """Stop sending; later writes are kept up to the limit."""
         self._transport = None
+        self.needs_drain = False
 
     async def close(self, timeout: float) -> None:
         """Send everything buffered, then close the transport."""

@@ -104,7 +104,8 @@ class _Timers:
                     target=self._run, name="natskit-timers", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0][2] is handle:  # a new earliest deadline: the thread must know
+                self._cond.notify()
         return handle
 
     def _next_due(self) -> TimerHandle:
@@ -144,6 +145,10 @@ def sleep(seconds: float) -> None:
 
 
 monotonic = time.monotonic
+
+
+def settle(result: Any) -> None:
+    """What a blocking callback returns is ignored."""
 
 
 def call_cb(fn: Callable[..., Any], *args: Any) -> None:
@@ -274,8 +279,6 @@ class Transport:
     def write(self, data: bytes | bytearray) -> None:
         self._sock.sendall(data)
 
-    paused = False
-
     def wait_writable(self) -> None:
         """Blocking writes need no separate wait."""
 
@@ -324,35 +327,47 @@ class Writer:
         self._buf = bytearray()
         self._limit = limit
         self._transport: Transport | None = None
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()  # entered directly on the hot path (a C lock)
+        self._cond = threading.Condition(self._lock)
         self._flusher: threading.Thread | None = None
         self._closing = False
         self._blocked = 0
 
     def write(self, data: bytes) -> None:
         """Queue ``data``; wait while the buffer is over ``HIGH_WATER``."""
-        with self._cond:
-            self._append(data)
-            while len(self._buf) >= HIGH_WATER and self._transport is not None:
-                self._blocked += 1
-                try:
-                    self._cond.wait()
-                finally:
-                    self._blocked -= 1
+        with self._lock:
+            buf = self._buf
+            if self._transport is None:
+                self._keep(data)
+                return
+            if not buf:
+                self._cond.notify()  # only the flusher waits on an empty buffer
+            buf += data
+            if len(buf) >= HIGH_WATER:
+                self._wait_below_high_water()
+
+    def _wait_below_high_water(self) -> None:
+        while len(self._buf) >= HIGH_WATER and self._transport is not None:
+            self._blocked += 1
+            try:
+                self._cond.wait()
+            finally:
+                self._blocked -= 1
 
     def write_ctl(self, data: bytes) -> None:
         """Queue a control line without ever waiting (used by the reader)."""
-        with self._cond:
-            self._append(data)
+        with self._lock:
+            if self._transport is None:
+                self._keep(data)
+                return
+            if not self._buf:
+                self._cond.notify()
+            self._buf += data
 
-    def _append(self, data: bytes) -> None:
-        if self._transport is None:
-            if len(self._buf) + len(data) > self._limit:
-                raise ReconnectBufferExceededError(
-                    f"reconnect buffer of {self._limit} bytes is full"
-                )
-        elif not self._buf:
-            self._cond.notify_all()
+    def _keep(self, data: bytes) -> None:
+        """Disconnected: buffer up to the limit."""
+        if len(self._buf) + len(data) > self._limit:
+            raise ReconnectBufferExceededError(f"reconnect buffer of {self._limit} bytes is full")
         self._buf += data
 
     needs_drain = False

@@ -82,6 +82,10 @@ from .requests import Requests
 from .subscription import Subscription
 
 log = logging.getLogger("natskit.connection")
+_new = object.__new__
+UNLIMITED = 1 << 62
+PUB_HEADS = 4096  # subjects whose PUB prefix is kept
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -114,7 +118,10 @@ class Connection(Requests):
         self._closing = False
         self._closed = Event()
         self._listeners: list[Callable[[Status], None]] = []
-        self.stats = Stats()
+        self._pub_heads: dict[str, bytes] = {}  # subject -> b"PUB <subject> "
+        self._max_payload = UNLIMITED  # until the server's INFO says
+        self._in_msgs = self._in_bytes = self._out_msgs = self._out_bytes = 0
+        self._reconnects = 0
 
     # -- properties -------------------------------------------------------
 
@@ -131,6 +138,12 @@ class Connection(Requests):
     def server_info(self) -> dict[str, Any]:
         """The INFO of the current server."""
         return dict(self._info)
+
+    @property
+    def stats(self) -> Stats:
+        """Counters (a snapshot): messages and bytes (payload and headers) in and out."""
+        return Stats(self._in_msgs, self._out_msgs, self._in_bytes, self._out_bytes,
+                     self._reconnects)
 
     @property
     def max_payload(self) -> int:
@@ -220,7 +233,7 @@ class Connection(Requests):
             self._process_info(info, initial=True)
             self._writer.attach(transport, self._resubscribe_cmds())
             if self._status is Status.RECONNECTING:
-                self.stats.reconnects += 1
+                self._reconnects += 1
             self._set_status(Status.CONNECTED)
         self._handle_frames(frames)
         transport.start(self._on_data, self._on_lost)
@@ -241,6 +254,7 @@ class Connection(Requests):
     def _process_info(self, info: dict[str, Any], initial: bool = False) -> None:
         """Adopt an INFO: grow the pool from ``connect_urls``, react to lame duck mode."""
         self._info = info
+        self._max_payload = int(info.get("max_payload") or 0) or UNLIMITED
         current = self._current
         scheme = current.address.scheme if current else "nats"
         known = {s.address for s in self._pool}
@@ -283,9 +297,32 @@ class Connection(Requests):
         self._handle_frames(self._parser.feed(data))
 
     def _handle_frames(self, frames: list[Any]) -> None:
+        subs = self._subs
+        in_msgs = in_bytes = 0
         for frame in frames:
             if type(frame) is MsgFrame:
-                self._on_msg(frame)
+                subject, sid, reply, header, payload = frame
+                size = len(payload)
+                in_msgs += 1
+                in_bytes += size
+                sub = subs.get(sid)
+                if sub is None:
+                    continue
+                msg = _new(Msg)  # no __init__: these fields need no checks
+                msg.subject = subject
+                msg.data = payload
+                msg.reply = reply
+                msg.status = None
+                msg.description = ""
+                msg._conn = self
+                msg._headers = None
+                if header is not None:
+                    self._add_headers(msg, header)
+                if sub._max or sub is self._resp_sub:
+                    self._deliver_special(sub, msg, size)
+                else:
+                    sub._count += 1
+                    self._enqueue(sub, msg, size)
             elif frame is PING:
                 self._writer.write_ctl(PONG_CMD)
             elif frame is PONG:
@@ -298,31 +335,17 @@ class Connection(Requests):
                 self._process_info(frame.info)
             elif type(frame) is Err:
                 self._on_err(frame.message)
+        self._in_msgs += in_msgs
+        self._in_bytes += in_bytes
 
-    def _on_msg(self, frame: MsgFrame) -> None:
-        payload = frame.payload
-        stats = self.stats
-        stats.in_msgs += 1
-        stats.in_bytes += len(payload)
-        sub = self._subs.get(frame.sid)
-        if sub is None:
-            return
-        msg = Msg(frame.subject, payload, frame.reply)
-        msg._conn = self
-        if frame.header is not None:
-            try:
-                msg._headers, msg.status, msg.description = decode_headers(frame.header)
-            except BadHeaderMsgError as exc:
-                self._report(exc)
-        if sub is self._resp_sub:
-            self._on_response(msg)
-            return
-        sub._count += 1
-        if sub._max and sub._count >= sub._max:
-            if sub._count > sub._max:
-                return
-            self._subs.pop(sub.sid, None)
-        size = len(payload)
+    def _add_headers(self, msg: Msg, header: bytes) -> None:
+        try:
+            msg._headers, msg.status, msg.description = decode_headers(header)
+        except BadHeaderMsgError as exc:
+            self._report(exc)
+
+    def _enqueue(self, sub: Subscription, msg: Msg, size: int) -> None:
+        """Hand ``msg`` to its subscription, or drop it over the pending limits."""
         if (sub._in_msgs - sub._out_msgs >= sub.pending_msgs_limit
                 or sub._in_bytes - sub._out_bytes + size > sub.pending_bytes_limit):
             sub.dropped += 1
@@ -331,17 +354,29 @@ class Connection(Requests):
                 self._report(SlowConsumerError(
                     f"slow consumer on subscription {sub.sid} ({sub.subject!r}): "
                     "messages dropped", sid=sub.sid, subject=sub.subject))
+            return
+        sub._slow = False
+        sub._in_msgs += 1
+        sub._in_bytes += size
+        if sub._callback is not None:
+            sub._pending.append(msg)
+            if not sub._scheduled:
+                self._dispatcher.schedule(sub)
         else:
-            sub._slow = False
-            sub._in_msgs += 1
-            sub._in_bytes += size
-            if sub._callback is not None:
-                sub._pending.append(msg)
-                if not sub._scheduled:
-                    self._dispatcher.schedule(sub)
-            else:
-                sub._queue.put_nowait(msg)
-        if sub._max and sub._count == sub._max:
+            sub._queue.put_nowait(msg)
+
+    def _deliver_special(self, sub: Subscription, msg: Msg, size: int) -> None:
+        """A reply to a request, or a message of a subscription with ``max_msgs``."""
+        if sub is self._resp_sub:
+            self._on_response(msg)
+            return
+        sub._count += 1
+        if sub._count > sub._max:
+            return
+        if sub._count == sub._max:
+            self._subs.pop(sub.sid, None)
+        self._enqueue(sub, msg, size)
+        if sub._count == sub._max:
             sub._end()
 
     def _on_err(self, text: str) -> None:
@@ -486,34 +521,57 @@ class Connection(Requests):
         headers: HeadersArg = None,
     ) -> None:
         """Publish ``payload`` (``str`` is sent as UTF-8) to ``subject``."""
-        check = self.options.check_subjects
-        subj = encode_subject(subject, check=check)
-        rep = encode_subject(reply, check=check) if reply else None
+        head = self._pub_heads.get(subject)
+        if head is None or reply is not None or headers or type(payload) is not bytes:
+            cmd, size = self._encode_pub(subject, payload, reply, headers, False)
+        else:  # the common case: a known subject, bytes, nothing else
+            size = len(payload)
+            cmd = b"%b%d\r\n%b\r\n" % (head, size, payload)
+        if self._send(cmd, size):
+            await self._writer.drain()
+
+    def _encode_pub(
+        self,
+        subject: str,
+        payload: bytes | bytearray | memoryview | str,
+        reply: str | None,
+        headers: HeadersArg,
+        trusted_reply: bool,
+    ) -> tuple[bytes, int]:
+        """PUB or HPUB for any arguments; validates and remembers the subject."""
+        subj = encode_subject(subject, check=self.options.check_subjects)
+        if subject not in self._pub_heads:
+            if len(self._pub_heads) >= PUB_HEADS:
+                self._pub_heads.clear()
+            self._pub_heads[subject] = b"PUB " + subj + b" "
         if isinstance(payload, str):
             payload = payload.encode()
-        elif not isinstance(payload, bytes):
+        elif type(payload) is not bytes:
             payload = bytes(payload)
-        limit = self._info.get("max_payload", 0)
-        if headers:
-            if self._info and not self._info.get("headers"):
-                raise HeadersNotSupportedError("the server does not support headers")
-            hdr = encode_headers(headers)
-            size = len(hdr) + len(payload)
-            cmd = hpub_cmd(subj, rep, hdr, payload)
-        else:
-            size = len(payload)
-            cmd = pub_cmd(subj, rep, payload)
-        if limit and size > limit:
+        rep = None
+        if reply:
+            if self.options.check_subjects and not trusted_reply:
+                check_subject(reply)
+            rep = reply.encode()
+        if not headers:
+            return pub_cmd(subj, rep, payload), len(payload)
+        if self._info and not self._info.get("headers"):
+            raise HeadersNotSupportedError("the server does not support headers")
+        hdr = encode_headers(headers)
+        return hpub_cmd(subj, rep, hdr, payload), len(hdr) + len(payload)
+
+    def _send(self, cmd: bytes, size: int) -> bool:
+        """Queue an encoded message; True when the caller should wait for the socket."""
+        if size > self._max_payload:
+            limit = self._max_payload
             raise MaxPayloadError(f"message of {size} bytes exceeds max_payload of {limit}")
         if self._status is Status.CLOSED:
             raise ConnectionClosedError("the connection is closed")
         writer = self._writer
         writer.write(cmd)
-        stats = self.stats
-        stats.out_msgs += 1
-        stats.out_bytes += len(payload)
-        if writer.needs_drain:
-            await writer.drain()
+        self._out_msgs += 1
+        self._out_bytes += size
+        return writer.needs_drain
 
     async def publish_msg(self, msg: MsgBase) -> None:
         """Publish a ``Msg`` (subject, data, reply and headers)."""

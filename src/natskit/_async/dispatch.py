@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .._io_async import Queue, StateLock, Task, call_cb, spawn
+from .._io_async import Queue, StateLock, Task, settle, spawn
 
 log = logging.getLogger("natskit.connection")
 MAX_WORKERS = 64
@@ -30,7 +30,7 @@ class Slot(Protocol):
     _discard: bool
     _scheduled: bool
 
-    def _taken(self, size: int) -> None: ...
+    def _taken(self, item: Any) -> None: ...
 
 
 class _Events:
@@ -42,7 +42,7 @@ class _Events:
         self._discard = False
         self._scheduled = False
 
-    def _taken(self, size: int) -> None:
+    def _taken(self, item: Any) -> None:
         """Events are not counted."""
 
 
@@ -101,11 +101,12 @@ class Dispatcher:
                 item = pending.popleft()
                 if not slot._discard and callback is not None:
                     try:
-                        await call_cb(callback, item)
+                        result = callback(item)
+                        if result is not None:
+                            await settle(result)
                     except Exception:
                         log.exception("callback %r failed", callback)
-                data = getattr(item, "data", b"")
-                slot._taken(len(data))
+                slot._taken(item)
             slot._scheduled = False
             # The reader appends, then checks _scheduled: look again so that
             # an item added just now is not left behind.

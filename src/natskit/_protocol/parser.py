@@ -112,6 +112,9 @@ _OPS = {
 _new_msg = tuple.__new__
 _OP_LEN = {kind: len(op) for op, kind in _OPS.items()}
 _CRLF = b"\r\n"
+_LINE_CACHE = 1024  # decoded control lines kept; cleared when full
+# (subject, sid, reply, total size, header size or -1)
+_MsgArgs = tuple[str, int, str | None, int, int]
 
 
 def _tokenize(line: bytes) -> tuple[int, list[bytes]]:
@@ -153,7 +156,7 @@ def _check_length(head: bytes | bytearray, length: int) -> None:
 class Parser:
     """Turns a stream of bytes from the server into frames; see the module docstring."""
 
-    __slots__ = ("_chunks", "_have", "_line", "_msg", "_need")
+    __slots__ = ("_chunks", "_have", "_line", "_lines", "_msg", "_need")
 
     def __init__(self) -> None:
         self._line = bytearray()  # partial control line
@@ -161,6 +164,8 @@ class Parser:
         self._have = 0  # bytes in _chunks
         self._need = 0  # bytes the pending frame needs, trailing \r\n included; 0: none
         self._msg: tuple[str, int, str | None, int] = ("", 0, None, -1)  # hdr_len -1: MSG
+        # Decoded MSG/HMSG lines: a stream on one subject repeats the same line.
+        self._lines: dict[bytes, _MsgArgs] = {}
 
     def reset(self) -> None:
         """Forget any partial frame (after a ProtocolError or a new connection)."""
@@ -219,10 +224,44 @@ class Parser:
             return MsgFrame(subject, sid, reply, None, body)
         return MsgFrame(subject, sid, reply, body[:hdr_len], body[hdr_len:])
 
+    @staticmethod
+    def _decode_line(line: bytes, frames: list[Frame]) -> _MsgArgs | None:
+        """Decode a control line: MSG/HMSG arguments, or append any other frame."""
+        # Fast path: upper-case op, single spaces. Anything else goes to _tokenize.
+        args = line.split(b" ")
+        kind = _OPS.get(args[0], -1)
+        # (9 in line: a tab; much faster than b"\t" in line.)
+        if kind < 0 or 9 in line or b"" in args:
+            kind, args = _tokenize(line)
+        if kind > _HMSG:
+            frames.append(_control_frame(kind, line))
+            return None
+        # MSG subject sid [reply] size / HMSG subject sid [reply] hdr_len total_len
+        n = len(args) - kind  # _MSG is 0, _HMSG is 1: 4 or 5 for both
+        if n != 4 and n != 5:
+            raise ProtocolError(f"wrong number of arguments: {line[:64]!r}")
+        sid = args[2]
+        size = args[-1]
+        # bytes.isdigit() is ASCII-only; int() alone would accept b"+1", b" 1", b"1_0".
+        if not (sid.isdigit() and size.isdigit() and (kind == _MSG or args[-2].isdigit())):
+            raise ProtocolError(f"invalid sid or size: {line[:64]!r}")
+        try:
+            subject = args[1].decode()
+            reply = args[3].decode() if n == 5 else None
+            sid_n = int(sid)
+            total = int(size)
+            hdr_len = int(args[-2]) if kind == _HMSG else -1
+        except ValueError:  # a UnicodeDecodeError, or more digits than int() allows
+            raise ProtocolError(f"invalid subject or number: {line[:64]!r}") from None
+        if hdr_len > total:
+            raise ProtocolError(f"HMSG header size > total size: {line[:64]!r}")
+        return subject, sid_n, reply, total, hdr_len
+
     def _scan(self, buf: bytes, frames: list[Frame]) -> None:
         """Parse frames from ``buf``; keep any incomplete tail in the parser state."""
         append = frames.append
         find = buf.find
+        cache = self._lines
         pos = 0
         end = len(buf)
         while pos < end:
@@ -239,35 +278,15 @@ class Parser:
                 _check_length(buf[pos : pos + 5], cr - pos)
             line = buf[pos:cr]
             pos = nl + 1
-            # Fast path: upper-case op, single spaces. Anything else goes to _tokenize.
-            args = line.split(b" ")
-            kind = _OPS.get(args[0], -1)
-            # (9 in line: a tab; much faster than b"\t" in line.)
-            if kind < 0 or 9 in line or b"" in args:
-                kind, args = _tokenize(line)
-            if kind > _HMSG:
-                append(_control_frame(kind, line))
-                continue
-
-            # MSG subject sid [reply] size / HMSG subject sid [reply] hdr_len total_len
-            n = len(args) - kind  # _MSG is 0, _HMSG is 1: 4 or 5 for both
-            if n != 4 and n != 5:
-                raise ProtocolError(f"wrong number of arguments: {line[:64]!r}")
-            sid = args[2]
-            size = args[-1]
-            # bytes.isdigit() is ASCII-only; int() alone would accept b"+1", b" 1", b"1_0".
-            if not (sid.isdigit() and size.isdigit() and (kind == _MSG or args[-2].isdigit())):
-                raise ProtocolError(f"invalid sid or size: {line[:64]!r}")
-            try:
-                subject = args[1].decode()
-                reply = args[3].decode() if n == 5 else None
-                sid_n = int(sid)
-                total = int(size)
-                hdr_len = int(args[-2]) if kind == _HMSG else -1
-            except ValueError:  # a UnicodeDecodeError, or more digits than int() allows
-                raise ProtocolError(f"invalid subject or number: {line[:64]!r}") from None
-            if hdr_len > total:
-                raise ProtocolError(f"HMSG header size > total size: {line[:64]!r}")
+            known = cache.get(line)
+            if known is None:
+                known = self._decode_line(line, frames)
+                if known is None:
+                    continue
+                if len(cache) >= _LINE_CACHE:
+                    cache.clear()
+                cache[line] = known
+            subject, sid_n, reply, total, hdr_len = known
             stop = pos + total
             if stop + 2 > end:  # the payload is still arriving
                 self._msg = (subject, sid_n, reply, hdr_len)

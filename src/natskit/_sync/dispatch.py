@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .._io_sync import Queue, StateLock, Task, call_cb, spawn
+from .._io_sync import Queue, StateLock, Task, settle, spawn
 
 log = logging.getLogger("natskit.connection")
 MAX_WORKERS = 64
@@ -31,7 +31,7 @@ class Slot(Protocol):
     _discard: bool
     _scheduled: bool
 
-    def _taken(self, size: int) -> None: ...
+    def _taken(self, item: Any) -> None: ...
 
 
 class _Events:
@@ -43,7 +43,7 @@ class _Events:
         self._discard = False
         self._scheduled = False
 
-    def _taken(self, size: int) -> None:
+    def _taken(self, item: Any) -> None:
         """Events are not counted."""
 
 
@@ -102,11 +102,12 @@ class Dispatcher:
                 item = pending.popleft()
                 if not slot._discard and callback is not None:
                     try:
-                        call_cb(callback, item)
+                        result = callback(item)
+                        if result is not None:
+                            settle(result)
                     except Exception:
                         log.exception("callback %r failed", callback)
-                data = getattr(item, "data", b"")
-                slot._taken(len(data))
+                slot._taken(item)
             slot._scheduled = False
             # The reader appends, then checks _scheduled: look again so that
             # an item added just now is not left behind.

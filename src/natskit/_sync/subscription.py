@@ -85,10 +85,10 @@ class Subscription:
         """False once unsubscribed, drained, or its ``max_msgs`` reached."""
         return self._active
 
-    def _taken(self, size: int) -> None:
+    def _taken(self, msg: Msg) -> None:
         """Account for a message handed to the user (or its callback returned)."""
         self._out_msgs += 1
-        self._out_bytes += size
+        self._out_bytes += len(msg.data)
         if not self._active and self._in_msgs == self._out_msgs:
             self._idle.set()
 
@@ -107,7 +107,7 @@ class Subscription:
         if not self._discard:
             item = self._queue.get(timeout)
             if isinstance(item, Msg):
-                self._taken(len(item.data))
+                self._taken(item)
                 return item
             self._queue.put_nowait(item)  # keep the end marker for later calls
             if item is not None:
