@@ -40,7 +40,7 @@ async def send_ack(
     if sync:
         await conn.request(msg.reply, body, timeout=timeout)
     else:
-        await conn.publish(msg.reply, body)
+        await conn._publish_internal(msg.reply, body, subject_trusted=True)
     if isinstance(msg, Msg) and not body.startswith(WPI):
         msg._acked = True
 

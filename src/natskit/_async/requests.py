@@ -39,8 +39,9 @@ class Requests:
         def _subscribe(self, subject: str, queue: str | None = None, callback: Any = None,
                        max_msgs: int | None = None) -> Subscription: ...
 
-        async def publish(self, subject: str, payload: Payload = b"", *, reply: str | None = None,
-                          headers: HeadersArg = None) -> None: ...
+        async def _publish_internal(self, subject: str, payload: Payload = b"", *,
+                                    reply: str | None = None, headers: HeadersArg = None,
+                                    subject_trusted: bool = False) -> None: ...
 
     def _init_requests(self) -> None:
         self._resp_sub: Subscription | None = None
@@ -80,7 +81,9 @@ class Requests:
         timeout = check_timeout(timeout, self.options.request_timeout)
         token, fut = self._start_request()
         try:
-            await self.publish(subject, payload, reply=self._resp_prefix + token, headers=headers)
+            await self._publish_internal(
+                subject, payload, reply=self._resp_prefix + token, headers=headers
+            )
             return await wait_future(fut, timeout)
         except TimeoutError:
             raise TimeoutError(f"request to {subject!r} timed out after {timeout} s") from None
@@ -114,7 +117,9 @@ class Requests:
 
         fut.add_done_callback(done)
         try:
-            await self.publish(subject, payload, reply=self._resp_prefix + token, headers=headers)
+            await self._publish_internal(
+                subject, payload, reply=self._resp_prefix + token, headers=headers
+            )
         except BaseException:
             fut.cancel()
             raise
@@ -155,7 +160,7 @@ class Requests:
         sub = self._subscribe(inbox, max_msgs=max_msgs)
         count = 0
         try:
-            await self.publish(subject, payload, reply=inbox, headers=headers)
+            await self._publish_internal(subject, payload, reply=inbox, headers=headers)
             deadline = monotonic() + (timeout or 0.0)
             while max_msgs is None or count < max_msgs:
                 wait = deadline - monotonic()

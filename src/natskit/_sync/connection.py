@@ -524,10 +524,33 @@ class Connection(Requests):
         """Publish ``payload`` (``str`` is sent as UTF-8) to ``subject``."""
         head = self._pub_heads.get(subject)
         if head is None or reply is not None or headers or type(payload) is not bytes:
-            cmd, size = self._encode_pub(subject, payload, reply, headers, False)
+            cmd, size = self._encode_pub(subject, payload, reply, headers)
         else:  # the common case: a known subject, bytes, nothing else
             size = len(payload)
             cmd = b"%b%d\r\n%b\r\n" % (head, size, payload)
+        # _send() inlined: this is the hottest path of the library
+        if size > self._max_payload or self._status is Status.CLOSED:
+            self._refuse(size)
+        writer = self._writer
+        writer.write(cmd)
+        self._out_msgs += 1
+        self._out_bytes += size
+        if writer.needs_drain:
+            writer.drain()
+
+    def _publish_internal(
+        self,
+        subject: str,
+        payload: bytes | bytearray | memoryview | str = b"",
+        *,
+        reply: str | None = None,
+        headers: HeadersArg = None,
+        subject_trusted: bool = False,
+    ) -> None:
+        """``publish`` for natskit's own messages: the reply subject (an inbox made
+        here) is not checked again, nor is ``subject`` when ``subject_trusted``
+        (an ack subject from the server); neither fills the subject caches."""
+        cmd, size = self._encode_pub(subject, payload, reply, headers, subject_trusted, True)
         if self._send(cmd, size):
             self._writer.drain()
 
@@ -537,21 +560,25 @@ class Connection(Requests):
         payload: bytes | bytearray | memoryview | str,
         reply: str | None,
         headers: HeadersArg,
-        trusted_reply: bool,
+        subject_trusted: bool = False,
+        reply_trusted: bool = False,
     ) -> tuple[bytes, int]:
         """PUB or HPUB for any arguments; validates and remembers the subject."""
-        subj = encode_subject(subject, check=self.options.check_subjects)
-        if subject not in self._pub_heads:
-            if len(self._pub_heads) >= PUB_HEADS:
-                self._pub_heads.clear()
-            self._pub_heads[subject] = b"PUB " + subj + b" "
+        if subject_trusted:
+            subj = subject.encode()
+        else:
+            subj = encode_subject(subject, check=self.options.check_subjects)
+            if subject not in self._pub_heads:
+                if len(self._pub_heads) >= PUB_HEADS:
+                    self._pub_heads.clear()
+                self._pub_heads[subject] = b"PUB " + subj + b" "
         if isinstance(payload, str):
             payload = payload.encode()
         elif type(payload) is not bytes:
             payload = bytes(payload)
         rep = None
         if reply:
-            if self.options.check_subjects and not trusted_reply:
+            if self.options.check_subjects and not reply_trusted:
                 check_subject(reply)
             rep = reply.encode()
         if not headers:
@@ -561,13 +588,16 @@ class Connection(Requests):
         hdr = encode_headers(headers)
         return hpub_cmd(subj, rep, hdr, payload), len(hdr) + len(payload)
 
-    def _send(self, cmd: bytes, size: int) -> bool:
-        """Queue an encoded message; True when the caller should wait for the socket."""
+    def _refuse(self, size: int) -> None:
         if size > self._max_payload:
             limit = self._max_payload
             raise MaxPayloadError(f"message of {size} bytes exceeds max_payload of {limit}")
-        if self._status is Status.CLOSED:
-            raise ConnectionClosedError("the connection is closed")
+        raise ConnectionClosedError("the connection is closed")
+
+    def _send(self, cmd: bytes, size: int) -> bool:
+        """Queue an encoded message; True when the caller should wait for the socket."""
+        if size > self._max_payload or self._status is Status.CLOSED:
+            self._refuse(size)
         writer = self._writer
         writer.write(cmd)
         self._out_msgs += 1

@@ -19,6 +19,7 @@ from ..errors import JetStreamError, NoRespondersError, TimeoutError
 from ..msg import HeadersArg, MsgBase
 from ..options import check_timeout
 from .jsmanage import JetStreamManager, log
+from .kvmanage import KeyValueManager
 from .msg import ACK, WPI, Msg, nak_body, send_ack, term_body
 from .ordered import OrderedConsumer
 from .pull import ConsumeContext, fetch
@@ -34,7 +35,7 @@ RETRY_ATTEMPTS = 2
 MAX_PENDING_ACKS = 4000
 
 
-class JetStream(JetStreamManager):
+class JetStream(JetStreamManager, KeyValueManager):
     """The JetStream API of a connection (``nc.jetstream(...)``)."""
 
     def __init__(
@@ -168,6 +169,12 @@ class JetStream(JetStreamManager):
 
 
     def _reserve_ack(self, timeout: float) -> None:
+        with self._acks_lock:  # the common case: room in the window
+            if self._in_flight < self.max_pending_acks:
+                self._in_flight += 1
+                if self._in_flight == 1:
+                    self._all_acked.clear()
+                return
         deadline = monotonic() + timeout
         while True:
             with self._acks_lock:
@@ -183,7 +190,8 @@ class JetStream(JetStreamManager):
     def _release_ack(self) -> None:
         with self._acks_lock:
             self._in_flight -= 1
-            self._room.set()
+            if self._in_flight == self.max_pending_acks - 1:
+                self._room.set()  # the window was full: a publisher may wait
             if self._in_flight == 0:
                 self._all_acked.set()
 

@@ -41,7 +41,7 @@ def send_ack(
     if sync:
         conn.request(msg.reply, body, timeout=timeout)
     else:
-        conn.publish(msg.reply, body)
+        conn._publish_internal(msg.reply, body, subject_trusted=True)
     if isinstance(msg, Msg) and not body.startswith(WPI):
         msg._acked = True
 
