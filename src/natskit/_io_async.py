@@ -16,7 +16,7 @@ import socket
 import ssl
 from collections import deque
 from collections.abc import Callable, Coroutine
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import (
     BrokenSocketError,
@@ -28,6 +28,16 @@ from .errors import (
 )
 
 T = TypeVar("T")
+
+
+class Settable(Protocol):
+    """What ``resolve`` and ``fail`` accept: a future, or a reply slot like one."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, value: Any, /) -> None: ...
+
+    def set_exception(self, exc: BaseException, /) -> None: ...
 
 Future = asyncio.Future
 READ_SIZE = 256 * 1024
@@ -51,13 +61,17 @@ def new_future() -> asyncio.Future[Any]:
     return asyncio.get_running_loop().create_future()
 
 
-def resolve(fut: asyncio.Future[Any], value: Any) -> None:
+Waiter = asyncio.Future  # the blocking twin has a lighter kind for one waiting thread
+new_waiter = new_future
+
+
+def resolve(fut: Settable, value: Any) -> None:
     """Set a result unless the future is already done."""
     if not fut.done():
         fut.set_result(value)
 
 
-def fail(fut: asyncio.Future[Any], exc: BaseException) -> None:
+def fail(fut: Settable, exc: BaseException) -> None:
     """Set an exception unless the future is already done."""
     if not fut.done():
         fut.set_exception(exc)
@@ -405,6 +419,11 @@ class Writer:
     def write_ctl(self, data: bytes) -> None:
         """Queue a control line (PONG); same as ``write`` on the event loop."""
         self.write(data)
+
+    def write_urgent(self, data: bytes) -> None:
+        """Queue ``data`` and hand the buffer to the transport now (a waiting caller)."""
+        self.write(data)
+        self._flush()
 
     async def drain(self) -> None:
         """Wait until the transport accepts more data."""

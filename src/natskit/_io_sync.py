@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import (
     BrokenSocketError,
@@ -31,6 +31,16 @@ from .errors import (
 )
 
 T = TypeVar("T")
+
+
+class Settable(Protocol):
+    """What ``resolve`` and ``fail`` accept: a future, or a reply slot like one."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, value: Any, /) -> None: ...
+
+    def set_exception(self, exc: BaseException, /) -> None: ...
 
 Future = concurrent.futures.Future
 READ_SIZE = 256 * 1024
@@ -46,7 +56,7 @@ def new_future() -> concurrent.futures.Future[Any]:
     return concurrent.futures.Future()
 
 
-def resolve(fut: concurrent.futures.Future[Any], value: Any) -> None:
+def resolve(fut: Settable, value: Any) -> None:
     """Set a result unless the future is already done (races are harmless)."""
     try:
         fut.set_result(value)
@@ -54,7 +64,7 @@ def resolve(fut: concurrent.futures.Future[Any], value: Any) -> None:
         pass
 
 
-def fail(fut: concurrent.futures.Future[Any], exc: BaseException) -> None:
+def fail(fut: Settable, exc: BaseException) -> None:
     """Set an exception unless the future is already done."""
     try:
         fut.set_exception(exc)
@@ -62,7 +72,7 @@ def fail(fut: concurrent.futures.Future[Any], exc: BaseException) -> None:
         pass
 
 
-def wait_future(fut: concurrent.futures.Future[T], timeout: float | None) -> T:
+def wait_future(fut: concurrent.futures.Future[T] | Waiter[T], timeout: float | None) -> T:
     """Wait for ``fut``; natskit ``TimeoutError`` after ``timeout`` seconds."""
     try:
         return fut.result(timeout)
@@ -71,6 +81,55 @@ def wait_future(fut: concurrent.futures.Future[T], timeout: float | None) -> T:
     except concurrent.futures.TimeoutError:
         fut.cancel()
         raise TimeoutError("timed out") from None
+
+
+class Waiter(Generic[T]):
+    """A one-shot result for one waiting thread: lighter than a ``Future``.
+
+    ``request()`` waits on it; the reader thread fills it. It has the part of
+    the ``Future`` interface that the connection uses.
+    """
+
+    __slots__ = ("_error", "_lock", "_value")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()  # released once, when the result is set
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+    def done(self) -> bool:
+        return not self._lock.locked()
+
+    def set_result(self, value: T) -> None:
+        self._value = value
+        self._release()
+
+    def set_exception(self, exc: BaseException) -> None:
+        self._error = exc
+        self._release()
+
+    def _release(self) -> None:
+        try:
+            self._lock.release()
+        except RuntimeError:  # already set: the first result stays
+            raise concurrent.futures.InvalidStateError("already done") from None
+
+    def cancel(self) -> bool:
+        return False
+
+    def result(self, timeout: float | None = None) -> T:
+        if not self._lock.acquire(timeout=-1 if timeout is None else timeout):
+            raise TimeoutError("timed out")
+        self._lock.release()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+def new_waiter() -> Waiter[Any]:
+    """A result slot for one waiting thread (see ``Waiter``)."""
+    return Waiter()
 
 
 class TimerHandle:
@@ -331,6 +390,7 @@ class Writer:
         self._cond = threading.Condition(self._lock)
         self._flusher: threading.Thread | None = None
         self._closing = False
+        self._sending = False  # a thread is inside transport.write
         self._blocked = 0
 
     def write(self, data: bytes) -> None:
@@ -375,21 +435,54 @@ class Writer:
     def drain(self) -> None:
         """``write`` already waits; nothing to do."""
 
+    def write_urgent(self, data: bytes) -> None:
+        """Queue ``data`` and, unless a send is under way, send it from this thread.
+
+        For requests and flushes, whose caller waits for the answer: it saves
+        the hand-off to the flusher thread. Bulk publishing uses ``write``.
+        """
+        with self._lock:
+            transport = self._transport
+            if transport is None:
+                self._keep(data)
+                return
+            self._buf += data
+            if self._sending:
+                return  # the send under way is followed by another one
+            out, self._buf = self._buf, bytearray()
+            self._sending = True
+        try:
+            transport.write(out)
+        except OSError:
+            pass  # the reader reports the broken socket
+        finally:
+            with self._lock:
+                self._sending = False
+                if self._buf or self._closing:
+                    self._cond.notify_all()
+
     def _run(self, transport: Transport) -> None:
+        """The flusher thread: send whatever is buffered, one send at a time."""
         cond = self._cond
         while True:
             with cond:
-                while not self._buf and self._transport is transport and not self._closing:
+                while self._transport is transport and (self._sending or not self._buf):
+                    if self._closing and not self._sending:
+                        return
                     cond.wait()
-                if self._transport is not transport or not self._buf:
+                if self._transport is not transport:
                     return
                 data, self._buf = self._buf, bytearray()
+                self._sending = True
                 if self._blocked:
                     cond.notify_all()
             try:
                 transport.write(data)
             except OSError:
                 return  # the reader reports the broken socket
+            finally:
+                with cond:
+                    self._sending = False
 
     def attach(self, transport: Transport, preamble: bytes) -> None:
         """Start sending to ``transport``: ``preamble`` first, then what was kept."""

@@ -11,7 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._io_async import Event, Future, StateLock, fail, monotonic, new_future, resolve, sleep
+from .._io_async import (
+    Event,
+    Future,
+    StateLock,
+    TimerHandle,
+    call_later,
+    fail,
+    monotonic,
+    new_future,
+    resolve,
+    sleep,
+)
 from .._jsapi import PubAck
 from .._jsapi.api import parse_reply, publish_headers
 from ..errors import JetStreamError, NoRespondersError, TimeoutError
@@ -32,6 +43,45 @@ Payload = bytes | bytearray | memoryview | str
 RETRY_WAIT = 0.25
 RETRY_ATTEMPTS = 2
 MAX_PENDING_ACKS = 4000
+
+
+class _PendingAck:
+    """Where the reader puts the reply to ``publish_future``: the ``PubAck`` (or
+    error) goes straight to the caller's future, without a future of its own."""
+
+    __slots__ = ("_release", "done_", "result", "timer")
+
+    def __init__(self, result: Future[PubAck], release: Callable[[], None]) -> None:
+        self.result = result
+        self._release = release
+        self.timer: TimerHandle | None = None
+        self.done_ = False
+
+    def _finish(self) -> bool:
+        if self.done_:
+            return False
+        self.done_ = True
+        if self.timer is not None:
+            self.timer.cancel()
+        self._release()
+        return True
+
+    def set_result(self, msg: Msg) -> None:
+        if self._finish():
+            try:
+                resolve(self.result, PubAck.from_json(parse_reply(msg.data)))
+            except JetStreamError as exc:
+                fail(self.result, exc)
+
+    def set_exception(self, exc: BaseException) -> None:
+        if self._finish():
+            fail(self.result, exc)
+
+    def done(self) -> bool:
+        return self.done_
+
+    def cancel(self) -> bool:
+        return False
 
 
 class JetStream(JetStreamManager, KeyValueManager):
@@ -140,30 +190,19 @@ class JetStream(JetStreamManager, KeyValueManager):
         timeout = check_timeout(timeout, self._timeout) or 0.0
         await self._reserve_ack(timeout)
         result: Future[PubAck] = new_future()
+        ack = _PendingAck(result, self._release_ack)
+        conn = self._conn
+        token = conn._start_request(ack)
+        ack.timer = call_later(timeout, lambda: ack.set_exception(
+            TimeoutError(f"no ack for the publish to {subject!r} within {timeout} s")))
         try:
-            req = await self._conn.request_future(subject, payload, headers=hdrs, timeout=timeout)
-        except BaseException:
-            self._release_ack()
+            await conn._publish_internal(
+                subject, payload, reply=conn._resp_prefix + token, headers=hdrs
+            )
+        except BaseException as exc:
+            conn._resp_map.pop(token, None)
+            ack.set_exception(exc)
             raise
-
-        def done(f: Future[Any]) -> None:
-            self._release_ack()
-            if f.cancelled():
-                result.cancel()
-            elif f.exception() is not None:
-                fail(result, f.exception())  # type: ignore[arg-type]
-            else:
-                try:
-                    resolve(result, PubAck.from_json(parse_reply(f.result().data)))
-                except JetStreamError as exc:
-                    fail(result, exc)
-
-        def cancelled(r: Future[PubAck]) -> None:
-            if r.cancelled():
-                req.cancel()
-
-        req.add_done_callback(done)
-        result.add_done_callback(cancelled)
         return result
 
     publish_async = publish_future  # unasync: remove

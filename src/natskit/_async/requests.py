@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from .._io_async import (
     Future,
+    Settable,
     StateLock,
+    Waiter,
     call_later,
     fail,
     monotonic,
     new_future,
+    new_waiter,
     resolve,
     wait_future,
 )
@@ -41,12 +44,13 @@ class Requests:
 
         async def _publish_internal(self, subject: str, payload: Payload = b"", *,
                                     reply: str | None = None, headers: HeadersArg = None,
-                                    subject_trusted: bool = False) -> None: ...
+                                    subject_trusted: bool = False,
+                                    urgent: bool = False) -> None: ...
 
     def _init_requests(self) -> None:
         self._resp_sub: Subscription | None = None
         self._resp_prefix = ""
-        self._resp_map: dict[str, Future[Msg]] = {}
+        self._resp_map: dict[str, Settable] = {}
         self._resp_ids = itertools.count(1)
 
     def _on_response(self, msg: Msg) -> None:
@@ -59,15 +63,15 @@ class Requests:
         else:
             resolve(fut, msg)
 
-    def _start_request(self) -> tuple[str, Future[Msg]]:
+    def _start_request(self, fut: Settable) -> str:
+        """Register ``fut`` for the reply to a new request; return its token."""
         with self._lock:
             if self._resp_sub is None:
                 self._resp_prefix = f"{self.new_inbox()}."
                 self._resp_sub = self._subscribe(self._resp_prefix + "*")
             token = format(next(self._resp_ids), "x")
-            fut: Future[Msg] = new_future()
             self._resp_map[token] = fut
-        return token, fut
+        return token
 
     async def request(
         self,
@@ -79,10 +83,11 @@ class Requests:
     ) -> Msg:
         """Send a request and return the first reply."""
         timeout = check_timeout(timeout, self.options.request_timeout)
-        token, fut = self._start_request()
+        fut: Waiter[Msg] = new_waiter()
+        token = self._start_request(fut)
         try:
             await self._publish_internal(
-                subject, payload, reply=self._resp_prefix + token, headers=headers
+                subject, payload, reply=self._resp_prefix + token, headers=headers, urgent=True
             )
             return await wait_future(fut, timeout)
         except TimeoutError:
@@ -104,7 +109,8 @@ class Requests:
     ) -> Future[Msg]:
         """Send a request; the future gets the reply, an error, or is cancelled."""
         timeout = check_timeout(timeout, self.options.request_timeout)
-        token, fut = self._start_request()
+        fut: Future[Msg] = new_future()
+        token = self._start_request(fut)
 
         def expire() -> None:
             fail(fut, TimeoutError(f"request to {subject!r} timed out after {timeout} s"))

@@ -546,12 +546,14 @@ class Connection(Requests):
         reply: str | None = None,
         headers: HeadersArg = None,
         subject_trusted: bool = False,
+        urgent: bool = False,
     ) -> None:
         """``publish`` for natskit's own messages: the reply subject (an inbox made
         here) is not checked again, nor is ``subject`` when ``subject_trusted``
-        (an ack subject from the server); neither fills the subject caches."""
+        (an ack subject from the server); neither fills the subject caches.
+        ``urgent``: a caller waits for the answer, send now (``write_urgent``)."""
         cmd, size = self._encode_pub(subject, payload, reply, headers, subject_trusted, True)
-        if self._send(cmd, size):
+        if self._send(cmd, size, urgent):
             self._writer.drain()
 
     def _encode_pub(
@@ -594,12 +596,15 @@ class Connection(Requests):
             raise MaxPayloadError(f"message of {size} bytes exceeds max_payload of {limit}")
         raise ConnectionClosedError("the connection is closed")
 
-    def _send(self, cmd: bytes, size: int) -> bool:
+    def _send(self, cmd: bytes, size: int, urgent: bool = False) -> bool:
         """Queue an encoded message; True when the caller should wait for the socket."""
         if size > self._max_payload or self._status is Status.CLOSED:
             self._refuse(size)
         writer = self._writer
-        writer.write(cmd)
+        if urgent:
+            writer.write_urgent(cmd)
+        else:
+            writer.write(cmd)
         self._out_msgs += 1
         self._out_bytes += size
         return writer.needs_drain
@@ -693,6 +698,7 @@ class Connection(Requests):
                 raise ConnectionClosedError(f"cannot flush: the connection is {self._status.value}")
             self._pongs.append(fut)
             self._writer.write_ctl(PING_CMD)
+        self._writer.write_urgent(b"")  # the caller waits: send now
         try:
             wait_future(fut, timeout)
         except TimeoutError:
