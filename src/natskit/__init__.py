@@ -20,8 +20,11 @@ from ._jsapi import (
     StreamState,
     SubjectTransform,
 )
+from ._jsapi.kv import Entry, KVOrigin, KVStatus
 from ._sync.connection import Connection, connect
 from ._sync.jetstream import JetStream
+from ._sync.kv import KeyValue
+from ._sync.kvwatch import KVWatcher
 from ._sync.msg import Msg
 from ._sync.ordered import OrderedConsumer
 from ._sync.pull import ConsumeContext
@@ -44,8 +47,13 @@ __all__ = [
     "ConsumeContext",
     "ConsumerConfig",
     "ConsumerInfo",
+    "Entry",
     "Headers",
     "JetStream",
+    "KVOrigin",
+    "KVStatus",
+    "KVWatcher",
+    "KeyValue",
     "Msg",
     "MsgBase",
     "MsgMetadata",

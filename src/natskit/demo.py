@@ -77,6 +77,35 @@ async def asyncio_tour(url: str) -> None:
         print("  request_many ->", [r.text for r in gathered])
 
 
+def jetstream_tour(url: str) -> None:
+    print("== JetStream and Key-Value (blocking API; natskit.aio has the same names) ==")
+    with natskit.connect(url, name="demo-jetstream") as nc:
+        js = nc.jetstream()
+        js.add_stream("DEMO", subjects=["demo.orders.>"], storage="memory")
+        for i in range(3):
+            ack = js.publish(f"demo.orders.{i}", f"order {i}", msg_id=f"order-{i}")
+            print(f"  published order {i}: stream {ack.stream}, seq {ack.seq}")
+        again = js.publish("demo.orders.0", b"order 0", msg_id="order-0")
+        print(f"  the same msg_id again is a duplicate: {again.duplicate}")
+        js.add_pull_consumer("DEMO", "worker")
+        for msg in js.fetch("DEMO", "worker", batch=10, timeout=1):
+            meta = msg.metadata
+            print(f"  fetched {msg.text!r} (stream seq {meta.stream_seq}, "
+                  f"pending {meta.num_pending})")
+            msg.ack()
+
+        kv = js.create_key_value("demo-config", history=5)
+        kv.put("color", b"blue")
+        revision = kv.put("color", b"green")
+        entry = kv.get("color")
+        print(f"  kv color = {entry.value!r} (revision {entry.revision})")
+        print("  history:", [e.value for e in kv.history("color")])
+        kv.update("color", b"red", revision)
+        print("  keys:", kv.keys())
+        js.delete_key_value("demo-config")
+        js.delete_stream("DEMO")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--server", help="URL of a running nats-server (default: start one)")
@@ -93,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         blocking_tour(url)
         asyncio.run(asyncio_tour(url))
-        print("JetStream and Key-Value arrive with the next releases (see the README).")
+        jetstream_tour(url)
     finally:
         if server is not None:
             server.close()

@@ -71,8 +71,9 @@ class KVWatcher:
         assert self._oc is not None
         return self._oc
 
-    async def _start(self, js: JetStream, stream: str, updates_only: bool,
-                     **options: Any) -> None:
+    async def _start(
+        self, js: JetStream, stream: str, updates_only: bool, **options: Any
+    ) -> None:
         try:
             self._oc = await js.ordered_consumer(stream, None, **options)
         except StreamNotFoundError:
@@ -153,4 +154,4 @@ class KVWatcher:
             await self._task.join()
 
     def __repr__(self) -> str:
-        return f"<KVWatcher bucket={self.bucket!r} filter={self._prefix}>"
+        return f"<KVWatcher bucket={self.bucket!r}>"

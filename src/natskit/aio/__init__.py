@@ -8,6 +8,8 @@
 
 from .._async.connection import Connection, connect
 from .._async.jetstream import JetStream
+from .._async.kv import KeyValue
+from .._async.kvwatch import KVWatcher
 from .._async.msg import Msg
 from .._async.ordered import OrderedConsumer
 from .._async.pull import ConsumeContext
@@ -17,6 +19,8 @@ __all__ = [
     "Connection",
     "ConsumeContext",
     "JetStream",
+    "KVWatcher",
+    "KeyValue",
     "Msg",
     "OrderedConsumer",
     "Subscription",
