@@ -210,6 +210,8 @@ class Queue(Generic[T]):
             except BaseException:
                 if not waiter.cancelled() and waiter.done() and waiter.exception() is None:
                     self._pass_on()
+                elif waiter in self._waiters:
+                    self._waiters.remove(waiter)  # timed out or cancelled: forget it
                 raise
         return self._items.popleft()
 
@@ -346,10 +348,12 @@ class Transport:
         writer.needs_drain = self._proto.paused
 
     async def wait_writable(self) -> None:
+        """Wait until the transport resumes writing (every waiter is woken)."""
         proto = self._proto
-        if proto.paused and not proto.eof:
-            proto.resumed = new_future()
-            await proto.resumed
+        while proto.paused and not proto.eof:
+            if proto.resumed is None or proto.resumed.done():
+                proto.resumed = new_future()
+            await asyncio.shield(proto.resumed)
 
     def close(self) -> None:
         transport = self._proto.transport

@@ -331,8 +331,8 @@ class Transport:
             exc = BrokenSocketError(f"socket failed: {err}")
         except Exception as err:  # a ProtocolError, or a bug: drop the connection
             exc = err
-            self._shutdown()
         if not self._closed:
+            self.close()  # the socket is done for: release it
             on_lost(exc)
 
     def write(self, data: bytes | bytearray) -> None:
@@ -483,6 +483,8 @@ class Writer:
             finally:
                 with cond:
                     self._sending = False
+                    if self._buf or self._blocked:
+                        cond.notify_all()  # e.g. the next flusher after a reconnect
 
     def attach(self, transport: Transport, preamble: bytes) -> None:
         """Start sending to ``transport``: ``preamble`` first, then what was kept."""

@@ -24,9 +24,17 @@ def _read_text(value: str, what: str) -> str:
 
 
 def _seed_text(value: str) -> str:
-    """``nkey_seed`` is the seed itself or the path of a file holding it."""
+    """``nkey_seed`` is the seed itself or the path of a file holding it.
+
+    Text that looks like a seed (``S`` and base32 letters) and names no file is
+    taken as one, also when malformed, so that no error message quotes it.
+    """
+    if not isinstance(value, str):
+        raise InvalidArgError(f"nkey_seed must be a str, not {type(value).__name__}")
+    from .nkeys import _B32_ALPHABET
+
     text = value.strip()
-    if text.startswith("S") and len(text) == 58 and not os.path.exists(text):
+    if text.startswith("S") and set(text) <= _B32_ALPHABET and not os.path.exists(text):
         return text
     return _read_text(value, "NKey seed").strip()
 

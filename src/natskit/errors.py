@@ -227,7 +227,7 @@ class ReconnectBufferExceededError(NatsError):
 
 
 class JetStreamError(NatsError):
-    """An error reply from the JetStream API."""
+    """An error reply from the JetStream API (subclasses have the Tcl code)."""
 
     code = "ErrJSResponse"
 
@@ -249,33 +249,49 @@ class JetStreamError(NatsError):
 class JetStreamNotEnabledError(JetStreamError):
     """JetStream is not enabled on the server."""
 
+    code = "ErrJetStreamNotEnabled"
+
 
 class JetStreamNotEnabledForAccountError(JetStreamError):
     """JetStream is not enabled for this account."""
+
+    code = "ErrJetStreamNotEnabledForAccount"
 
 
 class WrongLastSequenceError(JetStreamError):
     """An expected-last-sequence check failed."""
 
+    code = "ErrWrongLastSequence"
+
 
 class StreamNotFoundError(JetStreamError):
     """The stream does not exist."""
+
+    code = "ErrStreamNotFound"
 
 
 class ConsumerNotFoundError(JetStreamError):
     """The consumer does not exist."""
 
+    code = "ErrConsumerNotFound"
+
 
 class BucketNotFoundError(JetStreamError):
     """The Key-Value or Object Store bucket does not exist."""
+
+    code = "ErrBucketNotFound"
 
 
 class MsgNotFoundError(JetStreamError):
     """The stream message does not exist."""
 
+    code = "ErrMsgNotFound"
+
 
 class KeyNotFoundError(JetStreamError):
     """The key does not exist, or was deleted or purged."""
+
+    code = "ErrKeyNotFound"
 
 
 class NotJSMessageError(NatsError):
@@ -287,6 +303,10 @@ class NotJSMessageError(NatsError):
 class ConsumerNotActiveError(JetStreamError):
     """The consumer is no longer active."""
 
+    code = "ErrConsumerNotActive"
+
 
 class ConsumerSequenceMismatchError(JetStreamError):
     """An ordered consumer saw a sequence gap."""
+
+    code = "ErrConsumerSequenceMismatch"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .errors import NotJSMessageError
+from .errors import InvalidArgError, NotJSMessageError
 from .headers import Headers
 from .timeutil import parse_time, parse_time_ns
 
@@ -77,7 +77,12 @@ class MsgBase:
         headers: HeadersArg = None,
     ) -> None:
         self.subject = subject
-        self.data = data.encode() if isinstance(data, str) else bytes(data)
+        if isinstance(data, str):
+            data = data.encode()
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            # bytes() of an int or a list would quietly make other bytes
+            raise InvalidArgError(f"data must be bytes or str, not {type(data).__name__}")
+        self.data = bytes(data)
         self.reply = reply
         self._headers = headers if headers is None or isinstance(headers, Headers) else Headers(
             headers

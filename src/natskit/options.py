@@ -7,9 +7,11 @@ import random
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
+from threading import TIMEOUT_MAX
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from ._protocol.subjects import check_subject
 from .errors import BadTimeoutError, InvalidArgError
 
 DEFAULT_URL = "nats://127.0.0.1:4222"
@@ -31,8 +33,8 @@ class Server:
 
     address: ServerAddress
     user: str | None = None
-    password: str | None = None
-    token: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
     reconnects: int = 0  # failed attempts since the last success
     discovered: bool = False  # learned from INFO connect_urls
     last_attempt: float = -1e9  # monotonic time of the last connection attempt
@@ -90,14 +92,18 @@ def build_pool(servers: str | Sequence[str] | None, randomize: bool) -> list[Ser
 
 
 def check_timeout(value: float | None, default: float | None) -> float | None:
-    """A timeout in seconds, ``default`` when None; ``BadTimeoutError`` if bad."""
+    """A timeout in seconds, ``default`` when None; ``BadTimeoutError`` if bad.
+
+    Values beyond ``threading.TIMEOUT_MAX`` (about 292 years, ``math.inf``
+    included) are cut to it: longer waits overflow in the blocking API.
+    """
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadTimeoutError(f"timeout must be a number of seconds, not {value!r}")
     if value < 0 or math.isnan(value):
         raise BadTimeoutError(f"timeout must not be negative: {value!r}")
-    return float(value)
+    return min(float(value), TIMEOUT_MAX)
 
 
 @dataclass
@@ -137,6 +143,17 @@ class Options:
     discovered_servers_cb: Callable[[list[ServerAddress]], Any] | None = None
     lame_duck_cb: Callable[[ServerAddress], Any] | None = None
 
+    def __repr__(self) -> str:
+        # Secrets stay out: credential fields have repr=False, URLs lose their user info.
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "servers":
+                value = [_redact(u) if isinstance(u, str) else u for u in value]
+            if f.repr:
+                parts.append(f"{f.name}={value!r}")
+        return f"Options({', '.join(parts)})"
+
     @classmethod
     def build(cls, servers: str | Sequence[str] | None, kwargs: dict[str, Any]) -> Options:
         """Options from ``connect()`` arguments; ``InvalidArgError`` for unknown names."""
@@ -149,7 +166,20 @@ class Options:
             opts.servers = [servers] if isinstance(servers, str) else list(servers)
         for name in ("connect_timeout", "reconnect_time_wait", "ping_interval", "request_timeout",
                      "drain_timeout"):
-            check_timeout(getattr(opts, name), None)
-        if not opts.inbox_prefix or any(c in opts.inbox_prefix for c in " \t\r\n*>"):
-            raise InvalidArgError(f"invalid inbox_prefix {opts.inbox_prefix!r}")
+            setattr(opts, name, check_timeout(getattr(opts, name), None))
+        for name in ("max_reconnect_attempts", "reconnect_buffer_size", "max_outstanding_pings",
+                     "pending_msgs_limit", "pending_bytes_limit"):
+            value = getattr(opts, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidArgError(f"{name} must be an integer, not {value!r}")
+        if opts.tls is not None and not isinstance(opts.tls, ssl.SSLContext):
+            raise InvalidArgError("tls must be an ssl.SSLContext (secure=True asks for TLS "
+                                  "with a default one)")
+        prefix = opts.inbox_prefix
+        try:
+            check_subject(prefix)
+            if "*" in prefix or ">" in prefix:
+                raise InvalidArgError("wildcards")
+        except InvalidArgError as exc:
+            raise InvalidArgError(f"invalid inbox_prefix {prefix!r}: {exc}") from None
         return opts

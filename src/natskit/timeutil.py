@@ -62,6 +62,8 @@ def _format(dt: datetime, frac: str) -> str:
 
 def format_time(dt: datetime) -> str:
     """RFC 3339 in UTC with ``Z``; naive datetimes are taken as UTC."""
+    if not isinstance(dt, datetime):
+        raise InvalidArgError(f"not a datetime: {dt!r}")
     if dt.tzinfo is not None:
         try:
             dt = dt.astimezone(timezone.utc)

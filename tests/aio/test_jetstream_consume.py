@@ -5,12 +5,30 @@ from __future__ import annotations
 import pytest
 
 import natskit.aio
-from natskit._io_async import Event, sleep
+from natskit._io_async import Event, monotonic, sleep
+
+
+class Reconnected(Event):
+    """Set by ``on_status`` when the connection is back after a loss."""
+
+    lost = False
+
+    def on_status(self, status):
+        if status is natskit.Status.RECONNECTING:
+            self.lost = True
+        elif status is natskit.Status.CONNECTED and self.lost:
+            self.set()
 
 
 @pytest.fixture
-async def nc(jetstream_server):
-    conn = await natskit.aio.connect(jetstream_server.url, reconnect_time_wait=0.1)
+def reconnected():
+    return Reconnected()
+
+
+@pytest.fixture
+async def nc(jetstream_server, reconnected):
+    conn = await natskit.aio.connect(jetstream_server.url, reconnect_time_wait=0.1,
+                                     status_cb=reconnected.on_status)
     yield conn
     await conn.close()
 
@@ -23,13 +41,15 @@ async def js(nc):
     return js
 
 
-async def reconnected(nc):
-    """Wait until ``nc`` has reconnected after a server restart."""
-    for _ in range(250):
-        if nc.stats.reconnects and nc.status is natskit.Status.CONNECTED:
-            return
-        await sleep(0.02)
-    raise AssertionError("no reconnect")
+async def pull_waiting(js, timeout=5.0):
+    """Wait until the server holds a pull request of consumer S/C.
+
+    A pull request is a plain publish, which the server takes over asynchronously:
+    no event tells when it has it, so poll ``num_waiting``."""
+    deadline = monotonic() + timeout
+    while (await js.consumer_info("S", "C")).num_waiting == 0:
+        assert monotonic() < deadline, "the pull request never reached the server"
+        await sleep(0.01)
 
 
 async def publish(js, start, stop):
@@ -84,7 +104,9 @@ async def test_consume_by_bytes(js):
 
 async def test_consume_pulls_again_after_the_pull_expired(js):
     ctx = await js.consume("S", "C", max_messages=1, expires=1, heartbeat=0.2)
-    await sleep(1.3)  # the first pull has expired (408)
+    # The passage of time is the scenario: after 1.3 s the first pull (expires=1) has
+    # ended with 408 Request Timeout, and only a new pull can bring the messages.
+    await sleep(1.3)
     await publish(js, 0, 2)
     assert [int((await ctx.next_msg(timeout=3)).data) for _ in range(2)] == [0, 1]
     assert ctx.last_error is None
@@ -94,7 +116,7 @@ async def test_consume_pulls_again_after_the_pull_expired(js):
 async def test_consumer_deleted_stops_consume(js, nc):
     errors = []
     ctx = await js.consume("S", "C", max_messages=5, expires=1, heartbeat=0.2)
-    await sleep(0.1)  # the server has the pull request
+    await pull_waiting(js)  # the consumer is deleted under a waiting pull: 409
     await js.delete_consumer("S", "C")
     with pytest.raises(natskit.ConsumerNotFoundError):
         await ctx.next_msg(timeout=3)
@@ -104,12 +126,12 @@ async def test_consumer_deleted_stops_consume(js, nc):
     assert not ctx.is_active
 
 
-async def test_consume_survives_a_server_restart(js, nc, jetstream_server):
+async def test_consume_survives_a_server_restart(js, nc, jetstream_server, reconnected):
     ctx = await js.consume("S", "C", max_messages=5, expires=1, heartbeat=0.2)
     await publish(js, 0, 1)
     assert (await ctx.next_msg(timeout=2)).data == b"0"
     jetstream_server.restart()
-    await reconnected(nc)
+    assert await reconnected.wait(10)
     await publish(js, 1, 3)
     got = [int((await ctx.next_msg(timeout=5)).data) for _ in range(2)]
     assert got == [1, 2]

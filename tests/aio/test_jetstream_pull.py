@@ -28,6 +28,28 @@ async def publish(js, count, subject="s.x"):
         await js.publish(subject, str(i))
 
 
+async def pull_waiting(js, timeout=5.0):
+    """Wait until the server holds a pull request of consumer S/C.
+
+    A pull request is a plain publish, which the server takes over asynchronously:
+    no event tells when it has it, so poll ``num_waiting``."""
+    deadline = monotonic() + timeout
+    while (await js.consumer_info("S", "C")).num_waiting == 0:
+        assert monotonic() < deadline, "the pull request never reached the server"
+        await sleep(0.01)
+
+
+def when_pulled(js, action):
+    """Run ``action()`` (awaited in asyncio) as soon as the server holds a pull request;
+    join the returned task to see its errors."""
+
+    async def run():
+        await pull_waiting(js)
+        await action()
+
+    return spawn(run, name="when-pulled")
+
+
 async def test_fetch_without_timeout_takes_what_is_there(js):
     assert await js.fetch("S", "C", 5) == []
     await publish(js, 3)
@@ -51,13 +73,10 @@ async def test_fetch_with_timeout_waits_then_returns_partial(js):
 
 
 async def test_fetch_waits_for_new_messages(js):
-    async def later():
-        await sleep(0.1)
-        await js.publish("s.late", b"late")
-
-    spawn(later, name="publisher")
+    publisher = when_pulled(js, lambda: js.publish("s.late", b"late"))
     msgs = await js.fetch("S", "C", 1, timeout=2)
     assert [m.data for m in msgs] == [b"late"]
+    await publisher.join()
 
 
 async def test_fetch_options(js):
@@ -81,14 +100,11 @@ async def test_fetch_errors_from_a_missing_stream_or_consumer(js):
 
 
 async def test_consumer_deleted_during_fetch(js):
-    async def delete_it():
-        await sleep(0.2)
-        await js.delete_consumer("S", "C")
-
-    spawn(delete_it, name="deleter")
+    deleter = when_pulled(js, lambda: js.delete_consumer("S", "C"))
     with pytest.raises(natskit.ConsumerNotFoundError) as info:
         await js.fetch("S", "C", 5, timeout=3)
-    assert info.value.status == 409
+    assert info.value.status == 409  # "Consumer Deleted" ends the pull
+    await deleter.join()
 
 
 async def test_connection_lost_during_fetch(jetstream_server):
@@ -98,23 +114,21 @@ async def test_connection_lost_during_fetch(jetstream_server):
     await js.add_pull_consumer("S", "C")
 
     async def kill():
-        await sleep(0.2)
+        await pull_waiting(js)
         jetstream_server.kill()
 
-    spawn(kill, name="killer")
+    killer = spawn(kill, name="killer")
     with pytest.raises(natskit.TimeoutError):
         await js.fetch("S", "C", 1, timeout=5)
+    await killer.join()
     await conn.close()
 
 
 async def test_closing_the_connection_during_fetch(js, nc):
-    async def close():
-        await sleep(0.2)
-        await nc.close()
-
-    spawn(close, name="closer")
+    closer = when_pulled(js, nc.close)
     with pytest.raises(natskit.ConnectionClosedError):
         await js.fetch("S", "C", 1, timeout=5)
+    await closer.join()
 
 
 async def test_next(js):
@@ -126,9 +140,13 @@ async def test_next(js):
 
 async def test_metadata_and_acks(js):
     await publish(js, 4)
-    msgs = await js.fetch("S", "C", 4)
+    # The server counts a consumer's pending messages exactly when it creates it, then
+    # learns of new ones asynchronously: num_pending of consumer C, made before the
+    # publishes, may lag. D is made after them.
+    await js.add_pull_consumer("S", "D", ack_wait=30)
+    msgs = await js.fetch("S", "D", 4)
     meta = msgs[0].metadata
-    assert (meta.stream, meta.consumer, meta.stream_seq, meta.consumer_seq) == ("S", "C", 1, 1)
+    assert (meta.stream, meta.consumer, meta.stream_seq, meta.consumer_seq) == ("S", "D", 1, 1)
     assert (meta.num_delivered, meta.num_pending, meta.domain) == (1, 3, None)
     assert meta.timestamp.tzinfo is not None
     await msgs[0].ack_sync(timeout=2)
@@ -137,10 +155,10 @@ async def test_metadata_and_acks(js):
     await msgs[3].in_progress()
     await msgs[3].nak()
     await msgs[3].ack()  # ignored: -NAK was terminal
-    again = await js.fetch("S", "C", 4, timeout=0.5)
+    again = await js.fetch("S", "D", 4, timeout=0.5)
     assert [(m.data, m.metadata.num_delivered) for m in again] == [(b"3", 2)]
     await again[0].ack_sync()
-    info = await js.consumer_info("S", "C")
+    info = await js.consumer_info("S", "D")
     assert info.num_ack_pending == 0 and info.ack_floor.stream_seq == 4
 
 
@@ -149,7 +167,10 @@ async def test_acks_on_jetstream_and_nak_delay(js):
     first, second = await js.fetch("S", "C", 2)
     await js.ack_sync(first)
     await js.nak(second, delay=0.3)
-    assert await js.fetch("S", "C", 1, timeout=0.1) == []
+    # Nothing within 0.1 s. (fetch() would return [] if the server's 408 came first, and
+    # raise TimeoutError if its own 0.1 s ran out first; next() raises in both cases.)
+    with pytest.raises(natskit.TimeoutError):
+        await js.next("S", "C", timeout=0.1)
     redelivered = await js.fetch("S", "C", 1, timeout=1.5)
     assert redelivered[0].metadata.num_delivered == 2
     await js.in_progress(redelivered[0])

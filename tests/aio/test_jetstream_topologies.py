@@ -88,7 +88,7 @@ async def test_publishing_with_msg_id_through_a_node_failure(nats_cluster):
                 break
             except (natskit.TimeoutError, natskit.NoRespondersError, natskit.JetStreamError,
                     natskit.ConnectionClosedError):
-                await sleep(0.1)
+                await sleep(0.1)  # a user's back-off while the stream elects a new leader
         else:
             raise AssertionError(f"message {i} never acknowledged")
     state = (await admin.stream_info("R3")).state

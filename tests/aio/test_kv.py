@@ -8,7 +8,7 @@ import pytest
 
 import natskit.aio
 from natskit import RePublish
-from natskit._io_async import sleep
+from natskit._io_async import Event, monotonic, sleep
 
 UTF8 = "Mężny bądź, chroń pułk twój i sześć flag"
 
@@ -31,7 +31,10 @@ async def kv(js):
 
 
 async def until(check, timeout=5.0):
-    """Wait until ``check()`` is true (every 10 ms, up to ``timeout`` s)."""
+    """Wait until ``check()`` is true (every 10 ms, up to ``timeout`` s).
+
+    Only for conditions without an event, such as a ``values`` mapping that a watcher
+    keeps current; entries given to a callback are awaited with ``Entries.wait_for``."""
     for _ in range(int(timeout / 0.01)):
         if check():
             return
@@ -42,6 +45,32 @@ async def until(check, timeout=5.0):
 def summary(entries):
     """(key, value, operation) of each entry; None stays None."""
     return [e and (e.key, e.value, e.operation) for e in entries]
+
+
+class Entries(list):
+    """A watcher callback that keeps the entries it is given, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self._changed = Event()
+
+    def __call__(self, entry):
+        self.append(entry)
+        self._changed.set()
+
+    async def wait_for(self, check, timeout=5.0):
+        """Wait until ``check(entries)`` is true; every new entry wakes the check."""
+        deadline = monotonic() + timeout
+        while True:
+            self._changed.clear()
+            if check(self):
+                return
+            left = deadline - monotonic()
+            if left <= 0 or not await self._changed.wait(left):
+                raise AssertionError(f"condition not reached, entries: {summary(self)}")
+
+    async def wait_len(self, count, timeout=5.0):
+        await self.wait_for(lambda entries: len(entries) >= count, timeout)
 
 
 async def test_bind(js):
@@ -223,14 +252,14 @@ async def test_history_and_keys(kv):
 
 async def test_watch_one_key(kv):
     await kv.put("key2", b"value2")
-    got = []
-    watcher = await kv.watch("key2", callback=got.append, idle_heartbeat=0.5)
+    got = Entries()
+    watcher = await kv.watch("key2", callback=got, idle_heartbeat=0.5)
     assert isinstance(watcher, natskit.aio.KVWatcher)
     assert isinstance(watcher.consumer, natskit.aio.OrderedConsumer)
     await kv.put("other", b"x")
     await kv.put("key2", b"value3")
     await kv.delete("key2")
-    await until(lambda: len(got) == 4)
+    await got.wait_len(4)
     assert summary(got) == [("key2", b"value2", "PUT"), None, ("key2", b"value3", "PUT"),
                             ("key2", b"", "DEL")]
     assert [e.revision for e in got if e] == [1, 3, 4]
@@ -239,20 +268,21 @@ async def test_watch_one_key(kv):
         await watcher.next_entry(0.1)
     await watcher.close()
     await kv.put("key2", b"unseen")
+    # A check that something does not happen: the time given to it is the scenario.
     await sleep(0.1)
     assert len(got) == 4
     await watcher.close()  # twice is fine
 
 
 async def test_watch_a_wildcard_without_deletes(kv):
-    got = []
+    got = Entries()
     watcher = await kv.watch(
-        "keys.*", callback=got.append, ignore_deletes=True, idle_heartbeat=0.5)
+        "keys.*", callback=got, ignore_deletes=True, idle_heartbeat=0.5)
     await kv.put("keys.1", b"value1")
     await kv.delete("keys.1")
     await kv.put("keys.2", b"value2")
     await kv.put("keys.2.deeper", b"no")
-    await until(lambda: len(got) == 3)
+    await got.wait_len(3)
     assert summary(got) == [None, ("keys.1", b"value1", "PUT"), ("keys.2", b"value2", "PUT")]
     await watcher.close()
 
@@ -274,13 +304,13 @@ async def test_watch_keeps_a_mapping_current(kv):
     with pytest.raises(natskit.BadSubscriptionError):
         watcher.__aiter__()
     await watcher.close()
-    both = []
+    both = Entries()
     values = {}
     with_cb = await kv.watch(
-        "params.*", callback=both.append, values=values, ignore_deletes=True,
+        "params.*", callback=both, values=values, ignore_deletes=True,
         idle_heartbeat=0.5)
     await kv.put("params.P4", b"VAL4")
-    await until(lambda: len(both) == 4)
+    await both.wait_len(4)  # the mapping is updated before the callback is called
     assert values == {"params.P2": b"VAL2", "params.P3": b"VAL3", "params.P4": b"VAL4"}
     assert summary(both)[2:] == [None, ("params.P4", b"VAL4", "PUT")]
     await with_cb.close()
@@ -288,13 +318,13 @@ async def test_watch_keeps_a_mapping_current(kv):
 
 async def test_watch_updates_only(kv):
     await kv.put("params.P0", b"old")
-    got = []
+    got = Entries()
     watcher = await kv.watch(
-        "params.*", updates_only=True, callback=got.append, idle_heartbeat=0.5)
+        "params.*", updates_only=True, callback=got, idle_heartbeat=0.5)
     await kv.put("params.P4", b"VAL4")
     await kv.put("params.P5", b"VAL5")
     await kv.delete("params.P4")
-    await until(lambda: len(got) == 4)
+    await got.wait_len(4)
     assert summary(got) == [None, ("params.P4", b"VAL4", "PUT"),
                             ("params.P5", b"VAL5", "PUT"), ("params.P4", b"", "DEL")]
     await watcher.close()
@@ -329,11 +359,12 @@ async def test_watch_by_iteration(kv):
 
 
 async def test_watch_an_empty_bucket(kv):
-    got = []
-    watcher = await kv.watch(callback=got.append, idle_heartbeat=0.5)
-    await until(lambda: got == [None])
+    got = Entries()
+    watcher = await kv.watch(callback=got, idle_heartbeat=0.5)
+    await got.wait_len(1)
+    assert got == [None]
     await kv.put("k", b"v")
-    await until(lambda: len(got) == 2)
+    await got.wait_len(2)
     assert summary(got) == [None, ("k", b"v", "PUT")]
     await watcher.close()
     iterated = await kv.watch("nothing.>", idle_heartbeat=0.5)
@@ -344,18 +375,19 @@ async def test_watch_an_empty_bucket(kv):
 
 
 async def test_a_callback_may_close_its_watcher(kv):
-    seen = []
+    seen = Entries()
     watchers = []
 
     async def close_on_put(entry):  # a coroutine in asyncio, a plain function when blocking
-        seen.append(entry)
+        seen(entry)
         if entry is not None:
             await watchers[0].close()
 
     watchers.append(await kv.watch("closing.*", callback=close_on_put, idle_heartbeat=0.5))
     await kv.put("closing.1", b"1")
     await kv.put("closing.2", b"2")
-    await until(lambda: len(seen) == 2)
+    await seen.wait_len(2)
+    # A check that something does not happen: the time given to it is the scenario.
     await sleep(0.1)
     assert summary(seen) == [None, ("closing.1", b"1", "PUT")]
 
@@ -394,12 +426,16 @@ async def test_limit_markers_and_per_key_ttl(js, kv):
         await kv.create("k", b"v", ttl=1)
     ttl_kv = await js.create_key_value("T", limit_marker_ttl=1)
     assert (await ttl_kv.status()).limit_marker_ttl == 1.0
-    got = []
-    watcher = await ttl_kv.watch(callback=got.append, idle_heartbeat=0.5)
+    got = Entries()
+    watcher = await ttl_kv.watch(callback=got, idle_heartbeat=0.5)
     await ttl_kv.create("short", b"lived", ttl=1)
     await ttl_kv.put("kept", b"v")
+    # A purge rolls up the key's earlier entries: a watcher that has not been sent the PUT
+    # yet never sees it. Purge once it has.
+    await got.wait_for(lambda entries: ("kept", b"v", "PUT") in summary(entries))
     await ttl_kv.purge("kept", ttl=1)
-    await until(lambda: ("short", b"", "PURGE") in summary(got), timeout=10)
+    # the server purges "short" after its TTL of 1 s: waiting for that is the scenario
+    await got.wait_for(lambda entries: ("short", b"", "PURGE") in summary(entries), timeout=10)
     with pytest.raises(natskit.KeyNotFoundError):
         await ttl_kv.get("short")
     assert await ttl_kv.create("short", b"again")

@@ -13,16 +13,19 @@ FAST = {"reconnect_time_wait": 0.05, "connect_timeout": 2}
 
 
 class StatusWatch:
-    """Counts CONNECTED transitions after the first connect, and CLOSED."""
+    """Records statuses and errors; events for RECONNECTING, CONNECTED again, CLOSED."""
 
     def __init__(self):
         self.seen = []
+        self.reconnecting = Event()
         self.reconnected = Event()
         self.closed = Event()
         self.errors = []
 
     def on_status(self, status):
         self.seen.append(status)
+        if status is Status.RECONNECTING:
+            self.reconnecting.set()
         if status is Status.CONNECTED and Status.RECONNECTING in self.seen:
             self.reconnected.set()
         if status is Status.CLOSED:
@@ -64,7 +67,7 @@ async def test_publishes_while_reconnecting_are_delivered_after_resubscribe(nats
         sub = await nc.subscribe("buf")
         await nc.flush()
         nats_server.stop()
-        assert await wait_status(nc, Status.RECONNECTING)
+        assert await watch.reconnecting.wait(10)
         for i in range(100):
             await nc.publish("buf", str(i))
         with pytest.raises(natskit.ConnectionClosedError):
@@ -85,7 +88,7 @@ async def test_reconnect_buffer_limit(nats_server):
         sub = await nc.subscribe("lim")
         await nc.flush()
         nats_server.stop()
-        assert await wait_status(nc, Status.RECONNECTING)
+        assert await watch.reconnecting.wait(10)
         sent = 0
         with pytest.raises(natskit.ReconnectBufferExceededError) as info:
             while True:
@@ -102,18 +105,6 @@ async def test_reconnect_buffer_limit(nats_server):
             await sub.next_msg(timeout=0.1)
     finally:
         await nc.close()
-
-
-async def wait_status(nc, status):
-    """Wait for ``status`` by flushing until the connection reports it."""
-    for _ in range(200):
-        if nc.status is status:
-            return True
-        try:
-            await nc.flush(timeout=0.05)
-        except natskit.NatsError:
-            pass
-    return nc.status is status
 
 
 async def test_pending_request_completes_after_reconnect(nats_server):
@@ -155,7 +146,7 @@ async def test_close_interrupts_reconnecting(nats_server):
     nc = await natskit.aio.connect(nats_server.url, status_cb=watch.on_status,
                                    reconnect_time_wait=600)
     nats_server.kill()
-    assert await wait_status(nc, Status.RECONNECTING)
+    assert await watch.reconnecting.wait(10)
     await nc.close()  # returns at once, not after 600 s
     assert nc.status is Status.CLOSED
     assert nc.last_error is None
@@ -234,7 +225,7 @@ async def test_subscribe_and_unsubscribe_while_reconnecting(nats_server):
         dropped = await nc.subscribe("gone")
         await nc.flush()
         nats_server.stop()
-        assert await wait_status(nc, Status.RECONNECTING)
+        assert await watch.reconnecting.wait(10)
         sub = await nc.subscribe("late")
         await dropped.unsubscribe()
         nats_server.start()

@@ -43,12 +43,16 @@ async def test_a_bucket_made_by_nats_py(clients):
     assert (status.history, status.values) == (5, 5)
 
     got: list[natskit.Entry | None] = []
-    watcher = await ours.watch("cfg.*", callback=got.append, idle_heartbeat=0.5)
-    await theirs.put("cfg.d", b"from nats-py")
-    for _ in range(200):
+    all_came = asyncio.Event()
+
+    def on_entry(entry: natskit.Entry | None) -> None:
+        got.append(entry)
         if len(got) == 5:
-            break
-        await asyncio.sleep(0.01)
+            all_came.set()
+
+    watcher = await ours.watch("cfg.*", callback=on_entry, idle_heartbeat=0.5)
+    await theirs.put("cfg.d", b"from nats-py")
+    await asyncio.wait_for(all_came.wait(), 5)
     assert [e and (e.key, e.operation) for e in got] == [
         ("cfg.a", "PUT"), ("cfg.b", "DEL"), ("cfg.c", "PURGE"), None, ("cfg.d", "PUT")]
     await watcher.close()

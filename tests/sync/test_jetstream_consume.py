@@ -6,12 +6,30 @@ from __future__ import annotations
 import pytest
 
 import natskit
-from natskit._io_sync import Event, sleep
+from natskit._io_sync import Event, monotonic, sleep
+
+
+class Reconnected(Event):
+    """Set by ``on_status`` when the connection is back after a loss."""
+
+    lost = False
+
+    def on_status(self, status):
+        if status is natskit.Status.RECONNECTING:
+            self.lost = True
+        elif status is natskit.Status.CONNECTED and self.lost:
+            self.set()
 
 
 @pytest.fixture
-def nc(jetstream_server):
-    conn = natskit.connect(jetstream_server.url, reconnect_time_wait=0.1)
+def reconnected():
+    return Reconnected()
+
+
+@pytest.fixture
+def nc(jetstream_server, reconnected):
+    conn = natskit.connect(jetstream_server.url, reconnect_time_wait=0.1,
+                                     status_cb=reconnected.on_status)
     yield conn
     conn.close()
 
@@ -24,13 +42,15 @@ def js(nc):
     return js
 
 
-def reconnected(nc):
-    """Wait until ``nc`` has reconnected after a server restart."""
-    for _ in range(250):
-        if nc.stats.reconnects and nc.status is natskit.Status.CONNECTED:
-            return
-        sleep(0.02)
-    raise AssertionError("no reconnect")
+def pull_waiting(js, timeout=5.0):
+    """Wait until the server holds a pull request of consumer S/C.
+
+    A pull request is a plain publish, which the server takes over asynchronously:
+    no event tells when it has it, so poll ``num_waiting``."""
+    deadline = monotonic() + timeout
+    while (js.consumer_info("S", "C")).num_waiting == 0:
+        assert monotonic() < deadline, "the pull request never reached the server"
+        sleep(0.01)
 
 
 def publish(js, start, stop):
@@ -85,7 +105,9 @@ def test_consume_by_bytes(js):
 
 def test_consume_pulls_again_after_the_pull_expired(js):
     ctx = js.consume("S", "C", max_messages=1, expires=1, heartbeat=0.2)
-    sleep(1.3)  # the first pull has expired (408)
+    # The passage of time is the scenario: after 1.3 s the first pull (expires=1) has
+    # ended with 408 Request Timeout, and only a new pull can bring the messages.
+    sleep(1.3)
     publish(js, 0, 2)
     assert [int((ctx.next_msg(timeout=3)).data) for _ in range(2)] == [0, 1]
     assert ctx.last_error is None
@@ -95,7 +117,7 @@ def test_consume_pulls_again_after_the_pull_expired(js):
 def test_consumer_deleted_stops_consume(js, nc):
     errors = []
     ctx = js.consume("S", "C", max_messages=5, expires=1, heartbeat=0.2)
-    sleep(0.1)  # the server has the pull request
+    pull_waiting(js)  # the consumer is deleted under a waiting pull: 409
     js.delete_consumer("S", "C")
     with pytest.raises(natskit.ConsumerNotFoundError):
         ctx.next_msg(timeout=3)
@@ -105,12 +127,12 @@ def test_consumer_deleted_stops_consume(js, nc):
     assert not ctx.is_active
 
 
-def test_consume_survives_a_server_restart(js, nc, jetstream_server):
+def test_consume_survives_a_server_restart(js, nc, jetstream_server, reconnected):
     ctx = js.consume("S", "C", max_messages=5, expires=1, heartbeat=0.2)
     publish(js, 0, 1)
     assert (ctx.next_msg(timeout=2)).data == b"0"
     jetstream_server.restart()
-    reconnected(nc)
+    assert reconnected.wait(10)
     publish(js, 1, 3)
     got = [int((ctx.next_msg(timeout=5)).data) for _ in range(2)]
     assert got == [1, 2]

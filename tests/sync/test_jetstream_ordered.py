@@ -6,12 +6,30 @@ from __future__ import annotations
 import pytest
 
 import natskit
-from natskit._io_sync import Event, sleep
+from natskit._io_sync import Event
+
+
+class Reconnected(Event):
+    """Set by ``on_status`` when the connection is back after a loss."""
+
+    lost = False
+
+    def on_status(self, status):
+        if status is natskit.Status.RECONNECTING:
+            self.lost = True
+        elif status is natskit.Status.CONNECTED and self.lost:
+            self.set()
 
 
 @pytest.fixture
-def nc(jetstream_server):
-    conn = natskit.connect(jetstream_server.url, reconnect_time_wait=0.1)
+def reconnected():
+    return Reconnected()
+
+
+@pytest.fixture
+def nc(jetstream_server, reconnected):
+    conn = natskit.connect(jetstream_server.url, reconnect_time_wait=0.1,
+                                     status_cb=reconnected.on_status)
     yield conn
     conn.close()
 
@@ -94,15 +112,12 @@ def test_a_gap_resets_without_loss_or_duplicates(js):
     oc.close()
 
 
-def test_server_restart_recreates_the_consumer(js, nc, jetstream_server):
+def test_server_restart_recreates_the_consumer(js, jetstream_server, reconnected):
     oc = js.ordered_consumer("S", idle_heartbeat=0.2)
     publish(js, 0, 3)
     assert take(oc, 3) == [0, 1, 2]
     jetstream_server.restart()  # the memory-stored consumer is gone, the stream is not
-    for _ in range(250):
-        if nc.stats.reconnects and nc.status is natskit.Status.CONNECTED:
-            break
-        sleep(0.02)
+    assert reconnected.wait(10)
     publish(js, 3, 6)
     assert take(oc, 3) == [3, 4, 5]
     assert isinstance(oc.last_error, natskit.ConsumerNotActiveError)

@@ -29,6 +29,28 @@ def publish(js, count, subject="s.x"):
         js.publish(subject, str(i))
 
 
+def pull_waiting(js, timeout=5.0):
+    """Wait until the server holds a pull request of consumer S/C.
+
+    A pull request is a plain publish, which the server takes over asynchronously:
+    no event tells when it has it, so poll ``num_waiting``."""
+    deadline = monotonic() + timeout
+    while (js.consumer_info("S", "C")).num_waiting == 0:
+        assert monotonic() < deadline, "the pull request never reached the server"
+        sleep(0.01)
+
+
+def when_pulled(js, action):
+    """Run ``action()`` (awaited in asyncio) as soon as the server holds a pull request;
+    join the returned task to see its errors."""
+
+    def run():
+        pull_waiting(js)
+        action()
+
+    return spawn(run, name="when-pulled")
+
+
 def test_fetch_without_timeout_takes_what_is_there(js):
     assert js.fetch("S", "C", 5) == []
     publish(js, 3)
@@ -52,13 +74,10 @@ def test_fetch_with_timeout_waits_then_returns_partial(js):
 
 
 def test_fetch_waits_for_new_messages(js):
-    def later():
-        sleep(0.1)
-        js.publish("s.late", b"late")
-
-    spawn(later, name="publisher")
+    publisher = when_pulled(js, lambda: js.publish("s.late", b"late"))
     msgs = js.fetch("S", "C", 1, timeout=2)
     assert [m.data for m in msgs] == [b"late"]
+    publisher.join()
 
 
 def test_fetch_options(js):
@@ -82,14 +101,11 @@ def test_fetch_errors_from_a_missing_stream_or_consumer(js):
 
 
 def test_consumer_deleted_during_fetch(js):
-    def delete_it():
-        sleep(0.2)
-        js.delete_consumer("S", "C")
-
-    spawn(delete_it, name="deleter")
+    deleter = when_pulled(js, lambda: js.delete_consumer("S", "C"))
     with pytest.raises(natskit.ConsumerNotFoundError) as info:
         js.fetch("S", "C", 5, timeout=3)
-    assert info.value.status == 409
+    assert info.value.status == 409  # "Consumer Deleted" ends the pull
+    deleter.join()
 
 
 def test_connection_lost_during_fetch(jetstream_server):
@@ -99,23 +115,21 @@ def test_connection_lost_during_fetch(jetstream_server):
     js.add_pull_consumer("S", "C")
 
     def kill():
-        sleep(0.2)
+        pull_waiting(js)
         jetstream_server.kill()
 
-    spawn(kill, name="killer")
+    killer = spawn(kill, name="killer")
     with pytest.raises(natskit.TimeoutError):
         js.fetch("S", "C", 1, timeout=5)
+    killer.join()
     conn.close()
 
 
 def test_closing_the_connection_during_fetch(js, nc):
-    def close():
-        sleep(0.2)
-        nc.close()
-
-    spawn(close, name="closer")
+    closer = when_pulled(js, nc.close)
     with pytest.raises(natskit.ConnectionClosedError):
         js.fetch("S", "C", 1, timeout=5)
+    closer.join()
 
 
 def test_next(js):
@@ -127,9 +141,13 @@ def test_next(js):
 
 def test_metadata_and_acks(js):
     publish(js, 4)
-    msgs = js.fetch("S", "C", 4)
+    # The server counts a consumer's pending messages exactly when it creates it, then
+    # learns of new ones asynchronously: num_pending of consumer C, made before the
+    # publishes, may lag. D is made after them.
+    js.add_pull_consumer("S", "D", ack_wait=30)
+    msgs = js.fetch("S", "D", 4)
     meta = msgs[0].metadata
-    assert (meta.stream, meta.consumer, meta.stream_seq, meta.consumer_seq) == ("S", "C", 1, 1)
+    assert (meta.stream, meta.consumer, meta.stream_seq, meta.consumer_seq) == ("S", "D", 1, 1)
     assert (meta.num_delivered, meta.num_pending, meta.domain) == (1, 3, None)
     assert meta.timestamp.tzinfo is not None
     msgs[0].ack_sync(timeout=2)
@@ -138,10 +156,10 @@ def test_metadata_and_acks(js):
     msgs[3].in_progress()
     msgs[3].nak()
     msgs[3].ack()  # ignored: -NAK was terminal
-    again = js.fetch("S", "C", 4, timeout=0.5)
+    again = js.fetch("S", "D", 4, timeout=0.5)
     assert [(m.data, m.metadata.num_delivered) for m in again] == [(b"3", 2)]
     again[0].ack_sync()
-    info = js.consumer_info("S", "C")
+    info = js.consumer_info("S", "D")
     assert info.num_ack_pending == 0 and info.ack_floor.stream_seq == 4
 
 
@@ -150,7 +168,10 @@ def test_acks_on_jetstream_and_nak_delay(js):
     first, second = js.fetch("S", "C", 2)
     js.ack_sync(first)
     js.nak(second, delay=0.3)
-    assert js.fetch("S", "C", 1, timeout=0.1) == []
+    # Nothing within 0.1 s. (fetch() would return [] if the server's 408 came first, and
+    # raise TimeoutError if its own 0.1 s ran out first; next() raises in both cases.)
+    with pytest.raises(natskit.TimeoutError):
+        js.next("S", "C", timeout=0.1)
     redelivered = js.fetch("S", "C", 1, timeout=1.5)
     assert redelivered[0].metadata.num_delivered == 2
     js.in_progress(redelivered[0])

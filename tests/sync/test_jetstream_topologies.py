@@ -89,7 +89,7 @@ def test_publishing_with_msg_id_through_a_node_failure(nats_cluster):
                 break
             except (natskit.TimeoutError, natskit.NoRespondersError, natskit.JetStreamError,
                     natskit.ConnectionClosedError):
-                sleep(0.1)
+                sleep(0.1)  # a user's back-off while the stream elects a new leader
         else:
             raise AssertionError(f"message {i} never acknowledged")
     state = (admin.stream_info("R3")).state

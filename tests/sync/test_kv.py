@@ -9,7 +9,7 @@ import pytest
 
 import natskit
 from natskit import RePublish
-from natskit._io_sync import sleep
+from natskit._io_sync import Event, monotonic, sleep
 
 UTF8 = "Mężny bądź, chroń pułk twój i sześć flag"
 
@@ -32,7 +32,10 @@ def kv(js):
 
 
 def until(check, timeout=5.0):
-    """Wait until ``check()`` is true (every 10 ms, up to ``timeout`` s)."""
+    """Wait until ``check()`` is true (every 10 ms, up to ``timeout`` s).
+
+    Only for conditions without an event, such as a ``values`` mapping that a watcher
+    keeps current; entries given to a callback are awaited with ``Entries.wait_for``."""
     for _ in range(int(timeout / 0.01)):
         if check():
             return
@@ -43,6 +46,32 @@ def until(check, timeout=5.0):
 def summary(entries):
     """(key, value, operation) of each entry; None stays None."""
     return [e and (e.key, e.value, e.operation) for e in entries]
+
+
+class Entries(list):
+    """A watcher callback that keeps the entries it is given, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self._changed = Event()
+
+    def __call__(self, entry):
+        self.append(entry)
+        self._changed.set()
+
+    def wait_for(self, check, timeout=5.0):
+        """Wait until ``check(entries)`` is true; every new entry wakes the check."""
+        deadline = monotonic() + timeout
+        while True:
+            self._changed.clear()
+            if check(self):
+                return
+            left = deadline - monotonic()
+            if left <= 0 or not self._changed.wait(left):
+                raise AssertionError(f"condition not reached, entries: {summary(self)}")
+
+    def wait_len(self, count, timeout=5.0):
+        self.wait_for(lambda entries: len(entries) >= count, timeout)
 
 
 def test_bind(js):
@@ -224,14 +253,14 @@ def test_history_and_keys(kv):
 
 def test_watch_one_key(kv):
     kv.put("key2", b"value2")
-    got = []
-    watcher = kv.watch("key2", callback=got.append, idle_heartbeat=0.5)
+    got = Entries()
+    watcher = kv.watch("key2", callback=got, idle_heartbeat=0.5)
     assert isinstance(watcher, natskit.KVWatcher)
     assert isinstance(watcher.consumer, natskit.OrderedConsumer)
     kv.put("other", b"x")
     kv.put("key2", b"value3")
     kv.delete("key2")
-    until(lambda: len(got) == 4)
+    got.wait_len(4)
     assert summary(got) == [("key2", b"value2", "PUT"), None, ("key2", b"value3", "PUT"),
                             ("key2", b"", "DEL")]
     assert [e.revision for e in got if e] == [1, 3, 4]
@@ -240,20 +269,21 @@ def test_watch_one_key(kv):
         watcher.next_entry(0.1)
     watcher.close()
     kv.put("key2", b"unseen")
+    # A check that something does not happen: the time given to it is the scenario.
     sleep(0.1)
     assert len(got) == 4
     watcher.close()  # twice is fine
 
 
 def test_watch_a_wildcard_without_deletes(kv):
-    got = []
+    got = Entries()
     watcher = kv.watch(
-        "keys.*", callback=got.append, ignore_deletes=True, idle_heartbeat=0.5)
+        "keys.*", callback=got, ignore_deletes=True, idle_heartbeat=0.5)
     kv.put("keys.1", b"value1")
     kv.delete("keys.1")
     kv.put("keys.2", b"value2")
     kv.put("keys.2.deeper", b"no")
-    until(lambda: len(got) == 3)
+    got.wait_len(3)
     assert summary(got) == [None, ("keys.1", b"value1", "PUT"), ("keys.2", b"value2", "PUT")]
     watcher.close()
 
@@ -275,13 +305,13 @@ def test_watch_keeps_a_mapping_current(kv):
     with pytest.raises(natskit.BadSubscriptionError):
         watcher.__iter__()
     watcher.close()
-    both = []
+    both = Entries()
     values = {}
     with_cb = kv.watch(
-        "params.*", callback=both.append, values=values, ignore_deletes=True,
+        "params.*", callback=both, values=values, ignore_deletes=True,
         idle_heartbeat=0.5)
     kv.put("params.P4", b"VAL4")
-    until(lambda: len(both) == 4)
+    both.wait_len(4)  # the mapping is updated before the callback is called
     assert values == {"params.P2": b"VAL2", "params.P3": b"VAL3", "params.P4": b"VAL4"}
     assert summary(both)[2:] == [None, ("params.P4", b"VAL4", "PUT")]
     with_cb.close()
@@ -289,13 +319,13 @@ def test_watch_keeps_a_mapping_current(kv):
 
 def test_watch_updates_only(kv):
     kv.put("params.P0", b"old")
-    got = []
+    got = Entries()
     watcher = kv.watch(
-        "params.*", updates_only=True, callback=got.append, idle_heartbeat=0.5)
+        "params.*", updates_only=True, callback=got, idle_heartbeat=0.5)
     kv.put("params.P4", b"VAL4")
     kv.put("params.P5", b"VAL5")
     kv.delete("params.P4")
-    until(lambda: len(got) == 4)
+    got.wait_len(4)
     assert summary(got) == [None, ("params.P4", b"VAL4", "PUT"),
                             ("params.P5", b"VAL5", "PUT"), ("params.P4", b"", "DEL")]
     watcher.close()
@@ -330,11 +360,12 @@ def test_watch_by_iteration(kv):
 
 
 def test_watch_an_empty_bucket(kv):
-    got = []
-    watcher = kv.watch(callback=got.append, idle_heartbeat=0.5)
-    until(lambda: got == [None])
+    got = Entries()
+    watcher = kv.watch(callback=got, idle_heartbeat=0.5)
+    got.wait_len(1)
+    assert got == [None]
     kv.put("k", b"v")
-    until(lambda: len(got) == 2)
+    got.wait_len(2)
     assert summary(got) == [None, ("k", b"v", "PUT")]
     watcher.close()
     iterated = kv.watch("nothing.>", idle_heartbeat=0.5)
@@ -345,18 +376,19 @@ def test_watch_an_empty_bucket(kv):
 
 
 def test_a_callback_may_close_its_watcher(kv):
-    seen = []
+    seen = Entries()
     watchers = []
 
     def close_on_put(entry):  # a coroutine in asyncio, a plain function when blocking
-        seen.append(entry)
+        seen(entry)
         if entry is not None:
             watchers[0].close()
 
     watchers.append(kv.watch("closing.*", callback=close_on_put, idle_heartbeat=0.5))
     kv.put("closing.1", b"1")
     kv.put("closing.2", b"2")
-    until(lambda: len(seen) == 2)
+    seen.wait_len(2)
+    # A check that something does not happen: the time given to it is the scenario.
     sleep(0.1)
     assert summary(seen) == [None, ("closing.1", b"1", "PUT")]
 
@@ -395,12 +427,16 @@ def test_limit_markers_and_per_key_ttl(js, kv):
         kv.create("k", b"v", ttl=1)
     ttl_kv = js.create_key_value("T", limit_marker_ttl=1)
     assert (ttl_kv.status()).limit_marker_ttl == 1.0
-    got = []
-    watcher = ttl_kv.watch(callback=got.append, idle_heartbeat=0.5)
+    got = Entries()
+    watcher = ttl_kv.watch(callback=got, idle_heartbeat=0.5)
     ttl_kv.create("short", b"lived", ttl=1)
     ttl_kv.put("kept", b"v")
+    # A purge rolls up the key's earlier entries: a watcher that has not been sent the PUT
+    # yet never sees it. Purge once it has.
+    got.wait_for(lambda entries: ("kept", b"v", "PUT") in summary(entries))
     ttl_kv.purge("kept", ttl=1)
-    until(lambda: ("short", b"", "PURGE") in summary(got), timeout=10)
+    # the server purges "short" after its TTL of 1 s: waiting for that is the scenario
+    got.wait_for(lambda entries: ("short", b"", "PURGE") in summary(entries), timeout=10)
     with pytest.raises(natskit.KeyNotFoundError):
         ttl_kv.get("short")
     assert ttl_kv.create("short", b"again")

@@ -14,16 +14,19 @@ FAST = {"reconnect_time_wait": 0.05, "connect_timeout": 2}
 
 
 class StatusWatch:
-    """Counts CONNECTED transitions after the first connect, and CLOSED."""
+    """Records statuses and errors; events for RECONNECTING, CONNECTED again, CLOSED."""
 
     def __init__(self):
         self.seen = []
+        self.reconnecting = Event()
         self.reconnected = Event()
         self.closed = Event()
         self.errors = []
 
     def on_status(self, status):
         self.seen.append(status)
+        if status is Status.RECONNECTING:
+            self.reconnecting.set()
         if status is Status.CONNECTED and Status.RECONNECTING in self.seen:
             self.reconnected.set()
         if status is Status.CLOSED:
@@ -65,7 +68,7 @@ def test_publishes_while_reconnecting_are_delivered_after_resubscribe(nats_serve
         sub = nc.subscribe("buf")
         nc.flush()
         nats_server.stop()
-        assert wait_status(nc, Status.RECONNECTING)
+        assert watch.reconnecting.wait(10)
         for i in range(100):
             nc.publish("buf", str(i))
         with pytest.raises(natskit.ConnectionClosedError):
@@ -86,7 +89,7 @@ def test_reconnect_buffer_limit(nats_server):
         sub = nc.subscribe("lim")
         nc.flush()
         nats_server.stop()
-        assert wait_status(nc, Status.RECONNECTING)
+        assert watch.reconnecting.wait(10)
         sent = 0
         with pytest.raises(natskit.ReconnectBufferExceededError) as info:
             while True:
@@ -103,18 +106,6 @@ def test_reconnect_buffer_limit(nats_server):
             sub.next_msg(timeout=0.1)
     finally:
         nc.close()
-
-
-def wait_status(nc, status):
-    """Wait for ``status`` by flushing until the connection reports it."""
-    for _ in range(200):
-        if nc.status is status:
-            return True
-        try:
-            nc.flush(timeout=0.05)
-        except natskit.NatsError:
-            pass
-    return nc.status is status
 
 
 def test_pending_request_completes_after_reconnect(nats_server):
@@ -156,7 +147,7 @@ def test_close_interrupts_reconnecting(nats_server):
     nc = natskit.connect(nats_server.url, status_cb=watch.on_status,
                                    reconnect_time_wait=600)
     nats_server.kill()
-    assert wait_status(nc, Status.RECONNECTING)
+    assert watch.reconnecting.wait(10)
     nc.close()  # returns at once, not after 600 s
     assert nc.status is Status.CLOSED
     assert nc.last_error is None
@@ -235,7 +226,7 @@ def test_subscribe_and_unsubscribe_while_reconnecting(nats_server):
         dropped = nc.subscribe("gone")
         nc.flush()
         nats_server.stop()
-        assert wait_status(nc, Status.RECONNECTING)
+        assert watch.reconnecting.wait(10)
         sub = nc.subscribe("late")
         dropped.unsubscribe()
         nats_server.start()

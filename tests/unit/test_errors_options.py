@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import math
+import threading
 
 import pytest
 
@@ -24,7 +26,10 @@ def test_codes_match_the_tcl_names():
     assert natskit.ConnectionClosedError.code == "ErrConnectionClosed"
     assert natskit.NoRespondersError.code == "ErrNoResponders"
     assert natskit.ReconnectBufferExceededError.code == "ErrReconnectBufExceeded"
-    assert natskit.StreamNotFoundError.code == "ErrJSResponse"
+    assert natskit.JetStreamError.code == "ErrJSResponse"
+    assert natskit.StreamNotFoundError.code == "ErrStreamNotFound"
+    assert natskit.KeyNotFoundError.code == "ErrKeyNotFound"
+    assert natskit.WrongLastSequenceError.code == "ErrWrongLastSequence"
 
 
 def test_builtin_bases():
@@ -106,6 +111,14 @@ def test_options_defaults_and_checks():
         Options.build(None, {"request_timeout": "soon"})
     with pytest.raises(natskit.InvalidArgError):
         Options.build(None, {"inbox_prefix": "has space"})
+    bad_values = [("inbox_prefix", 5), ("inbox_prefix", "a..b"), ("tls", True),
+                  ("max_reconnect_attempts", "3"), ("pending_msgs_limit", 1.5),
+                  ("reconnect_buffer_size", None)]
+    for name, value in bad_values:
+        with pytest.raises(natskit.InvalidArgError, match=name):
+            Options.build(None, {name: value})
+    # A timeout too long for the blocking API's waits is cut to the longest they take.
+    assert Options.build(None, {"ping_interval": math.inf}).ping_interval == threading.TIMEOUT_MAX
 
 
 def test_msg_value_type():
@@ -116,3 +129,18 @@ def test_msg_value_type():
     assert msg == natskit.Msg("s", b"text", "r", {"A": "1"})
     assert natskit.Msg("s").headers == natskit.Headers()
     assert not natskit.Msg("s").is_no_responders
+    assert natskit.Msg("s", bytearray(b"ab")).data == b"ab"
+    for bad in (5, None, [1, 2]):  # bytes(5) would be five NUL bytes
+        with pytest.raises(natskit.InvalidArgError):
+            natskit.Msg("s", bad)  # type: ignore[arg-type]
+
+
+def test_options_and_servers_hide_secrets_in_repr():
+    from natskit.options import parse_url
+
+    opts = Options.build(["nats://ann:s3cret@h:4222", "t0ken@x"],
+                         {"password": "pw-x", "token": "tk-x", "nkey_seed": "SU-x"})
+    for text in (repr(opts), repr(parse_url("nats://ann:s3cret@h")), repr(parse_url("t0ken@x"))):
+        for secret in ("s3cret", "t0ken", "pw-x", "tk-x", "SU-x"):
+            assert secret not in text
+    assert "nats://***@h:4222" in repr(opts)

@@ -194,7 +194,8 @@ def test_mirror_config():
     whole = mirror_config("NEAR", KVOrigin("B"), {})
     assert whole.mirror is not None and whole.mirror.subject_transforms is None
     for name, origin, options in (("KV_X", KVOrigin("B"), {}), ("N", "B", {}),
-                                  ("N", KVOrigin("B"), {"mirror_domain": "x"})):
+                                  ("N", KVOrigin("B"), {"mirror_domain": "x"}),
+                                  (5, KVOrigin("B"), {})):
         with pytest.raises(natskit.InvalidArgError):
             mirror_config(name, origin, options)  # type: ignore[arg-type]
 

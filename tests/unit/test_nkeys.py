@@ -173,3 +173,19 @@ def test_read_creds_missing_parts() -> None:
     assert VECTOR_SEED not in str(excinfo.value)
     with pytest.raises(InvalidArgError, match="no user JWT"):
         nkeys.read_creds("")
+
+
+def test_a_malformed_nkey_seed_option_is_not_quoted(tmp_path) -> None:
+    from natskit.connect_fields import _seed_text
+
+    seed = nkeys.create("user").seed
+    assert _seed_text(f" {seed}\n") == seed
+    (tmp_path / "seed.txt").write_text(seed + "\n")
+    assert _seed_text(str(tmp_path / "seed.txt")) == seed
+    for broken in (seed[:-1], seed + "AB"):  # a typo: still a seed, never a file name
+        text = _seed_text(broken)
+        with pytest.raises(InvalidArgError) as info:
+            nkeys.from_seed(text)
+        assert broken not in str(info.value)
+    with pytest.raises(InvalidArgError, match="cannot read"):
+        _seed_text(str(tmp_path / "missing.txt"))

@@ -116,9 +116,28 @@ def test_encode_subject_cache() -> None:
     assert encode_subject("cache.*", check=True, wildcards=True) == b"cache.*"
     with pytest.raises(BadSubjectError):
         encode_subject("cache.*", check=True)
-    assert encode_subject("bad subject", check=False) == b"bad subject"
+    assert encode_subject("bad..subject", check=False) == b"bad..subject"
     with pytest.raises(BadSubjectError):
-        encode_subject("bad subject", check=True)
+        encode_subject("bad..subject", check=True)
+
+
+def test_unchecked_subjects_keep_the_protocol_line_intact() -> None:
+    # check=False skips ADR-6, not what would break (or inject into) the PUB line.
+    for bad in ("bad subject", "a\r\nSUB > 1", "a\tb", ""):
+        with pytest.raises(BadSubjectError):
+            encode_subject(bad, check=False)
+
+
+def test_checks_reject_non_str_with_natskit_errors() -> None:
+    for value in (5, None, b"a.b"):
+        with pytest.raises(BadSubjectError):
+            check_subject(value)  # type: ignore[arg-type]
+        with pytest.raises(BadSubjectError):
+            encode_subject(value, check=False)  # type: ignore[arg-type]
+        with pytest.raises(BadQueueNameError):
+            check_queue(value)  # type: ignore[arg-type]
+        with pytest.raises(InvalidArgError):
+            check_name(value)  # type: ignore[arg-type]
 
 
 def test_encode_subject_cache_is_bounded() -> None:

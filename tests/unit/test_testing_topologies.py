@@ -305,10 +305,12 @@ def test_jwt_server(jwt_server: NatsServer, operator_setup: JwtSetup) -> None:
 
 
 def test_jwt_user_expires_while_connected(jwt_server: NatsServer, operator_setup: JwtSetup) -> None:
-    creds = operator_setup.make_user(expires=int(time.time()) + 1)
+    # JWT expiry is in whole seconds: rounding now + 1.5 s leaves at least half a second to
+    # connect (now + 1 could be only a moment away) and ends the wait within 1.5 s.
+    creds = operator_setup.make_user(expires=int(time.time() + 1.5))
     with raw(jwt_server.port) as conn:
         assert connect_creds(conn, creds) == PONG
-        assert conn.line() == b"-ERR 'User Authentication Expired'\r\n"  # within a second
+        assert conn.line() == b"-ERR 'User Authentication Expired'\r\n"
 
 
 def test_jwt_account_with_jetstream() -> None:

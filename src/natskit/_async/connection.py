@@ -44,6 +44,7 @@ from .._protocol import (
     Info,
     MsgFrame,
     Parser,
+    check_framing,
     check_queue,
     check_subject,
     decode_headers,
@@ -86,6 +87,11 @@ _new = object.__new__
 UNLIMITED = 1 << 62
 PUB_HEADS = 4096  # subjects whose PUB prefix is kept
 
+def _check_count(name: str, value: int | None) -> None:
+    if value is not None and (type(value) is not int or value < 0):
+        raise InvalidArgError(f"{name} must be a non-negative integer, not {value!r}")
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -104,7 +110,6 @@ class Connection(Requests):
         self._status = Status.CLOSED
         self._last_error: Exception | None = None
         self._info: dict[str, Any] = {}
-        self._parser = Parser()
         self._writer = Writer(self.options.reconnect_buffer_size)
         self._lock = StateLock()
         self._subs: dict[int, Subscription] = {}
@@ -116,6 +121,7 @@ class Connection(Requests):
         self._connector: Task | None = None
         self._transport: Any = None
         self._closing = False
+        self._finishing = False
         self._closed = Event()
         self._listeners: list[Callable[[Status], None]] = []
         self._pub_heads: dict[str, bytes] = {}  # subject -> b"PUB <subject> "
@@ -177,6 +183,7 @@ class Connection(Requests):
         if self._status is not Status.CLOSED:
             return self
         self._closing = False
+        self._finishing = False
         self._closed = Event()
         self._last_error = None
         self._set_status(Status.CONNECTING)
@@ -220,8 +227,9 @@ class Connection(Requests):
 
     async def _connect_to(self, server: Server) -> None:
         server.last_attempt = monotonic()
+        parser = Parser()  # never shared with the reader of a lost transport
         transport, info, frames = await handshake(
-            self.options, server, self._parser, self._tls_name(server)
+            self.options, server, parser, self._tls_name(server)
         )
         with self._lock:
             if self._closing:
@@ -236,7 +244,9 @@ class Connection(Requests):
                 self._reconnects += 1
             self._set_status(Status.CONNECTED)
         self._handle_frames(frames)
-        transport.start(self._on_data, self._on_lost)
+        # The parser goes with the transport: a late chunk of a lost one cannot
+        # reach the parser of the next.
+        transport.start(lambda data: self._handle_frames(parser.feed(data)), self._on_lost)
         self._schedule_ping(transport)
 
     def _tls_name(self, server: Server) -> str:
@@ -292,9 +302,6 @@ class Connection(Requests):
         return b"".join(parts)
 
     # -- reader side (no awaits: runs in the reader) ----------------------
-
-    def _on_data(self, data: bytes) -> None:
-        self._handle_frames(self._parser.feed(data))
 
     def _handle_frames(self, frames: list[Any]) -> None:
         subs = self._subs
@@ -521,7 +528,10 @@ class Connection(Requests):
         headers: HeadersArg = None,
     ) -> None:
         """Publish ``payload`` (``str`` is sent as UTF-8) to ``subject``."""
-        head = self._pub_heads.get(subject)
+        try:
+            head = self._pub_heads.get(subject)
+        except TypeError:  # not a str: the slow path raises the natskit error
+            head = None
         if head is None or reply is not None or headers or type(payload) is not bytes:
             cmd, size = self._encode_pub(subject, payload, reply, headers)
         else:  # the common case: a known subject, bytes, nothing else
@@ -575,12 +585,17 @@ class Connection(Requests):
                 self._pub_heads[subject] = b"PUB " + subj + b" "
         if isinstance(payload, str):
             payload = payload.encode()
-        elif type(payload) is not bytes:
+        elif isinstance(payload, (bytearray, memoryview)):
             payload = bytes(payload)
+        elif not isinstance(payload, bytes):
+            raise InvalidArgError(f"payload must be bytes or str, not {type(payload).__name__}")
         rep = None
         if reply:
-            if self.options.check_subjects and not reply_trusted:
-                check_subject(reply)
+            if not reply_trusted:
+                if self.options.check_subjects:
+                    check_subject(reply)
+                else:
+                    check_framing(reply)  # unchecked, but never breaking the PUB line
             rep = reply.encode()
         if not headers:
             return pub_cmd(subj, rep, payload), len(payload)
@@ -641,8 +656,13 @@ class Connection(Requests):
             check_subject(subject, wildcards=True)
             if queue is not None:
                 check_queue(queue)
-        if max_msgs is not None and (not isinstance(max_msgs, int) or max_msgs < 0):
-            raise InvalidArgError(f"max_msgs must be a positive integer, not {max_msgs!r}")
+        else:  # unchecked, but never breaking the SUB line
+            check_framing(subject)
+            if queue is not None:
+                check_framing(queue)
+        _check_count("max_msgs", max_msgs)
+        _check_count("pending_msgs_limit", pending_msgs_limit)
+        _check_count("pending_bytes_limit", pending_bytes_limit)
         self._check_writable()
         opts = self.options
         sub = Subscription(
@@ -661,6 +681,7 @@ class Connection(Requests):
 
     async def _unsubscribe(self, sub: Subscription, max_msgs: int | None) -> None:
         self._check_writable()
+        _check_count("max_msgs", max_msgs)
         if self._subs.get(sub.sid) is not sub:
             raise BadSubscriptionError(f"subscription {sub.sid} is not active")
         with self._lock:
@@ -747,7 +768,11 @@ class Connection(Requests):
         await self._finish(None, ConnectionClosedError("the connection was closed"))
 
     async def _finish(self, reason: Exception | None, request_error: Exception) -> None:
-        """Fail what waits, end subscriptions, stop the dispatcher: CLOSED."""
+        """Fail what waits, end subscriptions, stop the dispatcher: CLOSED (once)."""
+        with self._lock:
+            if self._finishing:
+                return
+            self._finishing = True
         if reason is not None:
             self._last_error = reason
         for fut in list(self._resp_map.values()):

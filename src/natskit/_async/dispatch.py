@@ -50,15 +50,28 @@ def _invoke(fn: Callable[[], Any]) -> Any:
     return fn()
 
 
+class _Pool:
+    """The workers started since the last ``stop`` and their ready queue.
+
+    ``stop`` replaces the pool, so workers that finish the old one's last
+    callbacks count against the old pool and never skew the new one.
+    """
+
+    __slots__ = ("free", "queued", "ready", "workers")
+
+    def __init__(self) -> None:
+        self.ready: Queue[Slot | None] = Queue()
+        self.workers: list[Task] = []
+        self.queued = 0  # slots in ready
+        self.free = 0  # workers not inside a callback
+
+
 class Dispatcher:
     """Runs the callbacks of one connection, never on its reader."""
 
     def __init__(self) -> None:
         self._lock = StateLock()
-        self._ready: Queue[Slot | None] = Queue()
-        self._workers: list[Task] = []
-        self._queued = 0  # slots in _ready
-        self._free = 0  # workers not inside a callback
+        self._pool = _Pool()
         self._events = _Events()
 
     def schedule(self, slot: Slot) -> None:
@@ -67,11 +80,12 @@ class Dispatcher:
             if slot._scheduled:
                 return
             slot._scheduled = True
-            self._queued += 1
-            if self._queued > self._free and len(self._workers) < MAX_WORKERS:
-                self._free += 1
-                self._workers.append(spawn(self._worker, self._ready, name="natskit-dispatcher"))
-        self._ready.put_nowait(slot)
+            pool = self._pool
+            pool.queued += 1
+            if pool.queued > pool.free and len(pool.workers) < MAX_WORKERS:
+                pool.free += 1
+                pool.workers.append(spawn(self._worker, pool, name="natskit-dispatcher"))
+            pool.ready.put_nowait(slot)  # under the lock: never into a pool being stopped
 
     def call(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on a worker, in order with other such calls."""
@@ -80,17 +94,17 @@ class Dispatcher:
         if not events._scheduled:
             self.schedule(events)
 
-    async def _worker(self, ready: Queue[Slot | None]) -> None:
+    async def _worker(self, pool: _Pool) -> None:
         while True:
-            slot = await ready.get()
+            slot = await pool.ready.get()
             if slot is None:
                 return
             with self._lock:
-                self._queued -= 1
-                self._free -= 1
+                pool.queued -= 1
+                pool.free -= 1
             await self._run(slot)
             with self._lock:
-                self._free += 1
+                pool.free += 1
 
     async def _run(self, slot: Slot) -> None:
         """Run the callback for each pending item of ``slot``, in order."""
@@ -120,10 +134,8 @@ class Dispatcher:
     async def stop(self) -> None:
         """Let what is queued run, then end the workers (the pool stays usable)."""
         with self._lock:
-            workers, self._workers = self._workers, []
-            ready, self._ready = self._ready, Queue()
-            self._free = self._queued = 0
-        for _ in workers:
-            ready.put_nowait(None)
-        for worker in workers:
+            pool, self._pool = self._pool, _Pool()
+            for _ in pool.workers:
+                pool.ready.put_nowait(None)
+        for worker in pool.workers:
             await worker.join()

@@ -1,4 +1,4 @@
-"""``JetStream``: publishing with acks, pulling, acks, and (from the base) management.
+"""``JetStream``: publishing with acks, pulling, acks; management and Key-Value from mixins.
 
 Created by ``Connection.jetstream()``. Every request uses ``timeout`` unless a
 method takes its own; ``domain=`` or ``api_prefix=`` pick another JetStream
@@ -24,7 +24,7 @@ from .._io_async import (
     sleep,
 )
 from .._jsapi import PubAck
-from .._jsapi.api import parse_reply, publish_headers
+from .._jsapi.api import parse_reply, prefix_for, publish_headers
 from ..errors import JetStreamError, NoRespondersError, TimeoutError
 from ..msg import HeadersArg, MsgBase
 from ..options import check_timeout
@@ -49,21 +49,25 @@ class _PendingAck:
     """Where the reader puts the reply to ``publish_future``: the ``PubAck`` (or
     error) goes straight to the caller's future, without a future of its own."""
 
-    __slots__ = ("_release", "done_", "result", "timer")
+    __slots__ = ("_js", "done_", "result", "timer")
 
-    def __init__(self, result: Future[PubAck], release: Callable[[], None]) -> None:
+    def __init__(self, result: Future[PubAck], js: JetStream) -> None:
         self.result = result
-        self._release = release
+        self._js = js
         self.timer: TimerHandle | None = None
         self.done_ = False
 
     def _finish(self) -> bool:
-        if self.done_:
-            return False
-        self.done_ = True
+        """Free the ack window slot; True only the first time (the reader and the
+        timer thread may both get here in the blocking API)."""
+        js = self._js
+        with js._acks_lock:
+            if self.done_:
+                return False
+            self.done_ = True
         if self.timer is not None:
             self.timer.cancel()
-        self._release()
+        js._release_ack()
         return True
 
     def set_result(self, msg: Msg) -> None:
@@ -96,8 +100,10 @@ class JetStream(JetStreamManager, KeyValueManager):
         api_prefix: str | None = None,
         trace: bool = False,
     ) -> None:
-        super().__init__(conn, timeout=timeout, domain=domain, api_prefix=api_prefix,
-                         trace=trace)
+        self._conn = conn
+        self._timeout = check_timeout(timeout, 5.0) or 5.0
+        self._prefix = prefix_for(domain, api_prefix)
+        self._trace = trace
         self.max_pending_acks = MAX_PENDING_ACKS
         self._acks_lock = StateLock()
         self._in_flight = 0
@@ -189,21 +195,22 @@ class JetStream(JetStreamManager, KeyValueManager):
         )
         timeout = check_timeout(timeout, self._timeout) or 0.0
         await self._reserve_ack(timeout)
-        result: Future[PubAck] = new_future()
-        ack = _PendingAck(result, self._release_ack)
+        ack = _PendingAck(new_future(), self)
         conn = self._conn
-        token = conn._start_request(ack)
-        ack.timer = call_later(timeout, lambda: ack.set_exception(
-            TimeoutError(f"no ack for the publish to {subject!r} within {timeout} s")))
+        token = None
         try:
+            token = conn._start_request(ack)
+            ack.timer = call_later(timeout, lambda: ack.set_exception(
+                TimeoutError(f"no ack for the publish to {subject!r} within {timeout} s")))
             await conn._publish_internal(
                 subject, payload, reply=conn._resp_prefix + token, headers=hdrs
             )
-        except BaseException as exc:
-            conn._resp_map.pop(token, None)
-            ack.set_exception(exc)
+        except BaseException:
+            if token is not None:
+                conn._resp_map.pop(token, None)
+            ack._finish()  # the error is raised here, the future is dropped
             raise
-        return result
+        return ack.result
 
     publish_async = publish_future  # unasync: remove
 
@@ -321,6 +328,7 @@ class JetStream(JetStreamManager, KeyValueManager):
     # -- acks -----------------------------------------------------------------
 
     async def ack(self, msg: MsgBase) -> None:
+        """Acknowledge ``msg`` (``Msg.ack``)."""
         await send_ack(self._conn, msg, ACK)
 
     async def ack_sync(self, msg: MsgBase) -> None:
@@ -328,12 +336,15 @@ class JetStream(JetStreamManager, KeyValueManager):
         await send_ack(self._conn, msg, ACK, sync=True, timeout=self._timeout)
 
     async def nak(self, msg: MsgBase, delay: float | None = None) -> None:
+        """Ask for redelivery of ``msg``, at once or after ``delay`` seconds."""
         await send_ack(self._conn, msg, nak_body(delay))
 
     async def in_progress(self, msg: MsgBase) -> None:
+        """Reset the ack timer of ``msg``: it is being worked on."""
         await send_ack(self._conn, msg, WPI)
 
     async def term(self, msg: MsgBase, reason: str | None = None) -> None:
+        """Stop redelivery of ``msg``, with an optional ``reason``."""
         await send_ack(self._conn, msg, term_body(reason))
 
     def __repr__(self) -> str:

@@ -14,7 +14,6 @@ from .._jsapi.api import (
     loads,
     msg_get_request,
     parse_reply,
-    prefix_for,
     purge_request,
     stored_msg,
     supports_action,
@@ -22,7 +21,6 @@ from .._jsapi.api import (
 from .._jsapi.info import AccountInfo
 from .._protocol import check_name
 from ..errors import JetStreamNotEnabledError, NoRespondersError
-from ..options import check_timeout
 from .msg import Msg
 
 if TYPE_CHECKING:
@@ -51,21 +49,12 @@ def _consumer_config(config: ConsumerConfig | None, options: dict[str, Any]) -> 
 
 
 class JetStreamManager:
-    """The management half of ``JetStream`` (see ``natskit.aio.JetStream``)."""
+    """The management methods of ``JetStream`` (a mixin; ``JetStream`` sets these)."""
 
-    def __init__(
-        self,
-        conn: Connection,
-        *,
-        timeout: float = 5.0,
-        domain: str | None = None,
-        api_prefix: str | None = None,
-        trace: bool = False,
-    ) -> None:
-        self._conn = conn
-        self._timeout = check_timeout(timeout, 5.0) or 5.0
-        self._prefix = prefix_for(domain, api_prefix)
-        self._trace = trace
+    _conn: Connection
+    _timeout: float
+    _prefix: str
+    _trace: bool
 
     @property
     def api_prefix(self) -> str:
@@ -131,6 +120,7 @@ class JetStreamManager:
         return await self._api(f"STREAM.CREATE.{name}", obj)
 
     async def delete_stream(self, name: str) -> None:
+        """Delete a stream and its messages."""
         check_name(name, "stream name")
         await self._api(f"STREAM.DELETE.{name}")
 
@@ -144,6 +134,7 @@ class JetStreamManager:
         return int(reply.get("purged", 0))
 
     async def stream_info(self, name: str) -> StreamInfo:
+        """A stream's configuration and state; ``StreamNotFoundError`` if there is none."""
         check_name(name, "stream name")
         return StreamInfo.from_json(await self._api(f"STREAM.INFO.{name}"))
 
@@ -246,16 +237,19 @@ class JetStreamManager:
         return await self._api(f"CONSUMER.CREATE.{stream}.{consumer}", req)
 
     async def delete_consumer(self, stream: str, name: str) -> None:
+        """Delete the consumer ``name`` of ``stream``."""
         check_name(stream, "stream name")
         check_name(name, "consumer name")
         await self._api(f"CONSUMER.DELETE.{stream}.{name}")
 
     async def consumer_info(self, stream: str, name: str) -> ConsumerInfo:
+        """A consumer's configuration and state; ``ConsumerNotFoundError`` if there is none."""
         check_name(stream, "stream name")
         check_name(name, "consumer name")
         return ConsumerInfo.from_json(await self._api(f"CONSUMER.INFO.{stream}.{name}"))
 
     async def consumer_names(self, stream: str) -> list[str]:
+        """Names of the consumers of ``stream``."""
         check_name(stream, "stream name")
         return await self._paged(f"CONSUMER.NAMES.{stream}", "consumers")
 

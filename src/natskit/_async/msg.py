@@ -38,7 +38,7 @@ async def send_ack(
     if getattr(msg, "_acked", False):
         return
     if sync:
-        await conn.request(msg.reply, body, timeout=timeout)
+        await conn._request(msg.reply, body, None, timeout, subject_trusted=True)
     else:
         await conn._publish_internal(msg.reply, body, subject_trusted=True)
     if isinstance(msg, Msg) and not body.startswith(WPI):

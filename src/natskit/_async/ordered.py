@@ -31,9 +31,10 @@ from ..errors import (
     NotJSMessageError,
     StreamNotFoundError,
 )
+from ..options import check_timeout
 from ..status import Status
 from .msg import Msg
-from .subscription import Subscription
+from .subscription import Item, MsgIterator, Subscription, take
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -46,10 +47,9 @@ OPTIONS = frozenset({
     "filter_subject", "filter_subjects", "replay_policy", "metadata",
 })
 ACK_WAIT = 22 * 3600.0  # as nats.go: acks are off, so this only has to be long
-_Item = Msg | BaseException | None
 
 
-class OrderedConsumer:
+class OrderedConsumer(MsgIterator):
     """A running ordered consumer; iterate it, or give ``ordered_consumer`` a callback.
 
     ``name`` is the current consumer's name ("" while it is being replaced),
@@ -72,10 +72,13 @@ class OrderedConsumer:
         unknown = sorted(set(options) - OPTIONS)
         if unknown:
             raise InvalidArgError(f"not an ordered consumer option: {', '.join(unknown)}")
+        heartbeat = check_timeout(idle_heartbeat, None)
+        if not heartbeat:  # the supervisor wakes up every heartbeat
+            raise InvalidArgError(f"idle_heartbeat must be positive, not {idle_heartbeat!r}")
         self._js = js
         self.stream = stream
         self._callback = callback
-        self._heartbeat = idle_heartbeat
+        self._heartbeat = heartbeat
         self._config = ConsumerConfig(
             **options, ack_policy="none", max_deliver=1, flow_control=True, mem_storage=True,
             num_replicas=1, ack_wait=ACK_WAIT, idle_heartbeat=idle_heartbeat,
@@ -88,7 +91,7 @@ class OrderedConsumer:
         self._consumer_seq = 0
         self._sub: Subscription | None = None
         self._info: ConsumerInfo | None = None
-        self._queue: Queue[_Item] = Queue()
+        self._queue: Queue[Item] = Queue()
         self._wake = Event()
         self._task: Task | None = None
         self._closed = False
@@ -126,8 +129,10 @@ class OrderedConsumer:
                 cfg.deliver_policy = "by_start_sequence"
                 cfg.opt_start_seq = self._stream_seq + 1
                 cfg.opt_start_time = None
-            sub = conn._subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
-            cfg.deliver_subject = sub.subject
+        # Outside our lock: the connection's lock is never taken inside it.
+        sub = conn._subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
+        cfg.deliver_subject = sub.subject
+        with self._lock:
             self._sub, self._gen, self._consumer_seq = sub, gen, 0
         self._seen = (-1, monotonic())
         try:
@@ -139,8 +144,8 @@ class OrderedConsumer:
     async def _drop_sub(self) -> None:
         with self._lock:
             sub, self._sub, self._gen = self._sub, None, 0
-        if sub is not None and sub.is_active and self._js._conn.status is not Status.CLOSED:
-            await sub.unsubscribe()
+        if sub is not None:
+            await sub._unsubscribe_quietly()
 
     # -- receiving (dispatcher) ---------------------------------------------
 
@@ -154,7 +159,7 @@ class OrderedConsumer:
             elif msg.is_idle_heartbeat:
                 stalled = msg.headers.get("Nats-Consumer-Stalled")
                 if stalled:
-                    await conn.publish(stalled, b"")
+                    await conn._publish_internal(stalled, b"", subject_trusted=True)
                 last = msg.headers.get("Nats-Last-Consumer")
                 if last is not None and last.isdigit() and int(last) != self._consumer_seq:
                     self._reset(ConsumerSequenceMismatchError(
@@ -187,12 +192,16 @@ class OrderedConsumer:
         if self._callback is None:
             self._queue.put_nowait(msg)
         elif msg.is_flow_control:
-            await self._js._conn.publish(msg.reply or "", b"")
+            await self._answer(msg)
         else:
             try:
                 await call_cb(self._callback, msg)
             except Exception:
                 log.exception("ordered consumer callback failed (stream %s)", self.stream)
+
+    async def _answer(self, msg: Msg) -> None:
+        """Answer a flow control request (its reply subject comes from the server)."""
+        await self._js._conn._publish_internal(msg.reply or "", b"", subject_trusted=True)
 
     def _reset(self, reason: NatsError) -> None:
         """Ignore the current consumer from now on; the supervisor replaces it."""
@@ -259,22 +268,10 @@ class OrderedConsumer:
         if self._callback is not None:
             raise BadSubscriptionError("next_msg() is for ordered consumers without a callback")
         while True:
-            item = await self._queue.get(timeout)
-            if not isinstance(item, Msg):
-                self._queue.put_nowait(item)  # keep the end marker for later calls
-                raise item or BadSubscriptionError("the ordered consumer was closed")
-            if not item.is_flow_control:
-                return item
-            await self._js._conn.publish(item.reply or "", b"")
-
-    def __aiter__(self) -> OrderedConsumer:
-        return self
-
-    async def __anext__(self) -> Msg:
-        try:
-            return await self.next_msg()
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopAsyncIteration from None
+            msg = await take(self._queue, timeout, "the ordered consumer was closed")
+            if not msg.is_flow_control:
+                return msg
+            await self._answer(msg)
 
     async def close(self) -> None:
         """Stop receiving; the server removes the consumer after ``inactive_threshold``."""

@@ -82,12 +82,25 @@ class Requests:
         timeout: float | None = None,
     ) -> Msg:
         """Send a request and return the first reply."""
+        return await self._request(subject, payload, headers, timeout)
+
+    async def _request(
+        self,
+        subject: str,
+        payload: Payload,
+        headers: HeadersArg,
+        timeout: float | None,
+        subject_trusted: bool = False,
+    ) -> Msg:
+        """``request``; ``subject_trusted`` for subjects from the server (ack subjects),
+        which skip the checks and caches meant for the user's subjects."""
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut: Waiter[Msg] = new_waiter()
         token = self._start_request(fut)
         try:
             await self._publish_internal(
-                subject, payload, reply=self._resp_prefix + token, headers=headers, urgent=True
+                subject, payload, reply=self._resp_prefix + token, headers=headers,
+                subject_trusted=subject_trusted, urgent=True,
             )
             return await wait_future(fut, timeout)
         except TimeoutError:
@@ -187,5 +200,4 @@ class Requests:
             if count == 0:
                 raise TimeoutError(f"request to {subject!r} timed out after {timeout} s")
         finally:
-            if sub._active and self._status is not Status.CLOSED:
-                await sub.unsubscribe()
+            await sub._unsubscribe_quietly()

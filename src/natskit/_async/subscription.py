@@ -4,21 +4,51 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._io_async import Event, Queue
 from ..errors import BadSubscriptionError, ConnectionClosedError
+from ..options import check_timeout
+from ..status import Status
 from .msg import Msg
 
 if TYPE_CHECKING:
     from .connection import Connection
 
-# Put in a subscription's queue when it ends: ``None`` means unsubscribed,
+# Put in a message queue when it ends: ``None`` means stopped by the user,
 # an exception instance is raised by ``next_msg``.
-_Item = Msg | BaseException | None
+Item = Msg | BaseException | None
+_I = TypeVar("_I", bound="MsgIterator")
 
 
-class Subscription:
+async def take(queue: Queue[Item], timeout: float | None, ended: str) -> Msg:
+    """The next message of ``queue``; at its end marker, which stays queued for
+    later calls, raise that error (``BadSubscriptionError(ended)`` for ``None``)."""
+    item = await queue.get(check_timeout(timeout, None))
+    if isinstance(item, Msg):
+        return item
+    queue.put_nowait(item)
+    raise item or BadSubscriptionError(ended)
+
+
+class MsgIterator:
+    """Iteration over ``next_msg()``, which ends where it raises
+    ``BadSubscriptionError`` or ``ConnectionClosedError``."""
+
+    async def next_msg(self, timeout: float | None = None) -> Msg:
+        raise NotImplementedError
+
+    def __aiter__(self: _I) -> _I:
+        return self
+
+    async def __anext__(self) -> Msg:
+        try:
+            return await self.next_msg()
+        except (BadSubscriptionError, ConnectionClosedError):
+            raise StopAsyncIteration from None
+
+
+class Subscription(MsgIterator):
     """Interest in a subject; returned by ``Connection.subscribe``.
 
     Counters: ``delivered`` counts the messages the server sent on this sid
@@ -57,7 +87,7 @@ class Subscription:
         self._slow = False
         self._active = True
         self._discard = False  # unsubscribed: queued messages are not delivered
-        self._queue: Queue[_Item] = Queue()  # without a callback
+        self._queue: Queue[Item] = Queue()  # without a callback
         self._pending: deque[Any] = deque()  # with a callback: run by a dispatcher worker
         self._scheduled = False  # waiting for, or held by, a dispatcher worker
         self._idle = Event()
@@ -104,6 +134,8 @@ class Subscription:
         if self._callback is not None:
             raise BadSubscriptionError("next_msg() is for subscriptions without a callback")
         if not self._discard:
+            if timeout is not None:
+                timeout = check_timeout(timeout, None)
             item = await self._queue.get(timeout)
             if isinstance(item, Msg):
                 self._taken(item)
@@ -113,18 +145,18 @@ class Subscription:
                 raise item
         raise BadSubscriptionError(f"subscription {self.sid} on {self.subject!r} has ended")
 
-    def __aiter__(self) -> Subscription:
-        return self
-
-    async def __anext__(self) -> Msg:
-        try:
-            return await self.next_msg()
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopAsyncIteration from None
-
     async def unsubscribe(self, max_msgs: int | None = None) -> None:
         """Unsubscribe now, or after ``max_msgs`` messages in total on this sid."""
         await self._conn._unsubscribe(self, max_msgs)
+
+    async def _unsubscribe_quietly(self) -> None:
+        """Unsubscribe natskit's own subscription, unless it has ended or the connection
+        is closed, also when that happens meanwhile (on another thread)."""
+        if self._active and self._conn.status is not Status.CLOSED:
+            try:
+                await self._conn._unsubscribe(self, None)
+            except (BadSubscriptionError, ConnectionClosedError):
+                pass
 
     async def drain(self, timeout: float | None = None) -> None:
         """Stop interest, then wait until every message received was handled."""

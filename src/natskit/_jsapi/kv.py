@@ -7,6 +7,7 @@ Shared by the asyncio and the blocking ``KeyValue``; tested without a server.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -157,7 +158,7 @@ def operation(headers: Headers | None) -> str:
 
 def ttl_header(ttl: float) -> str:
     """A ``Nats-TTL`` value (ADR-43): whole seconds, or milliseconds."""
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl > 0:
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 < ttl < math.inf:
         raise InvalidArgError(f"ttl must be a positive number of seconds, not {ttl!r}")
     return str(int(ttl)) if float(ttl).is_integer() else f"{round(ttl * 1000)}ms"
 
@@ -284,6 +285,7 @@ def mirror_config(name: str, origin: KVOrigin, options: dict[str, Any]) -> Strea
     answering Direct Gets of the origin bucket."""
     if not isinstance(origin, KVOrigin):
         raise InvalidArgError("origin must be a KVOrigin")
+    check_bucket(name)
     if name.startswith("KV_"):
         raise InvalidArgError(f"a KV mirror's name must not start with 'KV_': {name!r}")
     cfg = bucket_config(name, options, topology=True)

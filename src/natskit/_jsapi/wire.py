@@ -11,6 +11,7 @@ can be changed and sent back without losing newer server fields.
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -23,7 +24,8 @@ W = TypeVar("W", bound="_Wire")
 
 def to_ns(seconds: float) -> int:
     """Seconds (int or float) to whole nanoseconds."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(
+            seconds):
         raise InvalidArgError(f"a duration must be a number of seconds, not {seconds!r}")
     return round(seconds * _NS)
 

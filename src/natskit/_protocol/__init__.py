@@ -26,7 +26,13 @@ from natskit._protocol.parser import (
     Ping,
     Pong,
 )
-from natskit._protocol.subjects import check_name, check_queue, check_subject, encode_subject
+from natskit._protocol.subjects import (
+    check_framing,
+    check_name,
+    check_queue,
+    check_subject,
+    encode_subject,
+)
 
 __all__ = [
     "MAX_CONTROL_LINE",
@@ -45,6 +51,7 @@ __all__ = [
     "Parser",
     "Ping",
     "Pong",
+    "check_framing",
     "check_name",
     "check_queue",
     "check_subject",

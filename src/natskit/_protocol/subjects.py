@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from natskit.errors import BadQueueNameError, BadSubjectError, InvalidArgError
 
-__all__ = ["check_name", "check_queue", "check_subject", "encode_subject"]
+__all__ = ["check_framing", "check_name", "check_queue", "check_subject", "encode_subject"]
 
 _CACHE_MAX = 4096
 # Publish subjects already checked and encoded. Only valid subjects are ever stored, so
@@ -20,12 +20,20 @@ def _has_space(text: str) -> bool:
     return len(parts) != 1 or len(parts[0]) != len(text)
 
 
-def check_subject(subject: str, *, wildcards: bool = False) -> None:
-    """Raise BadSubjectError unless ``subject`` is valid; ``wildcards`` allows ``*``, ``>``."""
+def check_framing(subject: str) -> None:
+    """What every subject needs, checked or not: a non-empty str without whitespace,
+    which would break the protocol line it goes into."""
+    if not isinstance(subject, str):
+        raise BadSubjectError(f"subject must be a str, not {type(subject).__name__}")
     if not subject:
         raise BadSubjectError("subject is empty")
     if _has_space(subject):
         raise BadSubjectError(f"subject {subject!r} contains whitespace")
+
+
+def check_subject(subject: str, *, wildcards: bool = False) -> None:
+    """Raise BadSubjectError unless ``subject`` is valid; ``wildcards`` allows ``*``, ``>``."""
+    check_framing(subject)
     if subject[0] == "." or subject[-1] == "." or ".." in subject:
         raise BadSubjectError(f"subject {subject!r} has an empty token")
     if "*" in subject or ">" in subject:
@@ -39,12 +47,14 @@ def check_subject(subject: str, *, wildcards: bool = False) -> None:
 
 def check_queue(queue: str) -> None:
     """Raise BadQueueNameError unless ``queue`` is a valid queue group name."""
-    if not queue or _has_space(queue):
+    if not isinstance(queue, str) or not queue or _has_space(queue):
         raise BadQueueNameError(f"invalid queue group name {queue!r}")
 
 
 def check_name(name: str, what: str = "name") -> None:
     """Raise InvalidArgError unless ``name`` is a valid stream, consumer or bucket name."""
+    if not isinstance(name, str):
+        raise InvalidArgError(f"{what} must be a str, not {type(name).__name__}")
     if not name:
         raise InvalidArgError(f"{what} is empty")
     # isprintable() is false for every whitespace character except the ASCII space.
@@ -56,13 +66,19 @@ def check_name(name: str, what: str = "name") -> None:
 
 
 def encode_subject(subject: str, *, check: bool, wildcards: bool = False) -> bytes:
-    """Encode ``subject`` as UTF-8, checking it first when ``check`` is true."""
+    """Encode ``subject`` as UTF-8, checking it first (ADR-6) when ``check`` is true.
+
+    Unchecked subjects still must not be empty or contain whitespace: those
+    would break the protocol line.
+    """
     if check:
         if not wildcards:
             cached = _cache.get(subject)
             if cached is not None:
                 return cached
         check_subject(subject, wildcards=wildcards)
+    else:
+        check_framing(subject)
     try:
         encoded = subject.encode()
     except UnicodeEncodeError:

@@ -39,7 +39,7 @@ def send_ack(
     if getattr(msg, "_acked", False):
         return
     if sync:
-        conn.request(msg.reply, body, timeout=timeout)
+        conn._request(msg.reply, body, None, timeout, subject_trusted=True)
     else:
         conn._publish_internal(msg.reply, body, subject_trusted=True)
     if isinstance(msg, Msg) and not body.startswith(WPI):

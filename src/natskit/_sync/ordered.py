@@ -32,9 +32,10 @@ from ..errors import (
     NotJSMessageError,
     StreamNotFoundError,
 )
+from ..options import check_timeout
 from ..status import Status
 from .msg import Msg
-from .subscription import Subscription
+from .subscription import Item, MsgIterator, Subscription, take
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -47,10 +48,9 @@ OPTIONS = frozenset({
     "filter_subject", "filter_subjects", "replay_policy", "metadata",
 })
 ACK_WAIT = 22 * 3600.0  # as nats.go: acks are off, so this only has to be long
-_Item = Msg | BaseException | None
 
 
-class OrderedConsumer:
+class OrderedConsumer(MsgIterator):
     """A running ordered consumer; iterate it, or give ``ordered_consumer`` a callback.
 
     ``name`` is the current consumer's name ("" while it is being replaced),
@@ -73,10 +73,13 @@ class OrderedConsumer:
         unknown = sorted(set(options) - OPTIONS)
         if unknown:
             raise InvalidArgError(f"not an ordered consumer option: {', '.join(unknown)}")
+        heartbeat = check_timeout(idle_heartbeat, None)
+        if not heartbeat:  # the supervisor wakes up every heartbeat
+            raise InvalidArgError(f"idle_heartbeat must be positive, not {idle_heartbeat!r}")
         self._js = js
         self.stream = stream
         self._callback = callback
-        self._heartbeat = idle_heartbeat
+        self._heartbeat = heartbeat
         self._config = ConsumerConfig(
             **options, ack_policy="none", max_deliver=1, flow_control=True, mem_storage=True,
             num_replicas=1, ack_wait=ACK_WAIT, idle_heartbeat=idle_heartbeat,
@@ -89,7 +92,7 @@ class OrderedConsumer:
         self._consumer_seq = 0
         self._sub: Subscription | None = None
         self._info: ConsumerInfo | None = None
-        self._queue: Queue[_Item] = Queue()
+        self._queue: Queue[Item] = Queue()
         self._wake = Event()
         self._task: Task | None = None
         self._closed = False
@@ -127,8 +130,10 @@ class OrderedConsumer:
                 cfg.deliver_policy = "by_start_sequence"
                 cfg.opt_start_seq = self._stream_seq + 1
                 cfg.opt_start_time = None
-            sub = conn._subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
-            cfg.deliver_subject = sub.subject
+        # Outside our lock: the connection's lock is never taken inside it.
+        sub = conn._subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
+        cfg.deliver_subject = sub.subject
+        with self._lock:
             self._sub, self._gen, self._consumer_seq = sub, gen, 0
         self._seen = (-1, monotonic())
         try:
@@ -140,8 +145,8 @@ class OrderedConsumer:
     def _drop_sub(self) -> None:
         with self._lock:
             sub, self._sub, self._gen = self._sub, None, 0
-        if sub is not None and sub.is_active and self._js._conn.status is not Status.CLOSED:
-            sub.unsubscribe()
+        if sub is not None:
+            sub._unsubscribe_quietly()
 
     # -- receiving (dispatcher) ---------------------------------------------
 
@@ -155,7 +160,7 @@ class OrderedConsumer:
             elif msg.is_idle_heartbeat:
                 stalled = msg.headers.get("Nats-Consumer-Stalled")
                 if stalled:
-                    conn.publish(stalled, b"")
+                    conn._publish_internal(stalled, b"", subject_trusted=True)
                 last = msg.headers.get("Nats-Last-Consumer")
                 if last is not None and last.isdigit() and int(last) != self._consumer_seq:
                     self._reset(ConsumerSequenceMismatchError(
@@ -188,12 +193,16 @@ class OrderedConsumer:
         if self._callback is None:
             self._queue.put_nowait(msg)
         elif msg.is_flow_control:
-            self._js._conn.publish(msg.reply or "", b"")
+            self._answer(msg)
         else:
             try:
                 call_cb(self._callback, msg)
             except Exception:
                 log.exception("ordered consumer callback failed (stream %s)", self.stream)
+
+    def _answer(self, msg: Msg) -> None:
+        """Answer a flow control request (its reply subject comes from the server)."""
+        self._js._conn._publish_internal(msg.reply or "", b"", subject_trusted=True)
 
     def _reset(self, reason: NatsError) -> None:
         """Ignore the current consumer from now on; the supervisor replaces it."""
@@ -260,22 +269,10 @@ class OrderedConsumer:
         if self._callback is not None:
             raise BadSubscriptionError("next_msg() is for ordered consumers without a callback")
         while True:
-            item = self._queue.get(timeout)
-            if not isinstance(item, Msg):
-                self._queue.put_nowait(item)  # keep the end marker for later calls
-                raise item or BadSubscriptionError("the ordered consumer was closed")
-            if not item.is_flow_control:
-                return item
-            self._js._conn.publish(item.reply or "", b"")
-
-    def __iter__(self) -> OrderedConsumer:
-        return self
-
-    def __next__(self) -> Msg:
-        try:
-            return self.next_msg()
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopIteration from None
+            msg = take(self._queue, timeout, "the ordered consumer was closed")
+            if not msg.is_flow_control:
+                return msg
+            self._answer(msg)
 
     def close(self) -> None:
         """Stop receiving; the server removes the consumer after ``inactive_threshold``."""

@@ -20,7 +20,6 @@ from .._io_sync import (
 from .._jsapi.api import Pull, encode, fetch_expiry, pending_counts, pull_request, pull_status
 from .._protocol import check_name, encode_headers
 from ..errors import (
-    BadSubscriptionError,
     ConnectionClosedError,
     ConsumerNotActiveError,
     ConsumerNotFoundError,
@@ -33,7 +32,7 @@ from ..errors import (
 from ..options import check_timeout
 from ..status import Status
 from .msg import Msg
-from .subscription import Subscription
+from .subscription import Item, MsgIterator, Subscription, take
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -52,11 +51,6 @@ def send_pull(js: JetStream, stream: str, consumer: str, req: dict[str, Any],
     if js._trace:
         log.debug(">>> %s %s (reply %s)", subject, data.decode(), inbox)
     js._conn.publish(subject, data, reply=inbox)
-
-
-def _end_sub(sub: Subscription) -> None:
-    if sub.is_active and sub._conn.status is not Status.CLOSED:
-        sub.unsubscribe()
 
 
 def fetch(
@@ -124,14 +118,14 @@ def fetch(
         if msgs:
             return msgs
     finally:
-        _end_sub(sub)
+        sub._unsubscribe_quietly()
     # A missing stream or consumer gets no reply or "no responders" (503):
     # consumer_info raises the precise error.
     js.consumer_info(stream, consumer)
     raise failure
 
 
-class ConsumeContext:
+class ConsumeContext(MsgIterator):
     """A running ``consume()``: continuous pulls into a callback or an iterator (ADR-37).
 
     Up to ``max_messages`` (or ``max_bytes``) are requested ahead: those
@@ -160,6 +154,10 @@ class ConsumeContext:
         check_name(consumer, "consumer name")
         if max_messages is not None and max_bytes is not None:
             raise InvalidArgError("max_messages and max_bytes are mutually exclusive")
+        for value in (max_messages, max_bytes, threshold):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise InvalidArgError(f"max_messages, max_bytes and threshold are integers, "
+                                      f"not {value!r}")
         expires = check_timeout(expires, None) or 0.0
         if expires < 1.0:
             raise InvalidArgError("expires must be at least 1 second")
@@ -181,7 +179,7 @@ class ConsumeContext:
         self._lock = StateLock()
         self._outstanding = 0  # requested, not yet received (messages or bytes)
         self._buffered = 0  # received, not yet handled by the user
-        self._queue: Queue[Msg | BaseException | None] = Queue()
+        self._queue: Queue[Item] = Queue()
         self._sub: Subscription | None = None
         self._timer: TimerHandle | None = None
         self._seen = -1
@@ -328,23 +326,11 @@ class ConsumeContext:
         """
         if self._callback is not None:
             raise InvalidArgError("next_msg() is for consume() without a callback")
-        item = self._queue.get(timeout)
-        if isinstance(item, Msg):
-            with self._lock:
-                self._buffered -= self._size(item)
-            self._pull_more()
-            return item
-        self._queue.put_nowait(item)  # keep the end marker for later calls
-        raise item or BadSubscriptionError("consume() was stopped")
-
-    def __iter__(self) -> ConsumeContext:
-        return self
-
-    def __next__(self) -> Msg:
-        try:
-            return self.next_msg()
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopIteration from None
+        msg = take(self._queue, timeout, "consume() was stopped")
+        with self._lock:
+            self._buffered -= self._size(msg)
+        self._pull_more()
+        return msg
 
     def stop(self) -> None:
         """Stop pulling; iteration ends after the messages already received."""
@@ -362,7 +348,7 @@ class ConsumeContext:
             self._timer.cancel()
         self._queue.put_nowait(err)
         if self._sub is not None:
-            _end_sub(self._sub)
+            self._sub._unsubscribe_quietly()
 
     @property
     def is_active(self) -> bool:

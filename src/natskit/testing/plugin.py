@@ -99,7 +99,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .server import NatsCluster, NatsHubLeaf, NatsServer
+from .server import NatsServer
+from .topology import NatsCluster, NatsHubLeaf
 
 if TYPE_CHECKING:
     from .auth import JwtSetup
