@@ -245,9 +245,12 @@ class Connection(Requests):
                 self._reconnects += 1
             self._set_status(Status.CONNECTED)
         self._handle_frames(frames)
-        # The parser goes with the transport: a late chunk of a lost one cannot
-        # reach the parser of the next.
-        transport.start(lambda data: self._handle_frames(parser.feed(data)), self._on_lost)
+        with self._lock:
+            if self._transport is not transport:
+                return  # closed, or lost (lame duck), while handling those frames
+            # The parser goes with the transport: a late chunk of a lost one
+            # cannot reach the parser of the next.
+            transport.start(lambda data: self._handle_frames(parser.feed(data)), self._on_lost)
         self._schedule_ping(transport)
 
     def _tls_name(self, server: Server) -> str:
