@@ -8,31 +8,6 @@ import natskit.aio
 from natskit._io_async import Event, monotonic, sleep
 
 
-class Reconnected(Event):
-    """Set by ``on_status`` when the connection is back after a loss."""
-
-    lost = False
-
-    def on_status(self, status):
-        if status is natskit.Status.RECONNECTING:
-            self.lost = True
-        elif status is natskit.Status.CONNECTED and self.lost:
-            self.set()
-
-
-@pytest.fixture
-def reconnected():
-    return Reconnected()
-
-
-@pytest.fixture
-async def nc(jetstream_server, reconnected):
-    conn = await natskit.aio.connect(jetstream_server.url, reconnect_time_wait=0.1,
-                                     status_cb=reconnected.on_status)
-    yield conn
-    await conn.close()
-
-
 @pytest.fixture
 async def js(nc):
     js = nc.jetstream(timeout=2)
