@@ -123,6 +123,6 @@ async def test_consume_arguments(js):
     with pytest.raises(natskit.InvalidArgError):
         await js.consume("S", "C", max_messages=5, threshold=6)
     ctx = await js.consume("S", "C", lambda msg: None)
-    with pytest.raises(natskit.InvalidArgError):
+    with pytest.raises(natskit.BadSubscriptionError):  # as for subscriptions with a callback
         await ctx.next_msg()
     await ctx.stop()

@@ -124,6 +124,6 @@ def test_consume_arguments(js):
     with pytest.raises(natskit.InvalidArgError):
         js.consume("S", "C", max_messages=5, threshold=6)
     ctx = js.consume("S", "C", lambda msg: None)
-    with pytest.raises(natskit.InvalidArgError):
+    with pytest.raises(natskit.BadSubscriptionError):  # as for subscriptions with a callback
         ctx.next_msg()
     ctx.stop()

@@ -20,6 +20,7 @@ from .._io_sync import (
 from .._jsapi.api import Pull, encode, fetch_expiry, pending_counts, pull_request, pull_status
 from .._protocol import check_name, encode_headers
 from ..errors import (
+    BadSubscriptionError,
     ConnectionClosedError,
     ConsumerNotActiveError,
     ConsumerNotFoundError,
@@ -325,7 +326,7 @@ class ConsumeContext(MsgIterator):
         Raises ``BadSubscriptionError`` once stopped, or the error that stopped it.
         """
         if self._callback is not None:
-            raise InvalidArgError("next_msg() is for consume() without a callback")
+            raise BadSubscriptionError("next_msg() is for consume() without a callback")
         msg = take(self._queue, timeout, "consume() was stopped")
         with self._lock:
             self._buffered -= self._size(msg)
