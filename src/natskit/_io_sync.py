@@ -135,35 +135,50 @@ def new_waiter() -> Waiter[Any]:
 class TimerHandle:
     """A scheduled call that can be cancelled."""
 
-    __slots__ = ("cancelled", "fn")
+    __slots__ = ("cancelled", "fn", "owner")
 
-    def __init__(self, fn: Callable[[], None]) -> None:
+    def __init__(self, fn: Callable[[], None], owner: _Timers) -> None:
         self.fn = fn
+        self.owner = owner
         self.cancelled = False
 
     def cancel(self) -> None:
-        self.cancelled = True
+        if not self.cancelled:
+            self.cancelled = True
+            self.owner.dead += 1  # approximate under races; only sizes the clean-up
 
 
 class _Timers:
-    """One daemon thread running every ``call_later`` of the process."""
+    """One daemon thread running every ``call_later`` of the process.
+
+    Cancelled entries stay in the heap until they are due, unless they become
+    the majority: then the heap is rebuilt without them (many requests that
+    completed long before their timeout would otherwise pile up).
+    """
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, TimerHandle]] = []
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
+        self.dead = 0  # cancelled entries still in the heap
 
     def schedule(self, delay: float, fn: Callable[[], None]) -> TimerHandle:
-        handle = TimerHandle(fn)
-        with self._cond:
-            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), handle))
+        handle = TimerHandle(fn, self)
+        with self._lock:
+            heap = self._heap
+            if self.dead > 1024 and self.dead * 2 > len(heap):
+                heap[:] = [entry for entry in heap if not entry[2].cancelled]
+                heapq.heapify(heap)
+                self.dead = 0
+            heapq.heappush(heap, (time.monotonic() + delay, next(self._seq), handle))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="natskit-timers", daemon=True
                 )
                 self._thread.start()
-            if self._heap[0][2] is handle:  # a new earliest deadline: the thread must know
+            if heap[0][2] is handle:  # a new earliest deadline: the thread must know
                 self._cond.notify()
         return handle
 
@@ -179,6 +194,7 @@ class _Timers:
                     heapq.heappop(self._heap)
                     if not handle.cancelled:
                         return handle
+                    self.dead -= 1
                 else:
                     self._cond.wait(delay)
 

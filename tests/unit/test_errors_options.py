@@ -144,3 +144,4 @@ def test_options_and_servers_hide_secrets_in_repr():
         for secret in ("s3cret", "t0ken", "pw-x", "tk-x", "SU-x"):
             assert secret not in text
     assert "nats://***@h:4222" in repr(opts)
+
