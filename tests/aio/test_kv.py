@@ -8,7 +8,8 @@ import pytest
 
 import natskit.aio
 from natskit import RePublish
-from natskit._io_async import Event, monotonic, sleep
+from natskit._io_async import sleep
+from tests.aio.kv_helpers import Entries, summary
 
 UTF8 = "Mężny bądź, chroń pułk twój i sześć flag"
 
@@ -40,37 +41,6 @@ async def until(check, timeout=5.0):
             return
         await sleep(0.01)
     raise AssertionError("condition not reached")
-
-
-def summary(entries):
-    """(key, value, operation) of each entry; None stays None."""
-    return [e and (e.key, e.value, e.operation) for e in entries]
-
-
-class Entries(list):
-    """A watcher callback that keeps the entries it is given, in order."""
-
-    def __init__(self):
-        super().__init__()
-        self._changed = Event()
-
-    def __call__(self, entry):
-        self.append(entry)
-        self._changed.set()
-
-    async def wait_for(self, check, timeout=5.0):
-        """Wait until ``check(entries)`` is true; every new entry wakes the check."""
-        deadline = monotonic() + timeout
-        while True:
-            self._changed.clear()
-            if check(self):
-                return
-            left = deadline - monotonic()
-            if left <= 0 or not await self._changed.wait(left):
-                raise AssertionError(f"condition not reached, entries: {summary(self)}")
-
-    async def wait_len(self, count, timeout=5.0):
-        await self.wait_for(lambda entries: len(entries) >= count, timeout)
 
 
 async def test_bind(js):

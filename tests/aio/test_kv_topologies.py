@@ -7,7 +7,8 @@ import pytest
 
 import natskit.aio
 from natskit import KVOrigin, StreamSource
-from natskit._io_async import Event, monotonic, sleep
+from natskit._io_async import sleep
+from tests.aio.kv_helpers import Entries
 
 ORDERS = {"shipped.1": b"order 1", "new.2": b"order 2", "new.3": b"order 3"}
 
@@ -25,29 +26,6 @@ async def eventually(check, timeout=10.0):
             pass
         await sleep(0.05)
     raise AssertionError("condition not reached")
-
-
-class Entries(list):
-    """A watcher callback that keeps the entries it is given, in order."""
-
-    def __init__(self):
-        super().__init__()
-        self._changed = Event()
-
-    def __call__(self, entry):
-        self.append(entry)
-        self._changed.set()
-
-    async def wait_len(self, count, timeout=10.0):
-        """Wait until ``count`` entries came; every new entry wakes the check."""
-        deadline = monotonic() + timeout
-        while True:
-            self._changed.clear()
-            if len(self) >= count:
-                return
-            left = deadline - monotonic()
-            if left <= 0 or not await self._changed.wait(left):
-                raise AssertionError(f"{len(self)} of {count} entries came")
 
 
 def has_keys(kv, keys):

@@ -9,7 +9,8 @@ import pytest
 
 import natskit
 from natskit import RePublish
-from natskit._io_sync import Event, monotonic, sleep
+from natskit._io_sync import sleep
+from tests.sync.kv_helpers import Entries, summary
 
 UTF8 = "Mężny bądź, chroń pułk twój i sześć flag"
 
@@ -41,37 +42,6 @@ def until(check, timeout=5.0):
             return
         sleep(0.01)
     raise AssertionError("condition not reached")
-
-
-def summary(entries):
-    """(key, value, operation) of each entry; None stays None."""
-    return [e and (e.key, e.value, e.operation) for e in entries]
-
-
-class Entries(list):
-    """A watcher callback that keeps the entries it is given, in order."""
-
-    def __init__(self):
-        super().__init__()
-        self._changed = Event()
-
-    def __call__(self, entry):
-        self.append(entry)
-        self._changed.set()
-
-    def wait_for(self, check, timeout=5.0):
-        """Wait until ``check(entries)`` is true; every new entry wakes the check."""
-        deadline = monotonic() + timeout
-        while True:
-            self._changed.clear()
-            if check(self):
-                return
-            left = deadline - monotonic()
-            if left <= 0 or not self._changed.wait(left):
-                raise AssertionError(f"condition not reached, entries: {summary(self)}")
-
-    def wait_len(self, count, timeout=5.0):
-        self.wait_for(lambda entries: len(entries) >= count, timeout)
 
 
 def test_bind(js):
