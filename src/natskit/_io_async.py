@@ -28,6 +28,7 @@ from .errors import (
 )
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 class Settable(Protocol):
@@ -201,6 +202,10 @@ class Queue(Generic[T]):
 
     def qsize(self) -> int:
         return len(self._items)
+
+    def get_nowait(self, default: D) -> T | D:
+        """Next item, or ``default`` when there is none."""
+        return self._items.popleft() if self._items else default
 
     async def get(self, timeout: float | None = None) -> T:
         """Next item; natskit ``TimeoutError`` when none came in ``timeout`` s."""

@@ -31,6 +31,7 @@ from .errors import (
 )
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 class Settable(Protocol):
@@ -287,6 +288,13 @@ class Queue(Generic[T]):
 
     def qsize(self) -> int:
         return self._q.qsize()
+
+    def get_nowait(self, default: D) -> T | D:
+        """Next item, or ``default`` when there is none."""
+        try:
+            return self._q.get_nowait()
+        except queue.Empty:
+            return default
 
     def get(self, timeout: float | None = None) -> T:
         """Next item; natskit ``TimeoutError`` when none came in ``timeout`` s."""

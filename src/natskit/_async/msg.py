@@ -61,7 +61,17 @@ class Msg(MsgBase):
 
     async def ack(self) -> None:
         """Acknowledge a JetStream message (returns once sent; see ``ack_sync``)."""
-        await send_ack(self._conn, self, ACK)
+        conn = self._conn
+        reply = self.reply
+        if conn is None or not reply or getattr(self, "_acked", False):
+            await send_ack(conn, self, ACK)  # raises, or ignores a repeated ack
+            return
+        # send_ack() inlined, the reply subject being the server's: one ack per
+        # message is the hottest path of pull consumers
+        drain = conn._send(b"PUB %b 4\r\n+ACK\r\n" % reply.encode(), 4)
+        self._acked = True
+        if drain:
+            await conn._writer.drain()
 
     async def ack_sync(self, timeout: float | None = None) -> None:
         """Acknowledge and wait until the server confirms it."""

@@ -82,27 +82,30 @@ async def fetch(
         await send_pull(js, stream, consumer, req, sub.subject)
         deadline = monotonic() + wait
         while len(msgs) < batch:
-            left = deadline - monotonic()
-            if left <= 0:
-                break
-            watch = heartbeat is not None and timeout is not None and 2 * heartbeat < left
-            if watch and heartbeat is not None:
-                left = 2 * heartbeat  # two heartbeats missed: the pull is lost
-            try:
-                msg = await sub.next_msg(left)
-            except TimeoutError:
-                if not watch:
+            msg = sub._ready_msg()  # what has arrived is taken without waiting
+            if msg is None:
+                left = deadline - monotonic()
+                if left <= 0:
                     break
-                if msgs:
-                    return msgs
-                raise ConsumerNotActiveError(
-                    f"no heartbeat from consumer {consumer!r} of stream {stream!r}") from None
-            except ConnectionClosedError:
-                if conn.last_error is None:  # closed by the user
-                    raise
-                if msgs:
-                    return msgs
-                raise TimeoutError("the connection was lost during the fetch") from None
+                watch = heartbeat is not None and timeout is not None and 2 * heartbeat < left
+                if watch and heartbeat is not None:
+                    left = 2 * heartbeat  # two heartbeats missed: the pull is lost
+                try:
+                    msg = await sub.next_msg(left)
+                except TimeoutError:
+                    if not watch:
+                        break
+                    if msgs:
+                        return msgs
+                    raise ConsumerNotActiveError(
+                        f"no heartbeat from consumer {consumer!r} of stream {stream!r}"
+                    ) from None
+                except ConnectionClosedError:
+                    if conn.last_error is None:  # closed by the user
+                        raise
+                    if msgs:
+                        return msgs
+                    raise TimeoutError("the connection was lost during the fetch") from None
             if js._trace and msg.status is not None:
                 log.debug("<<< %s %s %s", sub.subject, msg.status, msg.description)
             if msg.status is None or msg.data:

@@ -145,6 +145,18 @@ class Subscription(MsgIterator):
                 raise item
         raise BadSubscriptionError(f"subscription {self.sid} on {self.subject!r} has ended")
 
+    def _ready_msg(self) -> Msg | None:
+        """A queued message without waiting; None when there is none (or only the
+        end marker, which ``next_msg`` then reports)."""
+        if self._callback is None and not self._discard:
+            item = self._queue.get_nowait(self)
+            if isinstance(item, Msg):
+                self._taken(item)
+                return item
+            if not isinstance(item, Subscription):  # not the "empty" default
+                self._queue.put_nowait(item)  # the end marker: the last item
+        return None
+
     async def unsubscribe(self, max_msgs: int | None = None) -> None:
         """Unsubscribe now, or after ``max_msgs`` messages in total on this sid."""
         await self._conn._unsubscribe(self, max_msgs)
