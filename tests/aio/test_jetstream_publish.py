@@ -7,7 +7,7 @@ import logging
 import pytest
 
 import natskit.aio
-from natskit._io_async import monotonic
+from natskit._io_async import Event, monotonic
 
 
 @pytest.fixture
@@ -91,6 +91,30 @@ async def test_publish_async_complete_times_out(nc, js):
         await js.publish_async_complete(timeout=0.05)
     await js.publish_async_complete(timeout=5)
     assert isinstance(fut.exception(), natskit.TimeoutError)
+
+
+async def test_each_publish_future_keeps_its_own_timeout(nc, js):
+    await nc.subscribe("slow.ack")  # a responder that never answers
+    await nc.flush()
+    slow = await js.publish_future("slow.ack", b"1", timeout=30)
+    fast = await js.publish_future("slow.ack", b"2", timeout=0.2)  # due first
+    later = await js.publish_future("slow.ack", b"3", timeout=0.4)
+    ok = await js.publish_future("orders.t", b"4", timeout=0.2)
+    done = Event()
+    later.add_done_callback(lambda f: done.set())
+    start = monotonic()
+    assert await done.wait(5)
+    assert 0.3 <= monotonic() - start < 2
+    assert isinstance(fast.exception(), natskit.TimeoutError)
+    assert isinstance(later.exception(), natskit.TimeoutError)
+    assert "'slow.ack' within 0.4 s" in str(later.exception())
+    assert ok.result().seq == 1
+    assert not slow.done() and js.publish_async_pending == 1
+    after = await js.publish_future("orders.t", b"5", timeout=0.2)  # the window goes on
+    done = Event()
+    after.add_done_callback(lambda f: done.set())
+    assert await done.wait(5)
+    assert after.result().seq == 2
 
 
 async def test_options_and_prefixes(nc):

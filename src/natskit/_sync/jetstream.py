@@ -12,23 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._io_sync import (
-    Event,
-    Future,
-    StateLock,
-    TimerHandle,
-    call_later,
-    fail,
-    monotonic,
-    new_future,
-    resolve,
-    sleep,
-)
+from .._io_sync import Future, monotonic, sleep
 from .._jsapi import PubAck
 from .._jsapi.api import parse_reply, prefix_for, publish_headers
-from ..errors import JetStreamError, NoRespondersError, TimeoutError
+from ..errors import NoRespondersError, TimeoutError
 from ..msg import HeadersArg, MsgBase
 from ..options import check_timeout
+from .acks import AckWindow, PendingAck
 from .jsmanage import JetStreamManager, log
 from .kvmanage import KeyValueManager
 from .msg import ACK, WPI, Msg, nak_body, send_ack, term_body
@@ -44,49 +34,6 @@ Payload = bytes | bytearray | memoryview | str
 RETRY_WAIT = 0.25
 RETRY_ATTEMPTS = 2
 MAX_PENDING_ACKS = 4000
-
-
-class _PendingAck:
-    """Where the reader puts the reply to ``publish_future``: the ``PubAck`` (or
-    error) goes straight to the caller's future, without a future of its own."""
-
-    __slots__ = ("_js", "done_", "result", "timer")
-
-    def __init__(self, result: Future[PubAck], js: JetStream) -> None:
-        self.result = result
-        self._js = js
-        self.timer: TimerHandle | None = None
-        self.done_ = False
-
-    def _finish(self) -> bool:
-        """Free the ack window slot; True only the first time (the reader and the
-        timer thread may both get here in the blocking API)."""
-        js = self._js
-        with js._acks_lock:
-            if self.done_:
-                return False
-            self.done_ = True
-        if self.timer is not None:
-            self.timer.cancel()
-        js._release_ack()
-        return True
-
-    def set_result(self, msg: Msg) -> None:
-        if self._finish():
-            try:
-                resolve(self.result, PubAck.from_json(parse_reply(msg.data)))
-            except JetStreamError as exc:
-                fail(self.result, exc)
-
-    def set_exception(self, exc: BaseException) -> None:
-        if self._finish():
-            fail(self.result, exc)
-
-    def done(self) -> bool:
-        return self.done_
-
-    def cancel(self) -> bool:
-        return False
 
 
 class JetStream(JetStreamManager, KeyValueManager):
@@ -106,11 +53,7 @@ class JetStream(JetStreamManager, KeyValueManager):
         self._prefix = prefix_for(domain, api_prefix)
         self._trace = trace
         self.max_pending_acks = MAX_PENDING_ACKS
-        self._acks_lock = StateLock()
-        self._in_flight = 0
-        self._room = Event()
-        self._all_acked = Event()
-        self._all_acked.set()
+        self._acks = AckWindow(conn)
 
     # -- publishing ---------------------------------------------------------
 
@@ -195,61 +138,34 @@ class JetStream(JetStreamManager, KeyValueManager):
             expected_last_msg_id=expected_last_msg_id,
         )
         timeout = check_timeout(timeout, self._timeout) or 0.0
-        self._reserve_ack(timeout)
-        ack = _PendingAck(new_future(), self)
+        window = self._acks
+        window.reserve(self.max_pending_acks, timeout)
+        ack = PendingAck(window, subject, timeout)
         conn = self._conn
         token = None
         try:
             token = conn._start_request(ack)
-            ack.timer = call_later(timeout, lambda: ack.set_exception(
-                TimeoutError(f"no ack for the publish to {subject!r} within {timeout} s")))
+            window.track(ack, token)
             conn._publish_internal(
                 subject, payload, reply=conn._resp_prefix + token, headers=hdrs
             )
         except BaseException:
             if token is not None:
                 conn._resp_map.pop(token, None)
-            ack._finish()  # the error is raised here, the future is dropped
+            window._finish(ack)  # the error is raised here, the future is dropped
             raise
         return ack.result
 
 
-    def _reserve_ack(self, timeout: float) -> None:
-        with self._acks_lock:  # the common case: room in the window
-            if self._in_flight < self.max_pending_acks:
-                self._in_flight += 1
-                if self._in_flight == 1:
-                    self._all_acked.clear()
-                return
-        deadline = monotonic() + timeout
-        while True:
-            with self._acks_lock:
-                if self._in_flight < self.max_pending_acks:
-                    self._in_flight += 1
-                    self._all_acked.clear()
-                    return
-                self._room.clear()
-            left = deadline - monotonic()
-            if left <= 0 or not self._room.wait(left):
-                raise TimeoutError(f"{self._in_flight} publish acks outstanding for {timeout} s")
-
-    def _release_ack(self) -> None:
-        with self._acks_lock:
-            self._in_flight -= 1
-            if self._in_flight == self.max_pending_acks - 1:
-                self._room.set()  # the window was full: a publisher may wait
-            if self._in_flight == 0:
-                self._all_acked.set()
-
     @property
     def publish_async_pending(self) -> int:
         """Acks of ``publish_future`` / ``publish_async`` not yet received."""
-        return self._in_flight
+        return self._acks.in_flight
 
     def publish_async_complete(self, timeout: float | None = None) -> None:
         """Wait until every ack of ``publish_future`` / ``publish_async`` has arrived."""
-        if not self._all_acked.wait(check_timeout(timeout, None)):
-            raise TimeoutError(f"{self._in_flight} publish acks still outstanding")
+        if not self._acks.all_acked.wait(check_timeout(timeout, None)):
+            raise TimeoutError(f"{self._acks.in_flight} publish acks still outstanding")
 
     # -- pulling ------------------------------------------------------------
 
