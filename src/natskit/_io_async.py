@@ -440,8 +440,11 @@ class Writer:
 
     def write_urgent(self, data: bytes) -> None:
         """Queue ``data`` and hand the buffer to the transport now (a waiting caller)."""
-        self.write(data)
-        self._flush()
+        if self._transport is None:
+            self.write(data)
+        else:  # no flush scheduled for later: it would cost a loop iteration
+            self._buf += data
+            self._flush()
 
     async def drain(self) -> None:
         """Wait until the transport accepts more data."""

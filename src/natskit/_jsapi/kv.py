@@ -27,6 +27,7 @@ MAX_HISTORY = 64
 DUPLICATE_WINDOW = 120.0  # seconds, or the bucket's ttl when shorter (ADR-8)
 _BUCKET = re.compile(r"[a-zA-Z0-9_-]+")
 _TOKEN = re.compile(r"[-/_=a-zA-Z0-9]+")
+_KEY = re.compile(r"(?!_kv)[-/_=a-zA-Z0-9]+(?:\.[-/_=a-zA-Z0-9]+)*")  # a whole plain key
 _OPTIONS = frozenset({
     "description", "max_value_size", "history", "ttl", "max_bucket_size", "storage",
     "num_replicas", "compression", "republish", "metadata", "placement", "limit_marker_ttl",
@@ -128,6 +129,8 @@ def check_key(key: str, *, pattern: bool = False) -> None:
     Keys are dot-separated tokens of letters, digits and ``-/_=``, and do not
     start with ``_kv``; a pattern may also have ``*`` tokens and a last ``>``.
     """
+    if isinstance(key, str) and _KEY.fullmatch(key):
+        return  # the common case, in one match
     tokens = key.split(".") if isinstance(key, str) else [""]
     last = len(tokens) - 1
     if not tokens[0].startswith("_kv") and all(
