@@ -87,6 +87,7 @@ log = logging.getLogger("natskit.connection")
 _new = object.__new__
 UNLIMITED = 1 << 62
 PUB_HEADS = 4096  # subjects whose PUB prefix is kept
+_CLOSED = Status.CLOSED  # for publish: an Enum attribute costs about 50 ns on CPython 3.11
 
 def _check_count(name: str, value: int | None) -> None:
     if value is not None and (type(value) is not int or value < 0):
@@ -542,7 +543,7 @@ class Connection(Requests):
             size = len(payload)
             cmd = b"%b%d\r\n%b\r\n" % (head, size, payload)
         # _send() inlined: this is the hottest path of the library
-        if size > self._max_payload or self._status is Status.CLOSED:
+        if size > self._max_payload or self._status is _CLOSED:
             self._refuse(size)
         writer = self._writer
         writer.write(cmd)
@@ -616,7 +617,7 @@ class Connection(Requests):
 
     def _send(self, cmd: bytes, size: int, urgent: bool = False) -> bool:
         """Queue an encoded message; True when the caller should wait for the socket."""
-        if size > self._max_payload or self._status is Status.CLOSED:
+        if size > self._max_payload or self._status is _CLOSED:
             self._refuse(size)
         writer = self._writer
         if urgent:
