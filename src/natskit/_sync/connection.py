@@ -43,7 +43,6 @@ from .._protocol import (
     PONG_CMD,
     Err,
     Info,
-    MsgFrame,
     Parser,
     check_framing,
     check_queue,
@@ -312,7 +311,7 @@ class Connection(Requests):
         subs = self._subs
         in_msgs = in_bytes = 0
         for frame in frames:
-            if type(frame) is MsgFrame:
+            if type(frame) is tuple:  # MsgFrame; the other frames are not plain tuples
                 subject, sid, reply, header, payload = frame
                 size = len(payload)
                 in_msgs += 1
