@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._io_sync import Event, Queue
+from .._io_sync import Event, Queue, StateLock
 from ..errors import BadSubscriptionError, ConnectionClosedError
 from ..options import check_timeout
 from ..status import Status
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # an exception instance is raised by ``next_msg``.
 Item = Msg | BaseException | None
 _I = TypeVar("_I", bound="MsgIterator")
+_making_idle = StateLock()
 
 
 def take(queue: Queue[Item], timeout: float | None, ended: str) -> Msg:
@@ -35,6 +36,8 @@ def take(queue: Queue[Item], timeout: float | None, ended: str) -> Msg:
 class MsgIterator:
     """Iteration over ``next_msg()``, which ends where it raises
     ``BadSubscriptionError`` or ``ConnectionClosedError``."""
+
+    __slots__ = ()
 
     def next_msg(self, timeout: float | None = None) -> Msg:
         raise NotImplementedError
@@ -58,6 +61,12 @@ class Subscription(MsgIterator):
     ``dropped`` those discarded because the pending limits were exceeded.
     """
 
+    __slots__ = (
+        "_active", "_callback", "_conn", "_count", "_discard", "_idle", "_in_bytes", "_in_msgs",
+        "_max", "_out_bytes", "_out_msgs", "_pending", "_queue", "_scheduled", "_slow",
+        "dropped", "pending_bytes_limit", "pending_msgs_limit", "queue", "sid", "subject",
+    )
+
     def __init__(
         self,
         conn: Connection,
@@ -69,6 +78,8 @@ class Subscription(MsgIterator):
         pending_msgs_limit: int,
         pending_bytes_limit: int,
     ) -> None:
+        # Few objects per subscription: the garbage collector walks all of them on
+        # every full pass, which shows with 10,000 subscriptions.
         self._conn = conn
         self.sid = sid
         self.subject = subject
@@ -88,10 +99,14 @@ class Subscription(MsgIterator):
         self._slow = False
         self._active = True
         self._discard = False  # unsubscribed: queued messages are not delivered
-        self._queue: Queue[Item] = Queue()  # without a callback
-        self._pending: deque[Any] = deque()  # with a callback: run by a dispatcher worker
         self._scheduled = False  # waiting for, or held by, a dispatcher worker
-        self._idle = Event()
+        self._queue: Queue[Item]  # without a callback
+        self._pending: deque[Any]  # with a callback: run by a dispatcher worker
+        if callback is None:
+            self._queue = Queue()
+        else:
+            self._pending = deque()
+        self._idle: Event  # made by _end(), before _active turns False
 
     @property
     def delivered(self) -> int:
@@ -124,6 +139,9 @@ class Subscription(MsgIterator):
 
     def _end(self, reason: BaseException | None = None) -> None:
         """No more messages will arrive; wake readers of the queue."""
+        with _making_idle:  # two threads may end it at once
+            if not hasattr(self, "_idle"):
+                self._idle = Event()
         self._active = False
         if self._in_msgs == self._out_msgs:
             self._idle.set()
