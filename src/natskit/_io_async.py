@@ -186,16 +186,20 @@ class Event:
 
 
 class Queue(Generic[T]):
-    """Unbounded FIFO; ``put_nowait`` never blocks, ``get`` may time out."""
+    """Unbounded FIFO; ``put_nowait`` never blocks, ``get`` may time out. Few
+    objects: every subscription has one, and the garbage collector walks them all."""
+
+    __slots__ = ("_items", "_waiters")
 
     def __init__(self) -> None:
         self._items: deque[T] = deque()
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters: deque[asyncio.Future[None]] | None = None  # made by a get that waits
 
     def put_nowait(self, item: T) -> None:
         self._items.append(item)
-        while self._waiters:
-            waiter = self._waiters.popleft()
+        waiters = self._waiters
+        while waiters:
+            waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
                 break
@@ -210,15 +214,18 @@ class Queue(Generic[T]):
     async def get(self, timeout: float | None = None) -> T:
         """Next item; natskit ``TimeoutError`` when none came in ``timeout`` s."""
         while not self._items:
+            if self._waiters is None:
+                self._waiters = deque()
+            waiters = self._waiters
             waiter: asyncio.Future[None] = new_future()
-            self._waiters.append(waiter)
+            waiters.append(waiter)
             try:
                 await wait_future(waiter, timeout)
             except BaseException:
                 if not waiter.cancelled() and waiter.done() and waiter.exception() is None:
                     self._pass_on()
-                elif waiter in self._waiters:
-                    self._waiters.remove(waiter)  # timed out or cancelled: forget it
+                elif waiter in waiters:
+                    waiters.remove(waiter)  # timed out or cancelled: forget it
                 raise
         return self._items.popleft()
 

@@ -279,29 +279,28 @@ class Event:
         return self._event.wait(timeout)
 
 
-class Queue(Generic[T]):
-    """Unbounded thread-safe FIFO; ``get`` may time out."""
+class Queue(queue.SimpleQueue[T]):
+    """Unbounded thread-safe FIFO; ``get`` may time out. One object: every
+    subscription has one, and the garbage collector walks them all."""
 
-    def __init__(self) -> None:
-        self._q: queue.SimpleQueue[T] = queue.SimpleQueue()
-        self.put_nowait = self._q.put
+    __slots__ = ()
 
-    def qsize(self) -> int:
-        return self._q.qsize()
-
-    def get_nowait(self, default: D) -> T | D:
+    def get_nowait(self, default: D) -> T | D:  # type: ignore[override]
         """Next item, or ``default`` when there is none."""
         try:
-            return self._q.get_nowait()
+            return _simple_get(self, False)
         except queue.Empty:
             return default
 
-    def get(self, timeout: float | None = None) -> T:
+    def get(self, timeout: float | None = None) -> T:  # type: ignore[override]
         """Next item; natskit ``TimeoutError`` when none came in ``timeout`` s."""
         try:
-            return self._q.get(timeout=timeout)
+            return _simple_get(self, True, timeout)
         except queue.Empty:
             raise TimeoutError("timed out") from None
+
+
+_simple_get = queue.SimpleQueue.get
 
 
 class Transport:
