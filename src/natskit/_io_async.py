@@ -197,6 +197,9 @@ class Queue(Generic[T]):
 
     def put_nowait(self, item: T) -> None:
         self._items.append(item)
+        self._wake_one()
+
+    def _wake_one(self) -> None:
         waiters = self._waiters
         while waiters:
             waiter = waiters.popleft()
@@ -230,9 +233,10 @@ class Queue(Generic[T]):
         return self._items.popleft()
 
     def _pass_on(self) -> None:
-        # We were woken but will not take the item: wake the next getter.
+        # We were woken but will not take the item: wake the next getter (the
+        # item stays first in line).
         if self._items:
-            self.put_nowait(self._items.popleft())
+            self._wake_one()
 
 
 class _Protocol(asyncio.BufferedProtocol):

@@ -61,9 +61,28 @@ class Subscription(MsgIterator):
     """
 
     __slots__ = (
-        "_active", "_callback", "_conn", "_count", "_discard", "_idle", "_in_bytes", "_in_msgs",
-        "_max", "_out_bytes", "_out_msgs", "_pending", "_queue", "_scheduled", "_slow",
-        "dropped", "pending_bytes_limit", "pending_msgs_limit", "queue", "sid", "subject",
+        "__weakref__",
+        "_active",
+        "_callback",
+        "_conn",
+        "_count",
+        "_discard",
+        "_idle",
+        "_in_bytes",
+        "_in_msgs",
+        "_max",
+        "_out_bytes",
+        "_out_msgs",
+        "_pending",
+        "_queue",
+        "_scheduled",
+        "_slow",
+        "dropped",
+        "pending_bytes_limit",
+        "pending_msgs_limit",
+        "queue",
+        "sid",
+        "subject",
     )
 
     def __init__(

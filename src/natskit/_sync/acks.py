@@ -3,8 +3,10 @@
 
 One timer per window expires overdue acks (instead of one timer per publish):
 it is armed for the earliest deadline and, when it fires, fails what is due
-and re-arms for the next. Publishes with the same timeout arrive in deadline
-order, so a publish normally costs a dict insert and no timer at all.
+and re-arms for the next. Pending acks are grouped by timeout; in a group,
+insertion order is deadline order, so a sweep looks only at the acks it
+expires plus the first of each group, and a publish normally costs a dict
+insert and no timer at all.
 """
 
 from __future__ import annotations
@@ -72,9 +74,11 @@ class AckWindow:
         self._lock = StateLock()  # the reader and timer threads finish acks in the blocking API
         self.in_flight = 0  # reserved slots: pending acks, and publishes being sent
         self._limit = 0
-        self._pending: dict[PendingAck, None] = {}  # registered acks, about in deadline order
+        # registered acks by timeout, each group in deadline order
+        self._pending: dict[float, dict[PendingAck, None]] = {}
         self._sweep: TimerHandle | None = None
         self._sweep_at = 0.0
+        self._sweep_gen = 0  # a timer that fired after being replaced finds another value
         self._room = Event()
         self.all_acked = Event()
         self.all_acked.set()
@@ -103,30 +107,46 @@ class AckWindow:
     def track(self, ack: PendingAck, token: str) -> None:
         """Start the timeout of ``ack``, registered under ``token`` for its reply."""
         ack.token = token
-        ack.deadline = deadline = monotonic() + ack.timeout
         with self._lock:
             if ack.done_:  # failed meanwhile (the connection closed)
                 return
-            self._pending[ack] = None
+            ack.deadline = deadline = monotonic() + ack.timeout  # in order, under the lock
+            group = self._pending.get(ack.timeout)
+            if group is None:
+                group = self._pending[ack.timeout] = {}
+            group[ack] = None
             if self._sweep is None or deadline < self._sweep_at:
                 self._arm(deadline)
 
-    def _arm(self, deadline: float) -> None:
-        """(Re)start the one timer for ``deadline`` (under the lock)."""
+    def _arm(self, deadline: float | None) -> None:
+        """(Re)start the one timer for ``deadline``, or stop it (under the lock)."""
         if self._sweep is not None:
             self._sweep.cancel()
-        self._sweep_at = deadline
-        self._sweep = call_later(max(deadline - monotonic(), 0.0), self._expire)
-
-    def _expire(self) -> None:
-        """The timer: fail the overdue acks, re-arm for the next deadline."""
-        now = monotonic()
-        with self._lock:
             self._sweep = None
-            due = [ack for ack in self._pending if ack.deadline <= now]
-            later = [ack.deadline for ack in self._pending if ack.deadline > now]
-            if later:
-                self._arm(min(later))
+        self._sweep_gen += 1
+        if deadline is not None:
+            gen = self._sweep_gen
+            self._sweep_at = deadline
+            self._sweep = call_later(max(deadline - monotonic(), 0.0), lambda: self._expire(gen))
+
+    def _expire(self, gen: int) -> None:
+        """The timer: fail the overdue acks, re-arm for the next deadline."""
+        due: list[PendingAck] = []
+        with self._lock:
+            if gen != self._sweep_gen:
+                return  # replaced or stopped after it was due
+            self._sweep = None
+            limit = max(monotonic(), self._sweep_at)  # the loop may fire a tick early
+            nearest: float | None = None
+            for group in self._pending.values():
+                for ack in group:
+                    if ack.deadline > limit:
+                        if nearest is None or ack.deadline < nearest:
+                            nearest = ack.deadline
+                        break
+                    due.append(ack)
+            if nearest is not None:
+                self._arm(nearest)
         for ack in due:
             self._conn._resp_map.pop(ack.token, None)
             ack.set_exception(TimeoutError(
@@ -139,13 +159,16 @@ class AckWindow:
             if ack.done_:
                 return False
             ack.done_ = True
-            self._pending.pop(ack, None)
+            group = self._pending.get(ack.timeout)
+            if group is not None:
+                group.pop(ack, None)
+                if not group:
+                    del self._pending[ack.timeout]
             self.in_flight -= 1
             if self.in_flight == self._limit - 1:
                 self._room.set()  # the window was full: a publisher may wait
             if self.in_flight == 0:
                 self.all_acked.set()
                 if self._sweep is not None:
-                    self._sweep.cancel()
-                    self._sweep = None
+                    self._arm(None)
         return True
