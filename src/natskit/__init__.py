@@ -28,6 +28,7 @@ from ._sync.kvwatch import KVWatcher
 from ._sync.msg import Msg
 from ._sync.ordered import OrderedConsumer
 from ._sync.pull import ConsumeContext
+from ._sync.service import Endpoint, Group, Service, ServiceRequest
 from ._sync.subscription import Subscription
 from ._version import __version__
 from .errors import *  # noqa: F403
@@ -47,7 +48,9 @@ __all__ = [
     "ConsumeContext",
     "ConsumerConfig",
     "ConsumerInfo",
+    "Endpoint",
     "Entry",
+    "Group",
     "Headers",
     "JetStream",
     "KVOrigin",
@@ -63,6 +66,8 @@ __all__ = [
     "RePublish",
     "SequenceInfo",
     "ServerAddress",
+    "Service",
+    "ServiceRequest",
     "Stats",
     "Status",
     "StreamConfig",

@@ -44,6 +44,7 @@ __all__ = [
     "ReconnectBufferExceededError",
     "SecureConnWantedError",
     "ServerError",
+    "ServiceError",
     "SlowConsumerError",
     "StaleConnectionError",
     "StreamNotFoundError",
@@ -212,6 +213,18 @@ class AccountAuthExpiredError(AuthorizationError):
     """The account's authorization expired."""
 
     code = "ErrAccountAuthExpired"
+
+
+class ServiceError(NatsError):
+    """Raised by a service handler: the request is answered with this error
+    (``Nats-Service-Error-Code: error_code``, ``Nats-Service-Error: description``)."""
+
+    code = "ErrServiceError"
+
+    def __init__(self, error_code: str | int, description: str) -> None:
+        super().__init__(f"{error_code}: {description}")
+        self.error_code = str(error_code)
+        self.description = description
 
 
 class ProtocolError(NatsError):

@@ -80,6 +80,7 @@ from .handshake import handshake
 from .jetstream import JetStream
 from .msg import Msg
 from .requests import Requests
+from .service import Endpoint, Service
 from .subscription import Subscription
 
 log = logging.getLogger("natskit.connection")
@@ -806,6 +807,25 @@ class Connection(Requests):
     ) -> JetStream:
         """A ``JetStream`` context on this connection (no I/O; see ``JetStream``)."""
         return JetStream(self, timeout=timeout, domain=domain, api_prefix=api_prefix, trace=trace)
+
+    def service(
+        self,
+        name: str,
+        version: str,
+        *,
+        description: str | None = None,
+        metadata: dict[str, str] | None = None,
+        queue_group: str | None = None,
+        queue_group_disabled: bool = False,
+        stats_handler: Callable[[Endpoint], Any] | None = None,
+    ) -> Service:
+        """Start a service instance (ADR-32): discovery now, endpoints with
+        ``add_endpoint`` / ``add_group`` (see ``Service``)."""
+        svc = Service(self, name, version, description=description, metadata=metadata,
+                      queue_group=queue_group, queue_group_disabled=queue_group_disabled,
+                      stats_handler=stats_handler)
+        svc._start()
+        return svc
 
     def __enter__(self) -> Connection:
         return self

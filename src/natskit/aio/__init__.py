@@ -13,16 +13,21 @@ from .._async.kvwatch import KVWatcher
 from .._async.msg import Msg
 from .._async.ordered import OrderedConsumer
 from .._async.pull import ConsumeContext
+from .._async.service import Endpoint, Group, Service, ServiceRequest
 from .._async.subscription import Subscription
 
 __all__ = [
     "Connection",
     "ConsumeContext",
+    "Endpoint",
+    "Group",
     "JetStream",
     "KVWatcher",
     "KeyValue",
     "Msg",
     "OrderedConsumer",
+    "Service",
+    "ServiceRequest",
     "Subscription",
     "connect",
 ]

@@ -1,0 +1,188 @@
+"""The Service API (ADR-32): endpoints, groups, queue groups, discovery, errors, stats."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import natskit.aio
+from natskit._io_async import monotonic, sleep
+
+
+@pytest.fixture
+async def nc(nats_server):
+    conn = await natskit.aio.connect(nats_server.url)
+    yield conn
+    await conn.close()
+
+
+async def add(req):
+    await req.respond_json(sum(json.loads(req.data)))
+
+
+async def until(condition, timeout=5.0):
+    """Poll ``condition`` (stats are counted just after the handler answered)."""
+    deadline = monotonic() + timeout
+    while not condition():
+        assert monotonic() < deadline, "condition not met in time"
+        await sleep(0.005)
+
+
+async def ask(nc, subject, payload=b""):
+    return json.loads((await nc.request(subject, payload, timeout=2)).data)
+
+
+async def test_an_endpoint_answers_and_discovery_describes_it(nc):
+    svc = await nc.service("calc", "1.2.0", description="adds numbers", metadata={"team": "a"})
+    ep = await svc.add_endpoint("add", add, metadata={"unit": "none"})
+    assert (ep.subject, ep.queue_group) == ("add", "q")
+    assert await ask(nc, "add", b"[1, 2, 3]") == 6
+
+    ident = {"name": "calc", "id": svc.id, "version": "1.2.0", "metadata": {"team": "a"}}
+    for subject in ("$SRV.PING", "$SRV.PING.calc", f"$SRV.PING.calc.{svc.id}"):
+        assert await ask(nc, subject) == {"type": "io.nats.micro.v1.ping_response", **ident}
+    info = await ask(nc, f"$SRV.INFO.calc.{svc.id}")
+    assert info == {
+        "type": "io.nats.micro.v1.info_response", **ident, "description": "adds numbers",
+        "endpoints": [{"name": "add", "subject": "add", "queue_group": "q",
+                       "metadata": {"unit": "none"}}],
+    }
+    await until(lambda: ep.stats.num_requests == 1)
+    stats = await ask(nc, "$SRV.STATS.calc")
+    assert stats["type"] == "io.nats.micro.v1.stats_response"
+    assert natskit.parse_time(stats["started"]).tzinfo is not None
+    [row] = stats["endpoints"]
+    assert (row["name"], row["subject"], row["queue_group"]) == ("add", "add", "q")
+    assert (row["num_requests"], row["num_errors"], row["last_error"]) == (1, 0, "")
+    assert row["processing_time"] > 0
+    assert row["average_processing_time"] == row["processing_time"]
+    assert "data" not in row
+    assert svc.info() == info
+
+
+async def test_errors_reach_the_requester_and_the_stats(nc):
+    async def handler(req):
+        kind = req.data
+        if kind == b"explicit":
+            await req.respond_error(400, "bad input", b"details", headers={"X-Trace": "1"})
+        elif kind == b"service":
+            raise natskit.ServiceError(418, "a teapot")
+        else:
+            raise ValueError("boom")
+
+    svc = await nc.service("errs", "0.1.0")
+    ep = await svc.add_endpoint("fail", handler)
+    reply = await nc.request("fail", b"explicit", timeout=2)
+    assert reply.data == b"details"
+    assert reply.headers["Nats-Service-Error-Code"] == "400"
+    assert reply.headers["Nats-Service-Error"] == "bad input"
+    assert reply.headers["X-Trace"] == "1"
+    reply = await nc.request("fail", b"service", timeout=2)
+    assert (reply.headers["Nats-Service-Error-Code"], reply.headers["Nats-Service-Error"]) == (
+        "418", "a teapot")
+    reply = await nc.request("fail", b"other", timeout=2)
+    assert (reply.headers["Nats-Service-Error-Code"], reply.headers["Nats-Service-Error"]) == (
+        "500", "boom")
+    await until(lambda: ep.stats.num_requests == 3)
+    assert (ep.stats.num_errors, ep.stats.last_error) == (3, "500:boom")
+
+    await nc.publish("fail", b"service")  # no reply subject: counted, nobody to tell
+    await until(lambda: ep.stats.num_requests == 4)
+    assert (ep.stats.num_errors, ep.stats.last_error) == (4, "418:a teapot")
+
+    with pytest.raises(natskit.InvalidArgError):
+        await natskit.aio.ServiceRequest(reply).respond_error("", "no code")
+
+
+async def test_groups_and_queue_groups(nc):
+    svc = await nc.service("grp", "1.0.0", queue_group="workers")
+    g1 = svc.add_group("g1")
+    deep = g1.add_group("g2").add_group("g3", queue_group="deep")
+    plain = svc.add_group("")
+    solo = svc.add_group("solo", queue_group_disabled=True)
+    endpoints = [
+        await svc.add_endpoint("top", add),
+        await g1.add_endpoint("foo", add),
+        await deep.add_endpoint("foo", add, subject="bar"),
+        await plain.add_endpoint("flat", add),
+        await solo.add_endpoint("each", add),
+        await solo.add_endpoint("own", add, queue_group="mine"),
+        await g1.add_endpoint("none", add, queue_group_disabled=True),
+    ]
+    assert [(e.subject, e.queue_group) for e in endpoints] == [
+        ("top", "workers"), ("g1.foo", "workers"), ("g1.g2.g3.bar", "deep"),
+        ("flat", "workers"), ("solo.each", None), ("solo.own", "mine"), ("g1.none", None),
+    ]
+    info = await ask(nc, "$SRV.INFO.grp")
+    assert [(e["subject"], e["queue_group"]) for e in info["endpoints"]] == [
+        (e.subject, e.queue_group or "") for e in endpoints]
+    assert await ask(nc, "g1.g2.g3.bar", b"[2, 2]") == 4
+
+
+async def test_instances_share_requests_and_each_answers_discovery(nc):
+    one = await nc.service("pool", "1.0.0")
+    two = await nc.service("pool", "1.0.0")
+    eps = [await one.add_endpoint("work", add), await two.add_endpoint("work", add)]
+    for i in range(20):
+        assert await ask(nc, "work", json.dumps([i, 1]).encode()) == i + 1
+    await until(lambda: sum(e.stats.num_requests for e in eps) == 20)
+    pings = await nc.request_many("$SRV.PING.pool", timeout=2, max_msgs=2)
+    assert sorted(json.loads(m.data)["id"] for m in pings) == sorted([one.id, two.id])
+
+    every = [await nc.service("fanout", "1.0.0", queue_group_disabled=True) for _ in range(2)]
+    eps = [await svc.add_endpoint("all", add) for svc in every]
+    assert await ask(nc, "all", b"[1]") == 1
+    await until(lambda: [e.stats.num_requests for e in eps] == [1, 1])
+
+
+async def test_invalid_arguments_are_refused(nc):
+    for name, version in (("bad name!", "1.0.0"), ("", "1.0.0"), ("ok", "abc"), ("ok", "1.0")):
+        with pytest.raises(natskit.InvalidArgError):
+            await nc.service(name, version)
+    with pytest.raises(natskit.InvalidArgError):
+        await nc.service("ok", "1.0.0", queue_group=">.abc")
+    svc = await nc.service("ok", "1.0.0-rc.1+build.5")
+    with pytest.raises(natskit.InvalidArgError):
+        await svc.add_endpoint("ep", add, subject="endpoint subject")
+    with pytest.raises(natskit.InvalidArgError):
+        await svc.add_endpoint("ep", add, queue_group="a b")
+    with pytest.raises(natskit.InvalidArgError):
+        await svc.add_endpoint("e.p", add)
+    with pytest.raises(natskit.InvalidArgError):
+        svc.add_group("a>")
+    assert svc.info()["endpoints"] == []
+
+
+async def test_stats_handler_reset_and_stop(nc):
+    svc = await nc.service("life", "1.0.0", stats_handler=lambda ep: {"endpoint": ep.name})
+    ep = await svc.add_endpoint("op", add)
+    assert await ask(nc, "op", b"[5]") == 5
+    await until(lambda: ep.stats.num_requests == 1)
+    [row] = (await ask(nc, "$SRV.STATS.life"))["endpoints"]
+    assert (row["num_requests"], row["data"]) == (1, {"endpoint": "op"})
+    started = svc.stats()["started"]
+    svc.reset()
+    [row] = svc.stats()["endpoints"]
+    assert (row["num_requests"], row["processing_time"]) == (0, 0)
+    assert natskit.parse_time(svc.stats()["started"]) >= natskit.parse_time(started)
+
+    await svc.stop()
+    await svc.stop()  # once is enough
+    assert svc.stopped
+    with pytest.raises(natskit.NoRespondersError):
+        await nc.request("op", b"[1]", timeout=2)
+    with pytest.raises(natskit.NoRespondersError):
+        await nc.request("$SRV.PING.life", timeout=2)
+    with pytest.raises(natskit.ConnectionClosedError):
+        await svc.add_endpoint("late", add)
+
+
+async def test_a_closed_connection_stops_its_services(nats_server):
+    async with await natskit.aio.connect(nats_server.url) as conn:
+        async with await conn.service("ctx", "1.0.0") as svc:
+            await svc.add_endpoint("op", add)
+            assert not svc.stopped
+        assert svc.stopped
+        other = await conn.service("ctx", "1.0.0")
+    assert other.stopped
