@@ -57,20 +57,28 @@ def check_metadata(metadata: dict[str, str] | None) -> dict[str, str] | None:
 
 
 def endpoint_subject(prefix: str, subject: str) -> str:
-    """The subject of an endpoint under a group ``prefix`` (empty: no group)."""
+    """The subject of an endpoint under a group ``prefix`` (empty: no group);
+    wildcards are allowed, as in any subscription."""
     full = f"{prefix}.{subject}" if prefix else subject
-    check_subject(full)
+    check_subject(full, wildcards=True)
     return full
 
 
 def group_prefix(parent: str, name: str) -> str:
-    """The subject prefix of a group; an empty name adds nothing (as nats.go)."""
-    if not isinstance(name, str) or (name and (" " in name or ">" in name)):
+    """The subject prefix of a group (``*`` allowed, ``>`` not: endpoints follow);
+    an empty name adds nothing (as nats.go)."""
+    if not isinstance(name, str) or ">" in name:
         raise InvalidArgError(f"invalid group name {name!r}")
     if not name:
         return parent
-    check_subject(name)
+    check_subject(name, wildcards=True)
     return f"{parent}.{name}" if parent else name
+
+
+def error_description(what: BaseException | str) -> str:
+    """An error's text fit for a header: one line, never empty."""
+    text = " ".join(str(what).split())
+    return text or type(what).__name__
 
 
 def resolve_queue_group(own: str | None, disabled: bool, parent: str | None) -> str | None:
@@ -92,13 +100,14 @@ class EndpointStats:
     processing_time: int = 0
     average_processing_time: int = 0
 
-    def record(self, elapsed_ns: int, error: str | None) -> None:
-        self.num_requests += 1
-        self.processing_time += elapsed_ns
-        self.average_processing_time = self.processing_time // self.num_requests
-        if error is not None:
-            self.num_errors += 1
-            self.last_error = error
+    def recorded(self, elapsed_ns: int, error: str | None) -> EndpointStats:
+        """These counters plus one request: a new object, swapped in whole so that a
+        reader on another thread never sees half an update."""
+        requests = self.num_requests + 1
+        total = self.processing_time + elapsed_ns
+        return EndpointStats(
+            requests, self.num_errors + (error is not None),
+            self.last_error if error is None else error, total, total // requests)
 
 
 @dataclass

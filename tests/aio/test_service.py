@@ -7,7 +7,7 @@ import json
 import pytest
 
 import natskit.aio
-from natskit._io_async import monotonic, sleep
+from natskit._io_async import Event, monotonic, sleep, wait_future
 
 
 @pytest.fixture
@@ -186,3 +186,51 @@ async def test_a_closed_connection_stops_its_services(nats_server):
         assert svc.stopped
         other = await conn.service("ctx", "1.0.0")
     assert other.stopped
+
+
+async def test_wildcard_endpoints_and_one_answer_per_request(nc):
+    async def answer_then_fail(req):
+        await req.respond(req.subject.encode())
+        raise RuntimeError("after\r\nthe answer")
+
+    svc = await nc.service("wild", "1.0.0")
+    ep = await svc.add_endpoint("users", answer_then_fail, subject="users.*")
+    inbox = nc.new_inbox()
+    replies = await nc.subscribe(inbox)
+    await nc.publish("users.7", b"", reply=inbox)
+    assert (await replies.next_msg(2)).data == b"users.7"
+    await until(lambda: ep.stats.num_requests == 1)
+    await nc.flush()  # a second answer would have arrived by now
+    assert replies.pending_msgs == 0
+    assert (ep.stats.num_errors, ep.stats.last_error) == (1, "500:after the answer")
+    with pytest.raises(natskit.InvalidArgError):
+        natskit.ServiceError("abc", "not a numeric code")
+    with pytest.raises(natskit.InvalidArgError):
+        natskit.ServiceError(400, "")
+
+
+async def test_stop_lets_received_requests_finish(nc):
+    release = Event()
+
+    async def slow(req):
+        assert await release.wait(5)
+        await req.respond(req.data)
+
+    svc = await nc.service("slow", "1.0.0")
+    ep = await svc.add_endpoint("slow", slow)
+    first = await nc.request_future("slow", b"1", timeout=5)
+    second = await nc.request_future("slow", b"2", timeout=5)
+    await until(lambda: ep._sub.delivered == 2)
+    await svc.stop()
+    release.set()
+    assert (await wait_future(first, 5)).data == b"1"
+    assert (await wait_future(second, 5)).data == b"2"
+
+
+async def test_a_failing_stats_handler_is_answered_with_an_error(nc):
+    svc = await nc.service("broken", "1.0.0", stats_handler=lambda ep: 1 / 0)
+    await svc.add_endpoint("op", add)
+    reply = await nc.request("$SRV.STATS.broken", b"", timeout=2)
+    assert reply.headers["Nats-Service-Error-Code"] == "500"
+    assert reply.headers["Nats-Service-Error"] == "division by zero"
+    assert (await ask(nc, "$SRV.PING.broken"))["name"] == "broken"

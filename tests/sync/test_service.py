@@ -8,7 +8,7 @@ import json
 import pytest
 
 import natskit
-from natskit._io_sync import monotonic, sleep
+from natskit._io_sync import Event, monotonic, sleep, wait_future
 
 
 @pytest.fixture
@@ -187,3 +187,51 @@ def test_a_closed_connection_stops_its_services(nats_server):
         assert svc.stopped
         other = conn.service("ctx", "1.0.0")
     assert other.stopped
+
+
+def test_wildcard_endpoints_and_one_answer_per_request(nc):
+    def answer_then_fail(req):
+        req.respond(req.subject.encode())
+        raise RuntimeError("after\r\nthe answer")
+
+    svc = nc.service("wild", "1.0.0")
+    ep = svc.add_endpoint("users", answer_then_fail, subject="users.*")
+    inbox = nc.new_inbox()
+    replies = nc.subscribe(inbox)
+    nc.publish("users.7", b"", reply=inbox)
+    assert (replies.next_msg(2)).data == b"users.7"
+    until(lambda: ep.stats.num_requests == 1)
+    nc.flush()  # a second answer would have arrived by now
+    assert replies.pending_msgs == 0
+    assert (ep.stats.num_errors, ep.stats.last_error) == (1, "500:after the answer")
+    with pytest.raises(natskit.InvalidArgError):
+        natskit.ServiceError("abc", "not a numeric code")
+    with pytest.raises(natskit.InvalidArgError):
+        natskit.ServiceError(400, "")
+
+
+def test_stop_lets_received_requests_finish(nc):
+    release = Event()
+
+    def slow(req):
+        assert release.wait(5)
+        req.respond(req.data)
+
+    svc = nc.service("slow", "1.0.0")
+    ep = svc.add_endpoint("slow", slow)
+    first = nc.request_future("slow", b"1", timeout=5)
+    second = nc.request_future("slow", b"2", timeout=5)
+    until(lambda: ep._sub.delivered == 2)
+    svc.stop()
+    release.set()
+    assert (wait_future(first, 5)).data == b"1"
+    assert (wait_future(second, 5)).data == b"2"
+
+
+def test_a_failing_stats_handler_is_answered_with_an_error(nc):
+    svc = nc.service("broken", "1.0.0", stats_handler=lambda ep: 1 / 0)
+    svc.add_endpoint("op", add)
+    reply = nc.request("$SRV.STATS.broken", b"", timeout=2)
+    assert reply.headers["Nats-Service-Error-Code"] == "500"
+    assert reply.headers["Nats-Service-Error"] == "division by zero"
+    assert (ask(nc, "$SRV.PING.broken"))["name"] == "broken"

@@ -700,7 +700,8 @@ class Connection(Requests):
                 if self._transport is not None:
                     self._writer.write_ctl(unsub_cmd(sub.sid, max_msgs))
 
-    async def _drain_sub(self, sub: Subscription, timeout: float | None) -> None:
+    async def _drain_sub(self, sub: Subscription, timeout: float | None, wait: bool = True) -> None:
+        """Unsubscribe, let what arrived be handled; ``wait`` until it was."""
         timeout = check_timeout(timeout, self.options.drain_timeout)
         self._check_writable()
         if self._subs.get(sub.sid) is sub and self._transport is not None:
@@ -708,7 +709,7 @@ class Connection(Requests):
             await self.flush(timeout)  # what was sent before UNSUB has arrived
         self._subs.pop(sub.sid, None)
         sub._end()
-        if not await sub._idle.wait(timeout):
+        if wait and not await sub._idle.wait(timeout):
             raise TimeoutError(f"draining subscription {sub.sid} timed out")
 
     # -- flush, drain, close ----------------------------------------------

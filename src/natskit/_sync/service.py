@@ -34,12 +34,14 @@ from .._micro import (
     check_name,
     check_version,
     endpoint_subject,
+    error_description,
     group_prefix,
     resolve_queue_group,
     verb_subjects,
 )
 from .._protocol import next_nuid
 from ..errors import ConnectionClosedError, InvalidArgError, NatsError, ServiceError
+from ..headers import Headers
 from ..msg import HeadersArg
 from ..status import Status
 from ..timeutil import format_time
@@ -56,12 +58,13 @@ Handler = Callable[["ServiceRequest"], Any]
 class ServiceRequest:
     """A request to an endpoint: ``subject``, ``data``, ``headers``, ``reply``, ``msg``."""
 
-    __slots__ = ("_error", "_send_failed", "msg")
+    __slots__ = ("_error", "_responded", "_send_failed", "msg")
 
     def __init__(self, msg: Msg) -> None:
         self.msg = msg
         self._error: str | None = None  # what the endpoint's stats record as its last error
         self._send_failed = False
+        self._responded = False
 
     @property
     def subject(self) -> str:
@@ -87,6 +90,7 @@ class ServiceRequest:
             self._error = f"NATS error when sending response: {exc}"
             self._send_failed = True
             raise
+        self._responded = True
 
     def respond_json(self, value: Any, *, headers: HeadersArg = None) -> None:
         """Answer with ``value`` as JSON."""
@@ -98,10 +102,10 @@ class ServiceRequest:
     ) -> None:
         """Answer with an error: the ``Nats-Service-Error`` and ``-Code`` headers."""
         code = str(code)
-        if not code or not description:
+        if not code or not isinstance(description, str) or not description:
             raise InvalidArgError("a service error needs a code and a description")
-        all_headers: dict[str, Any] = dict(headers or {})
-        all_headers[ERROR_HEADER] = description
+        all_headers = Headers(headers)
+        all_headers[ERROR_HEADER] = description  # CR/LF raise here, before anything is sent
         all_headers[ERROR_CODE_HEADER] = code
         self.respond(data, headers=all_headers)
         self._error = f"{code}:{description}"
@@ -146,15 +150,17 @@ class Endpoint:
         except Exception as exc:
             if not req._send_failed:  # the handler failed, not the sending of its answer
                 if isinstance(exc, ServiceError):
-                    code, description = exc.error_code, exc.description
+                    code, description = exc.error_code, error_description(exc.description)
                 else:
                     log.exception("service handler of %r failed", self._info.subject)
-                    code, description = "500", str(exc) or type(exc).__name__
-                try:
-                    req.respond_error(code, description)
-                except NatsError:  # no reply subject, or the connection is gone
-                    req._error = f"{code}:{description}"
-        self._info.stats.record(time.perf_counter_ns() - start, req._error)
+                    code, description = "500", error_description(exc)
+                if not req._responded:  # one answer per request
+                    try:
+                        req.respond_error(code, description)
+                    except NatsError:
+                        pass  # no reply subject, or the connection is gone
+                req._error = f"{code}:{description}"  # the handler's error, not the sending's
+        self._info.stats = self._info.stats.recorded(time.perf_counter_ns() - start, req._error)
 
 
 class Group:
@@ -244,8 +250,12 @@ class Service(Group):
     def _add(self, endpoint: Endpoint) -> Endpoint:
         if self.stopped:
             raise ConnectionClosedError(f"service {self.name!r} is stopped")
-        endpoint._sub = self._conn.subscribe(
+        sub = self._conn.subscribe(
             endpoint.subject, queue=endpoint.queue_group, callback=endpoint._handle)
+        if self._stopped:  # stopped meanwhile (another thread or task)
+            sub._unsubscribe_quietly()
+            raise ConnectionClosedError(f"service {self.name!r} is stopped")
+        endpoint._sub = sub
         self.endpoints.append(endpoint)
         return endpoint
 
@@ -282,14 +292,19 @@ class Service(Group):
         self._started = datetime.now(timezone.utc)
 
     def stop(self) -> None:
-        """Unsubscribe the endpoints and the discovery subjects (idempotent)."""
+        """Stop taking requests (idempotent): the endpoints and the discovery
+        subjects are drained, so requests already received are still handled,
+        after this returns (it does not wait for them: a handler may call it)."""
         if self._stopped:
             return
         self._stopped = True
         subs = [e._sub for e in self.endpoints if e._sub is not None] + self._verb_subs
         self._verb_subs = []
         for sub in subs:
-            sub._unsubscribe_quietly()
+            try:
+                self._conn._drain_sub(sub, None, wait=False)
+            except NatsError:
+                pass  # the connection is closed or lost: nothing more will come
 
     def __enter__(self) -> Service:
         return self
@@ -300,9 +315,16 @@ class Service(Group):
 
 def _discovery_callback(answer: Callable[[], dict[str, Any]]) -> Callable[[Msg], Any]:
     def reply(msg: Msg) -> None:
-        if msg.reply:
-            try:
-                msg.respond(json.dumps(answer()).encode())
-            except NatsError as exc:
-                log.debug("discovery reply failed: %s", exc)
+        if not msg.reply:
+            return
+        try:
+            data = json.dumps(answer()).encode()
+            headers = None
+        except Exception as exc:  # a stats_handler failed or returned what JSON cannot hold
+            log.exception("service discovery answer failed")
+            data, headers = b"", {ERROR_HEADER: error_description(exc), ERROR_CODE_HEADER: "500"}
+        try:
+            msg.respond(data, headers=headers)
+        except NatsError as exc:
+            log.debug("discovery reply failed: %s", exc)
     return reply
