@@ -21,11 +21,13 @@ from ._jsapi import (
     SubjectTransform,
 )
 from ._jsapi.kv import Entry, KVOrigin, KVStatus
+from ._jsapi.obj import ObjectInfo, ObjectLink, ObjectStoreStatus
 from ._sync.connection import Connection, connect
 from ._sync.jetstream import JetStream
 from ._sync.kv import KeyValue
 from ._sync.kvwatch import KVWatcher
 from ._sync.msg import Msg
+from ._sync.objstore import ObjectStore, ObjectWatcher
 from ._sync.ordered import OrderedConsumer
 from ._sync.pull import ConsumeContext
 from ._sync.service import Endpoint, Group, Service, ServiceRequest
@@ -58,8 +60,13 @@ __all__ = [
     "KVWatcher",
     "KeyValue",
     "Msg",
+    "ObjectStore",
+    "ObjectStoreStatus",
+    "ObjectWatcher",
     "MsgBase",
     "MsgMetadata",
+    "ObjectInfo",
+    "ObjectLink",
     "Options",
     "OrderedConsumer",
     "PubAck",

@@ -27,6 +27,7 @@ __all__ = [
     "ConsumerNotActiveError",
     "ConsumerNotFoundError",
     "ConsumerSequenceMismatchError",
+    "DigestMismatchError",
     "HeadersNotSupportedError",
     "InvalidArgError",
     "JetStreamError",
@@ -39,6 +40,7 @@ __all__ = [
     "NoRespondersError",
     "NoServersError",
     "NotJSMessageError",
+    "ObjectNotFoundError",
     "PermissionsError",
     "ProtocolError",
     "ReconnectBufferExceededError",
@@ -222,8 +224,13 @@ class ServiceError(NatsError):
     code = "ErrServiceError"
 
     def __init__(self, error_code: str | int, description: str) -> None:
-        super().__init__(f"{error_code}: {description}")
-        self.error_code = str(error_code)
+        code = str(error_code)
+        if not code.isdigit() or not isinstance(description, str) or not description.strip():
+            raise InvalidArgError(
+                f"ServiceError needs a numeric code and a description, not {error_code!r}, "
+                f"{description!r}")
+        super().__init__(f"{code}: {description}")
+        self.error_code = code
         self.description = description
 
 
@@ -305,6 +312,18 @@ class KeyNotFoundError(JetStreamError):
     """The key does not exist, or was deleted or purged."""
 
     code = "ErrKeyNotFound"
+
+
+class ObjectNotFoundError(JetStreamError):
+    """The object does not exist in the object store, or was deleted."""
+
+    code = "ErrObjectNotFound"
+
+
+class DigestMismatchError(JetStreamError):
+    """An object read does not match its recorded size or SHA-256 digest."""
+
+    code = "ErrDigestMismatch"
 
 
 class NotJSMessageError(NatsError):

@@ -21,6 +21,7 @@ from .acks import AckWindow, PendingAck
 from .jsmanage import JetStreamManager, log
 from .kvmanage import KeyValueManager
 from .msg import ACK, WPI, Msg, nak_body, send_ack, term_body
+from .objstore import ObjectStoreManager
 from .ordered import OrderedConsumer
 from .pull import ConsumeContext, fetch
 
@@ -35,7 +36,7 @@ RETRY_ATTEMPTS = 2
 MAX_PENDING_ACKS = 4000
 
 
-class JetStream(JetStreamManager, KeyValueManager):
+class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
     """The JetStream API of a connection (``nc.jetstream(...)``)."""
 
     def __init__(

@@ -11,6 +11,7 @@ from .._async.jetstream import JetStream
 from .._async.kv import KeyValue
 from .._async.kvwatch import KVWatcher
 from .._async.msg import Msg
+from .._async.objstore import ObjectStore, ObjectWatcher
 from .._async.ordered import OrderedConsumer
 from .._async.pull import ConsumeContext
 from .._async.service import Endpoint, Group, Service, ServiceRequest
@@ -25,6 +26,8 @@ __all__ = [
     "KVWatcher",
     "KeyValue",
     "Msg",
+    "ObjectStore",
+    "ObjectWatcher",
     "OrderedConsumer",
     "Service",
     "ServiceRequest",

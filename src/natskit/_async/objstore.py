@@ -1,0 +1,411 @@
+"""``ObjectStore``: objects of any size in a JetStream bucket, in chunks (ADR-20).
+
+``put`` publishes the chunks (acks in flight, bounded by the JetStream
+context's window), then the metadata with a rollup, then purges the chunks of
+the object it replaced; a failure purges the new chunks instead. ``get``
+reads the metadata, follows a link, and reads the chunks with an ordered
+consumer, checking their count, size and SHA-256 digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, cast
+
+from .._jsapi import StreamConfig
+from .._jsapi.kv import check_bucket
+from .._jsapi.obj import (
+    CHUNK_SIZE,
+    ObjectInfo,
+    ObjectLink,
+    ObjectStoreStatus,
+    bucket_config,
+    chunk_subject,
+    digest_of,
+    meta_subject,
+    new_sha,
+    object_status,
+    stream_name,
+)
+from .._protocol import next_nuid
+from ..errors import (
+    BadSubscriptionError,
+    BucketNotFoundError,
+    ConnectionClosedError,
+    DigestMismatchError,
+    InvalidArgError,
+    JetStreamError,
+    MsgNotFoundError,
+    NoRespondersError,
+    ObjectNotFoundError,
+    StreamNotFoundError,
+)
+from .msg import Msg
+from .ordered import OrderedConsumer
+
+if TYPE_CHECKING:
+    from .jetstream import JetStream
+
+Data = bytes | bytearray | memoryview | str
+HeaderLists = dict[str, list[str]]  # (``ObjectStore.list`` hides ``list`` in the class)
+ROLLUP = {"Nats-Rollup": "sub"}
+
+
+def _not_found(bucket: str) -> BucketNotFoundError:
+    return BucketNotFoundError(f"object store {bucket!r} not found", status=404)
+
+
+def _chunks(data: Any, size: int) -> Iterator[bytes]:
+    """The chunks of bytes, str, or a binary file object (anything with ``read``)."""
+    if isinstance(data, str):
+        data = data.encode()
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        view = memoryview(data).cast("B")
+        for start in range(0, len(view), size):
+            yield bytes(view[start:start + size])
+        return
+    read = getattr(data, "read", None)
+    if read is None:
+        raise InvalidArgError("put needs bytes, str or a binary file object")
+    while True:
+        chunk = read(size)
+        if not chunk:
+            return
+        if isinstance(chunk, str):
+            raise InvalidArgError("put needs a binary file object (opened with 'rb')")
+        yield bytes(chunk)
+
+
+class ObjectStore:
+    """A bound object store bucket (``js.object_store(bucket)``)."""
+
+    def __init__(self, js: JetStream, bucket: str, config: StreamConfig) -> None:
+        self._js = js
+        self.bucket = bucket
+        self.stream = config.name
+        self._direct = bool(config.allow_direct)
+
+    # -- reading ------------------------------------------------------------
+
+    async def _meta(self, name: str) -> ObjectInfo | None:
+        """The latest metadata of ``name``, deletions included; None if there is none."""
+        subject = meta_subject(self.bucket, name)
+        get = self._js.stream_direct_get if self._direct else self._js.stream_msg_get
+        try:
+            msg = await get(self.stream, last_by_subj=subject)
+        except MsgNotFoundError:
+            return None
+        except (StreamNotFoundError, NoRespondersError):
+            raise _not_found(self.bucket) from None
+        return ObjectInfo.from_json(msg.data, msg.time)
+
+    async def info(self, name: str, *, show_deleted: bool = False) -> ObjectInfo:
+        """The metadata of ``name``; ``ObjectNotFoundError`` if there is none (or it
+        was deleted, unless ``show_deleted``)."""
+        info = await self._meta(name)
+        if info is None or (info.deleted and not show_deleted):
+            raise ObjectNotFoundError(f"object {name!r} not found in {self.bucket!r}",
+                                      status=404)
+        return info
+
+    async def get(self, name: str) -> bytes:
+        """The content of ``name`` (following a link); see ``get_to`` for large objects."""
+        parts: list[bytes] = []
+        await self._read(name, parts.append)
+        return b"".join(parts)
+
+    async def get_to(self, name: str, file: Any) -> ObjectInfo:
+        """Write the content of ``name`` to a binary file object, chunk by chunk;
+        return its metadata (that of the target, for a link)."""
+        return await self._read(name, file.write)
+
+    async def _read(self, name: str, sink: Callable[[bytes], Any]) -> ObjectInfo:
+        info = await self.info(name)
+        if info.link is not None:
+            if info.link.name is None:
+                raise InvalidArgError(f"{name!r} links to the bucket {info.link.bucket!r}")
+            target = self
+            if info.link.bucket != self.bucket:
+                target = await self._js.object_store(info.link.bucket)
+            return await target._read(info.link.name, sink)
+        if info.size == 0:
+            return info  # no chunks to read (nor a digest to check, as nats.go)
+        sha = new_sha()
+        size = count = 0
+        oc = await self._js.ordered_consumer(
+            self.stream, None, filter_subject=chunk_subject(self.bucket, info.nuid))
+        try:
+            while True:  # every chunk stored under the nuid, as many as there are
+                msg = await oc.next_msg(self._js.timeout)
+                sha.update(msg.data)
+                size += len(msg.data)
+                count += 1
+                sink(msg.data)
+                if msg.metadata.num_pending == 0:
+                    break
+        finally:
+            await oc.close()
+        if size != info.size or count != info.chunks or digest_of(sha) != info.digest:
+            raise DigestMismatchError(
+                f"object {name!r}: read {count} chunks, {size} bytes, {digest_of(sha)}; "
+                f"expected {info.chunks}, {info.size}, {info.digest}")
+        return info
+
+    async def list(self, *, show_deleted: bool = False) -> list[ObjectInfo]:
+        """The metadata of every object, sorted by name (``[]`` for an empty bucket)."""
+        watcher = await self.watch(ignore_deletes=not show_deleted)
+        try:
+            infos = []
+            async for info in watcher:
+                if info is None:
+                    break
+                infos.append(info)
+        finally:
+            await watcher.close()
+        return sorted(infos, key=lambda i: i.name)
+
+    async def watch(
+        self, *, include_history: bool = False, ignore_deletes: bool = False,
+        updates_only: bool = False,
+    ) -> ObjectWatcher:
+        """Watch the bucket's metadata: the current entry of each object (every one
+        stored with ``include_history``, none with ``updates_only``), ``None``
+        once, then each change."""
+        if include_history and updates_only:
+            raise InvalidArgError("include_history and updates_only exclude each other")
+        policy = "all" if include_history else "new" if updates_only else "last_per_subject"
+        watcher = ObjectWatcher(self, ignore_deletes)
+        try:
+            watcher._oc = await self._js.ordered_consumer(
+                self.stream, None, deliver_policy=policy, filter_subject=f"$O.{self.bucket}.M.>")
+        except StreamNotFoundError:
+            raise _not_found(self.bucket) from None
+        pending = watcher._oc.info()
+        watcher._initial = pending.num_pending if pending is not None else 0
+        watcher._marker_due = updates_only or watcher._initial == 0
+        return watcher
+
+    async def status(self) -> ObjectStoreStatus:
+        """The bucket's status, from its stream info."""
+        try:
+            return object_status(self.bucket, await self._js.stream_info(self.stream))
+        except StreamNotFoundError:
+            raise _not_found(self.bucket) from None
+
+    # -- writing ------------------------------------------------------------
+
+    async def put(
+        self,
+        name: str,
+        data: Data | Any,
+        *,
+        description: str | None = None,
+        headers: HeaderLists | None = None,
+        metadata: dict[str, str] | None = None,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> ObjectInfo:
+        """Store ``data`` (bytes, str or a binary file object) as ``name``,
+        replacing any object of that name; return its metadata."""
+        subject = meta_subject(self.bucket, name)
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise InvalidArgError("chunk_size must be a positive integer")
+        old = await self._meta(name)
+        info = ObjectInfo(name, self.bucket, next_nuid(), description=description,
+                          headers=headers, metadata=metadata, max_chunk_size=chunk_size)
+        await self._store(info, _chunks(data, chunk_size), subject)
+        if old is not None and old.nuid and old.chunks:
+            try:
+                await self._purge_chunks(old.nuid)
+            except JetStreamError:
+                pass  # stored: the old chunks stay until the bucket's limits remove them
+        return info
+
+    async def _store(self, info: ObjectInfo, chunks: Iterator[bytes], subject: str) -> None:
+        """Publish the chunks, then the metadata; purge the chunks on failure."""
+        js = self._js
+        chunk_subj = chunk_subject(self.bucket, info.nuid)
+        sha = new_sha()
+        futures = []
+        try:
+            for chunk in chunks:
+                sha.update(chunk)
+                info.size += len(chunk)
+                info.chunks += 1
+                futures.append(await js.publish_future(chunk_subj, chunk))
+            if futures:
+                await js.publish_async_complete(js.timeout)
+                for fut in futures:
+                    if fut.exception() is not None:
+                        raise cast(BaseException, fut.exception())
+            info.digest = digest_of(sha)
+            info.mtime = datetime.now(timezone.utc)
+            await js.publish(subject, info.to_json(), headers=ROLLUP)
+        except BaseException:
+            if info.chunks:
+                try:
+                    await self._purge_chunks(info.nuid)
+                except (JetStreamError, ConnectionClosedError):
+                    pass  # the original error matters more
+            raise
+
+    async def _purge_chunks(self, nuid: str) -> None:
+        await self._js.purge_stream(self.stream, filter=chunk_subject(self.bucket, nuid))
+
+    async def delete(self, name: str) -> None:
+        """Delete ``name``: its metadata says deleted, its chunks are purged."""
+        info = await self.info(name)
+        nuid, had_chunks = info.nuid, info.chunks
+        info.size = info.chunks = 0
+        info.digest = ""
+        info.deleted = True
+        info.mtime = datetime.now(timezone.utc)
+        await self._js.publish(meta_subject(self.bucket, name), info.to_json(), headers=ROLLUP)
+        if nuid and had_chunks:
+            await self._purge_chunks(nuid)
+
+    async def update_meta(
+        self, name: str, *, new_name: str | None = None, description: str | None = None,
+        headers: HeaderLists | None = None, metadata: dict[str, str] | None = None,
+    ) -> ObjectInfo:
+        """Change the name, description, headers or metadata of ``name`` (not its
+        content); ``InvalidArgError`` when ``new_name`` is taken."""
+        info = await self.info(name)
+        target = new_name if new_name is not None else name
+        if target != name:
+            taken = await self._meta(target)
+            if taken is not None and not taken.deleted:
+                raise InvalidArgError(f"an object named {target!r} exists already")
+        info.name = target
+        if description is not None:
+            info.description = description
+        if headers is not None:
+            info.headers = headers
+        if metadata is not None:
+            info.metadata = metadata
+        info.mtime = datetime.now(timezone.utc)
+        await self._js.publish(meta_subject(self.bucket, target), info.to_json(), headers=ROLLUP)
+        if target != name:
+            await self._js.purge_stream(self.stream, filter=meta_subject(self.bucket, name))
+        return info
+
+    async def add_link(self, name: str, target: ObjectInfo) -> ObjectInfo:
+        """Make ``name`` a link to the object ``target`` (not a link, not deleted)."""
+        if target.deleted or target.link is not None:
+            raise InvalidArgError("a link must point to an object, not a link or a deleted one")
+        return await self._link(name, ObjectLink(target.bucket, target.name))
+
+    async def add_bucket_link(self, name: str, bucket: ObjectStore | str) -> ObjectInfo:
+        """Make ``name`` a link to a whole bucket."""
+        target = bucket.bucket if isinstance(bucket, ObjectStore) else bucket
+        check_bucket(target)
+        return await self._link(name, ObjectLink(target))
+
+    async def _link(self, name: str, link: ObjectLink) -> ObjectInfo:
+        subject = meta_subject(self.bucket, name)
+        old = await self._meta(name)
+        if old is not None and not old.deleted and old.link is None:
+            raise InvalidArgError(f"{name!r} is an object; delete it before linking")
+        info = ObjectInfo(name, self.bucket, next_nuid(), link=link,
+                          mtime=datetime.now(timezone.utc))
+        await self._js.publish(subject, info.to_json(), headers=ROLLUP)
+        return info
+
+    async def seal(self) -> None:
+        """Make the bucket read-only for good."""
+        try:
+            info = await self._js.stream_info(self.stream)
+        except StreamNotFoundError:
+            raise _not_found(self.bucket) from None
+        info.config.sealed = True
+        await self._js.update_stream(info.config)
+
+    def __repr__(self) -> str:
+        return f"<ObjectStore {self.bucket!r}>"
+
+
+class ObjectWatcher:
+    """A running watch of a bucket's metadata (``ObjectStore.watch``): iterate it
+    (or call ``next_info``) for ``ObjectInfo``, with ``None`` once at the end of
+    the initial data; ``close()`` ends it."""
+
+    def __init__(self, store: ObjectStore, ignore_deletes: bool) -> None:
+        self._store = store
+        self._ignore_deletes = ignore_deletes
+        self._oc: OrderedConsumer | None = None
+        self._initial = 0
+        self._received = 0
+        self._marker_due = False
+        self._init_done = False
+
+    async def next_info(self, timeout: float | None = None) -> ObjectInfo | None:
+        """The next metadata, or ``None`` at the end of the initial data;
+        ``TimeoutError`` after ``timeout`` s, ``BadSubscriptionError`` once closed."""
+        assert self._oc is not None
+        while True:
+            if self._marker_due and not self._init_done:
+                self._init_done = True
+                return None
+            try:
+                msg: Msg = await self._oc.next_msg(timeout)
+            except StreamNotFoundError:
+                raise _not_found(self._store.bucket) from None
+            self._received += 1
+            meta = msg.metadata
+            info = ObjectInfo.from_json(msg.data, meta.timestamp)
+            if not self._init_done and (meta.num_pending == 0 or self._received >= self._initial):
+                self._marker_due = True
+            if not (self._ignore_deletes and info.deleted):
+                return info
+
+    def __aiter__(self) -> ObjectWatcher:
+        return self
+
+    async def __anext__(self) -> ObjectInfo | None:
+        try:
+            return await self.next_info()
+        except (BadSubscriptionError, ConnectionClosedError):
+            raise StopAsyncIteration from None
+
+    async def close(self) -> None:
+        if self._oc is not None:
+            await self._oc.close()
+
+
+class ObjectStoreManager:
+    """The object store bucket methods of ``JetStream`` (a mixin).
+
+    Bucket options: ``description``, ``ttl`` (seconds), ``max_bytes``,
+    ``storage`` (``"file"``, ``"memory"``), ``num_replicas``, ``compression``
+    (True/False or ``"s2"``/``"none"``), ``placement``, ``metadata``.
+    """
+
+    @property
+    def _js(self) -> JetStream:
+        return cast("JetStream", self)
+
+    async def object_store(self, bucket: str) -> ObjectStore:
+        """Bind to an existing bucket; ``BucketNotFoundError`` if there is none."""
+        check_bucket(bucket)
+        try:
+            info = await self._js.stream_info(stream_name(bucket))
+        except StreamNotFoundError:
+            raise _not_found(bucket) from None
+        return ObjectStore(self._js, bucket, info.config)
+
+    async def create_object_store(self, bucket: str, **options: Any) -> ObjectStore:
+        """Create a bucket (options: see the class); an identical one is reused."""
+        info = await self._js.add_stream(bucket_config(bucket, options))
+        return ObjectStore(self._js, bucket, info.config)
+
+    async def delete_object_store(self, bucket: str) -> None:
+        """Delete a bucket and every object in it."""
+        check_bucket(bucket)
+        try:
+            await self._js.delete_stream(stream_name(bucket))
+        except StreamNotFoundError:
+            raise _not_found(bucket) from None
+
+    async def object_store_names(self) -> list[str]:
+        """The names of all object store buckets (streams ``OBJ_<bucket>``), sorted."""
+        return sorted(n[4:] for n in await self._js.stream_names() if n.startswith("OBJ_"))

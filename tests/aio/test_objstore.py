@@ -1,0 +1,184 @@
+"""Object Store (ADR-20): chunks, digests, metadata, deletes, links, list, watch, buckets."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import natskit.aio
+
+EMPTY_DIGEST = "SHA-256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU="  # nats.go's vectors
+ABC_DIGEST = "SHA-256=ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0="
+
+
+def digest(data: bytes) -> str:
+    return "SHA-256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode()
+
+
+@pytest.fixture
+async def js(nc):
+    return nc.jetstream(timeout=5)
+
+
+@pytest.fixture
+async def store(js):
+    return await js.create_object_store("files", storage="memory")
+
+
+async def test_put_get_and_info(store):
+    info = await store.put("a.txt", b"hello", description="greeting", metadata={"k": "v"})
+    assert (info.name, info.bucket, info.size, info.chunks) == ("a.txt", "files", 5, 1)
+    assert info.digest == digest(b"hello") and info.nuid
+    assert await store.get("a.txt") == b"hello"
+    stored = await store.info("a.txt")
+    assert (stored.description, stored.metadata, stored.digest) == ("greeting", {"k": "v"},
+                                                                   info.digest)
+    assert abs(stored.mtime - datetime.now(timezone.utc)) < timedelta(seconds=30)
+    assert (await store.put("abc", "abc")).digest == ABC_DIGEST
+    empty = await store.put("empty", b"")
+    assert (empty.size, empty.chunks, empty.digest) == (0, 0, EMPTY_DIGEST)
+    assert await store.get("empty") == b""
+    with pytest.raises(natskit.ObjectNotFoundError):
+        await store.get("missing")
+    with pytest.raises(natskit.InvalidArgError):
+        await store.put("", b"x")
+
+
+async def test_large_objects_in_chunks_and_files(store):
+    data = bytes(range(256)) * 4096 + b"1234567"  # 1 MiB + 7
+    info = await store.put("big", io.BytesIO(data), chunk_size=64 * 1024)
+    assert (info.size, info.chunks, info.max_chunk_size) == (len(data), 17, 64 * 1024)
+    assert await store.get("big") == data
+    out = io.BytesIO()
+    assert (await store.get_to("big", out)).digest == digest(data)
+    assert out.getvalue() == data
+    with pytest.raises(natskit.InvalidArgError):
+        await store.put("text", io.StringIO("not binary"))
+    for name in ("foo bar", ".*<>:\"/\\|?&", "dir/file.txt"):
+        await store.put(name, name)
+        assert await store.get(name) == name.encode()
+
+
+async def test_replacing_and_deleting_leave_no_chunks(js, store):
+    await store.put("x", b"one" * 1000, chunk_size=1000)
+    await store.put("x", b"two")
+    assert (await js.stream_info("OBJ_files")).state.messages == 2  # a chunk and the meta
+    assert await store.get("x") == b"two"
+    await store.delete("x")
+    assert (await js.stream_info("OBJ_files")).state.messages == 1  # the delete marker
+    with pytest.raises(natskit.ObjectNotFoundError):
+        await store.info("x")
+    with pytest.raises(natskit.ObjectNotFoundError):
+        await store.get("x")
+    gone = await store.info("x", show_deleted=True)
+    assert (gone.deleted, gone.size, gone.chunks, gone.digest) == (True, 0, 0, "")
+
+
+async def test_a_corrupt_object_is_refused(js, store):
+    info = await store.put("abc", b"abc")
+    await js.publish(f"$O.files.C.{info.nuid}", b"extra")
+    with pytest.raises(natskit.DigestMismatchError):
+        await store.get("abc")
+
+
+async def test_list_and_watch(store):
+    assert await store.list() == []
+    watcher = await store.watch()
+    assert await watcher.next_info(2) is None  # nothing stored yet
+    for name in ("A", "B", "C", "B"):
+        await store.put(name, name)
+    await store.delete("C")
+    assert [i.name for i in await store.list()] == ["A", "B"]
+    assert [(i.name, i.deleted) for i in await store.list(show_deleted=True)] == [
+        ("A", False), ("B", False), ("C", True)]
+    seen = [(i.name, i.deleted) for i in [await watcher.next_info(2) for _ in range(5)]]
+    assert seen == [("A", False), ("B", False), ("C", False), ("B", False), ("C", True)]
+    await watcher.close()
+
+    current = await store.watch(ignore_deletes=True)
+    assert [(await current.next_info(2)).name for _ in range(2)] == ["A", "B"]
+    assert await current.next_info(2) is None
+    await store.put("D", b"d")
+    assert (await current.next_info(2)).name == "D"
+    await current.close()
+    updates = await store.watch(updates_only=True)
+    assert await updates.next_info(2) is None  # at once, as KV watchers do
+    await store.put("E", b"e")
+    assert (await updates.next_info(2)).name == "E"
+    await updates.close()
+
+
+async def test_update_meta_and_rename(store):
+    await store.put("A", b"a")
+    await store.put("C", b"c")
+    info = await store.update_meta("A", description="first", metadata={"x": "1"})
+    assert (info.description, info.metadata) == ("first", {"x": "1"})
+    await store.update_meta("A", new_name="B")
+    with pytest.raises(natskit.ObjectNotFoundError):
+        await store.info("A")
+    renamed = await store.info("B")
+    assert (renamed.description, await store.get("B")) == ("first", b"a")
+    with pytest.raises(natskit.InvalidArgError):
+        await store.update_meta("B", new_name="C")
+    await store.delete("C")
+    await store.update_meta("B", new_name="C")  # a deleted name is free
+    with pytest.raises(natskit.ObjectNotFoundError):
+        await store.update_meta("B", description="gone")
+
+
+async def test_links_to_objects_and_buckets(js, store):
+    other = await js.create_object_store("other", storage="memory")
+    target = await store.put("target", b"content")
+    remote = await other.put("remote", b"far away")
+    link = await store.add_link("here", target)
+    assert (link.is_link, link.link.bucket, link.link.name) == (True, "files", "target")
+    assert await store.get("here") == b"content"
+    await store.add_link("there", remote)
+    assert await store.get("there") == b"far away"
+    with pytest.raises(natskit.InvalidArgError):
+        await store.add_link("loop", await store.info("here"))  # no link to a link
+    with pytest.raises(natskit.InvalidArgError):
+        await store.add_link("target", remote)  # an object of that name exists
+    bucket_link = await store.add_bucket_link("all-of-other", other)
+    assert (bucket_link.link.bucket, bucket_link.link.name) == ("other", None)
+    with pytest.raises(natskit.InvalidArgError):
+        await store.get("all-of-other")
+    await store.delete("target")
+    with pytest.raises(natskit.ObjectNotFoundError):
+        await store.get("here")
+    with pytest.raises(natskit.InvalidArgError):
+        await store.add_link("again", await store.info("target", show_deleted=True))
+
+
+async def test_buckets(js):
+    store = await js.create_object_store(
+        "conf", description="configs", metadata={"team": "a"}, compression=True, ttl=3600,
+        max_bytes=1 << 20, storage="memory")
+    await store.put("f", b"x" * 100)
+    status = await store.status()
+    assert (status.bucket, status.description, status.ttl, status.storage) == (
+        "conf", "configs", 3600, "memory")
+    assert (status.is_compressed, status.sealed, status.metadata["team"]) == (True, False, "a")
+    assert status.size > 100 and status.backing_store == "JetStream"
+    cfg = status.stream_info.config
+    assert (cfg.subjects, cfg.discard, cfg.allow_rollup_hdrs, cfg.allow_direct) == (
+        ["$O.conf.C.>", "$O.conf.M.>"], "new", True, True)
+    assert "conf" in await js.object_store_names()
+    bound = await js.object_store("conf")
+    assert await bound.get("f") == b"x" * 100
+    await bound.seal()
+    assert (await bound.status()).sealed
+    with pytest.raises(natskit.JetStreamError):
+        await bound.put("g", b"y")
+    await js.delete_object_store("conf")
+    with pytest.raises(natskit.BucketNotFoundError):
+        await js.object_store("conf")
+    for bad in ("bad.name", "notok!", ""):
+        with pytest.raises(natskit.InvalidArgError):
+            await js.create_object_store(bad)
+    with pytest.raises(natskit.InvalidArgError):
+        await js.create_object_store("ok", history=5)
