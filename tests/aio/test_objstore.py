@@ -182,3 +182,43 @@ async def test_buckets(js):
             await js.create_object_store(bad)
     with pytest.raises(natskit.InvalidArgError):
         await js.create_object_store("ok", history=5)
+
+
+async def test_put_waits_for_its_own_acks_only(nc, js, store):
+    await nc.subscribe("never.acked")  # a "stream" that never answers
+    await nc.flush()
+    stuck = await js.publish_future("never.acked", b"x", timeout=30)
+    info = await store.put("doc", b"y" * 1000, chunk_size=100)
+    assert (info.chunks, await store.get("doc")) == (10, b"y" * 1000)
+    assert not stuck.done()
+
+
+async def test_a_failed_put_stops_and_leaves_the_old_object(js):
+    small = await js.create_object_store("small", storage="memory", max_bytes=20_000)
+    await small.put("doc", b"old")
+    with pytest.raises(natskit.JetStreamError):
+        await small.put("doc", b"z" * 100_000, chunk_size=1000)
+    assert await small.get("doc") == b"old"
+    state = (await js.stream_info("OBJ_small")).state
+    assert state.messages == 2  # the old chunk and its metadata: the new chunks were purged
+
+
+async def test_headers_async_files_and_bad_metadata(js, store):
+    info = await store.put("h", b"x", headers={"One": "1", "Two": ["2", "3"]})
+    assert (await store.info("h")).headers == info.headers == {"One": ["1"], "Two": ["2", "3"]}
+    with pytest.raises(natskit.InvalidArgError):
+        await store.put("bad", b"x", headers={"k": 1})
+
+    class Sink:
+        def __init__(self):
+            self.parts = []
+
+        async def write(self, data):
+            self.parts.append(data)
+
+    sink = Sink()
+    await store.get_to("h", sink)
+    assert sink.parts == [b"x"]
+
+    await js.publish("$O.files.M.bm90LWpzb24=", b"not json")
+    assert [i.name for i in await store.list()] == ["h"]

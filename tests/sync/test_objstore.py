@@ -183,3 +183,43 @@ def test_buckets(js):
             js.create_object_store(bad)
     with pytest.raises(natskit.InvalidArgError):
         js.create_object_store("ok", history=5)
+
+
+def test_put_waits_for_its_own_acks_only(nc, js, store):
+    nc.subscribe("never.acked")  # a "stream" that never answers
+    nc.flush()
+    stuck = js.publish_future("never.acked", b"x", timeout=30)
+    info = store.put("doc", b"y" * 1000, chunk_size=100)
+    assert (info.chunks, store.get("doc")) == (10, b"y" * 1000)
+    assert not stuck.done()
+
+
+def test_a_failed_put_stops_and_leaves_the_old_object(js):
+    small = js.create_object_store("small", storage="memory", max_bytes=20_000)
+    small.put("doc", b"old")
+    with pytest.raises(natskit.JetStreamError):
+        small.put("doc", b"z" * 100_000, chunk_size=1000)
+    assert small.get("doc") == b"old"
+    state = (js.stream_info("OBJ_small")).state
+    assert state.messages == 2  # the old chunk and its metadata: the new chunks were purged
+
+
+def test_headers_async_files_and_bad_metadata(js, store):
+    info = store.put("h", b"x", headers={"One": "1", "Two": ["2", "3"]})
+    assert (store.info("h")).headers == info.headers == {"One": ["1"], "Two": ["2", "3"]}
+    with pytest.raises(natskit.InvalidArgError):
+        store.put("bad", b"x", headers={"k": 1})
+
+    class Sink:
+        def __init__(self):
+            self.parts = []
+
+        def write(self, data):
+            self.parts.append(data)
+
+    sink = Sink()
+    store.get_to("h", sink)
+    assert sink.parts == [b"x"]
+
+    js.publish("$O.files.M.bm90LWpzb24=", b"not json")
+    assert [i.name for i in store.list()] == ["h"]

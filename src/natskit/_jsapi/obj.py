@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,22 @@ def meta_subject(bucket: str, name: str) -> str:
     if not isinstance(name, str) or not name:
         raise InvalidArgError(f"invalid object name {name!r}")
     return f"$O.{bucket}.M.{base64.urlsafe_b64encode(name.encode()).decode()}"
+
+
+def header_lists(headers: Mapping[str, Any] | None) -> dict[str, list[str]] | None:
+    """Object headers as nats.go stores them: every key with a list of strings."""
+    if headers is None:
+        return None
+    if not isinstance(headers, Mapping):
+        raise InvalidArgError("object headers map str keys to str or lists of str")
+    out: dict[str, list[str]] = {}
+    for key, value in headers.items():
+        values = [value] if isinstance(value, str) else value
+        if not (isinstance(key, str) and isinstance(values, (list, tuple))
+                and all(isinstance(v, str) for v in values)):
+            raise InvalidArgError("object headers map str keys to str or lists of str")
+        out[key] = list(values)
+    return out
 
 
 def digest_of(sha: Any) -> str:

@@ -10,11 +10,13 @@ consumer, checking their count, size and SHA-256 digest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, cast
 
-from .._jsapi import StreamConfig
+from .._io_sync import Future, monotonic, settle, wait_future
+from .._jsapi import PubAck, StreamConfig
 from .._jsapi.kv import check_bucket
 from .._jsapi.obj import (
     CHUNK_SIZE,
@@ -24,6 +26,7 @@ from .._jsapi.obj import (
     bucket_config,
     chunk_subject,
     digest_of,
+    header_lists,
     meta_subject,
     new_sha,
     object_status,
@@ -38,6 +41,7 @@ from ..errors import (
     InvalidArgError,
     JetStreamError,
     MsgNotFoundError,
+    NatsError,
     NoRespondersError,
     ObjectNotFoundError,
     StreamNotFoundError,
@@ -49,8 +53,12 @@ if TYPE_CHECKING:
     from .jetstream import JetStream
 
 Data = bytes | bytearray | memoryview | str
-HeaderLists = dict[str, list[str]]  # (``ObjectStore.list`` hides ``list`` in the class)
+# (``ObjectStore.list`` hides ``list`` inside the class: these aliases are made outside it)
+HeaderLists = dict[str, list[str]]
+AckFutures = list[Future[PubAck]]
 ROLLUP = {"Nats-Rollup": "sub"}
+MAX_LINK_DEPTH = 8  # links to links cannot be made, but a stale ObjectInfo could chain them
+log = logging.getLogger("natskit.objstore")
 
 
 def _not_found(bucket: str) -> BucketNotFoundError:
@@ -73,8 +81,9 @@ def _chunks(data: Any, size: int) -> Iterator[bytes]:
         chunk = read(size)
         if not chunk:
             return
-        if isinstance(chunk, str):
-            raise InvalidArgError("put needs a binary file object (opened with 'rb')")
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise InvalidArgError(
+                "put needs a binary file object whose read() returns bytes (opened with 'rb')")
         yield bytes(chunk)
 
 
@@ -118,18 +127,21 @@ class ObjectStore:
 
     def get_to(self, name: str, file: Any) -> ObjectInfo:
         """Write the content of ``name`` to a binary file object, chunk by chunk;
-        return its metadata (that of the target, for a link)."""
+        return its metadata (that of the target, for a link). In ``natskit.aio``
+        a ``write`` that returns an awaitable (an async file) is awaited."""
         return self._read(name, file.write)
 
-    def _read(self, name: str, sink: Callable[[bytes], Any]) -> ObjectInfo:
+    def _read(self, name: str, sink: Callable[[bytes], Any], depth: int = 0) -> ObjectInfo:
         info = self.info(name)
         if info.link is not None:
             if info.link.name is None:
                 raise InvalidArgError(f"{name!r} links to the bucket {info.link.bucket!r}")
+            if depth >= MAX_LINK_DEPTH:
+                raise InvalidArgError(f"{name!r}: more than {MAX_LINK_DEPTH} links in a row")
             target = self
             if info.link.bucket != self.bucket:
                 target = self._js.object_store(info.link.bucket)
-            return target._read(info.link.name, sink)
+            return target._read(info.link.name, sink, depth + 1)
         if info.size == 0:
             return info  # no chunks to read (nor a digest to check, as nats.go)
         sha = new_sha()
@@ -142,7 +154,7 @@ class ObjectStore:
                 sha.update(msg.data)
                 size += len(msg.data)
                 count += 1
-                sink(msg.data)
+                settle(sink(msg.data))
                 if msg.metadata.num_pending == 0:
                     break
         finally:
@@ -157,10 +169,8 @@ class ObjectStore:
         """The metadata of every object, sorted by name (``[]`` for an empty bucket)."""
         watcher = self.watch(ignore_deletes=not show_deleted)
         try:
-            infos = []
-            for info in watcher:
-                if info is None:
-                    break
+            infos = []  # (a lost connection raises here, it does not end the list early)
+            while (info := watcher.next_info(self._js.timeout)) is not None:
                 infos.append(info)
         finally:
             watcher.close()
@@ -202,7 +212,7 @@ class ObjectStore:
         data: Data | Any,
         *,
         description: str | None = None,
-        headers: HeaderLists | None = None,
+        headers: Mapping[str, str | HeaderLists] | None = None,
         metadata: dict[str, str] | None = None,
         chunk_size: int = CHUNK_SIZE,
     ) -> ObjectInfo:
@@ -213,42 +223,62 @@ class ObjectStore:
             raise InvalidArgError("chunk_size must be a positive integer")
         old = self._meta(name)
         info = ObjectInfo(name, self.bucket, next_nuid(), description=description,
-                          headers=headers, metadata=metadata, max_chunk_size=chunk_size)
+                          headers=header_lists(headers), metadata=metadata,
+                          max_chunk_size=chunk_size)
         self._store(info, _chunks(data, chunk_size), subject)
         if old is not None and old.nuid and old.chunks:
             try:
                 self._purge_chunks(old.nuid)
-            except JetStreamError:
+            except NatsError:
                 pass  # stored: the old chunks stay until the bucket's limits remove them
         return info
 
     def _store(self, info: ObjectInfo, chunks: Iterator[bytes], subject: str) -> None:
-        """Publish the chunks, then the metadata; purge the chunks on failure."""
+        """Publish the chunks (stopping at the first failed ack), wait for this put's
+        acks only, then publish the metadata; on failure purge the new chunks."""
         js = self._js
         chunk_subj = chunk_subject(self.bucket, info.nuid)
         sha = new_sha()
-        futures = []
+        futures: AckFutures = []
+        failed: list[BaseException] = []
+
+        def check(fut: Future[PubAck]) -> None:
+            if not fut.cancelled() and fut.exception() is not None:
+                failed.append(cast(BaseException, fut.exception()))
+
         try:
             for chunk in chunks:
+                if failed:
+                    raise failed[0]
                 sha.update(chunk)
                 info.size += len(chunk)
                 info.chunks += 1
-                futures.append(js.publish_future(chunk_subj, chunk))
-            if futures:
-                js.publish_async_complete(js.timeout)
-                for fut in futures:
-                    if fut.exception() is not None:
-                        raise cast(BaseException, fut.exception())
+                fut = js.publish_future(chunk_subj, chunk)
+                fut.add_done_callback(check)
+                futures.append(fut)
+            deadline = monotonic() + js.timeout
+            for fut in futures:
+                wait_future(fut, max(deadline - monotonic(), 0.0))
             info.digest = digest_of(sha)
             info.mtime = datetime.now(timezone.utc)
             js.publish(subject, info.to_json(), headers=ROLLUP)
         except BaseException:
-            if info.chunks:
-                try:
-                    self._purge_chunks(info.nuid)
-                except (JetStreamError, ConnectionClosedError):
-                    pass  # the original error matters more
+            self._abandon(info, futures)
             raise
+
+    def _abandon(self, info: ObjectInfo, futures: AckFutures) -> None:
+        """After a failed put: let its chunks' acks settle (bounded), purge the chunks."""
+        deadline = monotonic() + self._js.timeout
+        for fut in futures:
+            try:
+                wait_future(fut, max(deadline - monotonic(), 0.0))
+            except Exception:
+                pass  # failed or timed out: the purge below removes what was stored
+        if info.chunks:
+            try:
+                self._purge_chunks(info.nuid)
+            except NatsError:
+                pass  # the original error matters more
 
     def _purge_chunks(self, nuid: str) -> None:
         self._js.purge_stream(self.stream, filter=chunk_subject(self.bucket, nuid))
@@ -267,7 +297,8 @@ class ObjectStore:
 
     def update_meta(
         self, name: str, *, new_name: str | None = None, description: str | None = None,
-        headers: HeaderLists | None = None, metadata: dict[str, str] | None = None,
+        headers: Mapping[str, str | HeaderLists] | None = None,
+        metadata: dict[str, str] | None = None,
     ) -> ObjectInfo:
         """Change the name, description, headers or metadata of ``name`` (not its
         content); ``InvalidArgError`` when ``new_name`` is taken."""
@@ -281,7 +312,7 @@ class ObjectStore:
         if description is not None:
             info.description = description
         if headers is not None:
-            info.headers = headers
+            info.headers = header_lists(headers)
         if metadata is not None:
             info.metadata = metadata
         info.mtime = datetime.now(timezone.utc)
@@ -353,9 +384,13 @@ class ObjectWatcher:
                 raise _not_found(self._store.bucket) from None
             self._received += 1
             meta = msg.metadata
-            info = ObjectInfo.from_json(msg.data, meta.timestamp)
             if not self._init_done and (meta.num_pending == 0 or self._received >= self._initial):
                 self._marker_due = True
+            try:
+                info = ObjectInfo.from_json(msg.data, meta.timestamp)
+            except JetStreamError as exc:  # skipped, as nats.go does
+                log.warning("skipping bad metadata on %s: %s", msg.subject, exc)
+                continue
             if not (self._ignore_deletes and info.deleted):
                 return info
 
