@@ -59,8 +59,8 @@ class Requests:
         fut = self._resp_map.pop(msg.subject[len(self._resp_prefix):], None)
         if fut is None:
             return
-        if msg.is_no_responders:
-            fail(fut, NoRespondersError(f"no responders on {msg.subject!r}"))
+        if msg.is_no_responders:  # (msg.subject is the reply inbox: _request names the subject)
+            fail(fut, NoRespondersError("no responders for the request"))
         else:
             resolve(fut, msg)
 
@@ -106,6 +106,8 @@ class Requests:
             return wait_future(fut, timeout)
         except TimeoutError:
             raise TimeoutError(f"request to {subject!r} timed out after {timeout} s") from None
+        except NoRespondersError:
+            raise NoRespondersError(f"no responders on {subject!r}") from None
         finally:
             self._resp_map.pop(token, None)
 

@@ -287,6 +287,16 @@ class NatsServer:
         if self._reap is not None:
             self._reap()
 
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Wait until the server process exits; its exit status (None: still running
+        after ``timeout`` seconds, or never started)."""
+        if self._proc is None:
+            return None
+        try:
+            return self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def kill(self) -> None:
         """Kill the server with SIGKILL and wait for it to exit."""
         if self._proc is not None and self._proc.poll() is None:

@@ -1,0 +1,71 @@
+"""What every command shares: connecting, payloads, headers, printing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .._sync.connection import Connection, connect
+from .._sync.msg import Msg
+from ..headers import Headers
+
+
+class CliError(Exception):
+    """A usage problem found after parsing (printed, exit status 1)."""
+
+
+def open_connection(args: argparse.Namespace) -> Connection:
+    servers = args.server.split(",") if args.server else None
+    options: dict[str, Any] = {"name": "natskit-cli", "request_timeout": args.timeout,
+                               "max_reconnect_attempts": 0}
+    for key in ("user", "password", "token", "creds"):
+        if getattr(args, key):
+            options[key] = getattr(args, key)
+    return connect(servers, **options)
+
+
+def payload(data: str | None) -> bytes:
+    """The message body: the argument, or standard input for ``-``."""
+    if data == "-":
+        return sys.stdin.buffer.read()
+    return (data or "").encode()
+
+
+def headers_of(pairs: Sequence[str] | None) -> Headers | None:
+    """``--header Key:Value`` options as ``Headers``."""
+    if not pairs:
+        return None
+    headers = Headers()
+    for pair in pairs:
+        key, sep, value = pair.partition(":")
+        if not sep or not key.strip():
+            raise CliError(f"a header is Key:Value, not {pair!r}")
+        headers.add(key.strip(), value.strip())
+    return headers
+
+
+def add_header_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-H", "--header", action="append", metavar="KEY:VALUE",
+                        help="a header (repeatable)")
+
+
+def show_msg(msg: Msg, number: int | None = None, *, raw: bool = False) -> None:
+    """Print a received message: a header line, its headers, then its data."""
+    if raw:
+        sys.stdout.buffer.write(msg.data + b"\n")
+    else:
+        prefix = f"[#{number}] " if number is not None else ""
+        reply = f" (reply: {msg.reply})" if msg.reply else ""
+        print(f"{prefix}{msg.subject}{reply}: {len(msg.data)} bytes")
+        if msg.has_headers:
+            for key, value in msg.headers.items():
+                print(f"  {key}: {value}")
+        print(msg.data.decode(errors="replace"))
+    sys.stdout.flush()
+
+
+def show_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))

@@ -1,0 +1,158 @@
+"""Core NATS commands: ``server``, ``pub``, ``sub``, ``req``, ``reply``, ``bench``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from .._sync.msg import Msg
+from .common import add_header_option, headers_of, open_connection, payload, show_msg
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("server", help="run an embedded nats-server until Ctrl-C")
+    p.add_argument("--port", type=int, default=4222, help="client port (0: any free one)")
+    p.add_argument("--jetstream", action="store_true", help="enable JetStream")
+    p.add_argument("--store-dir", help="JetStream storage (default: a temporary directory)")
+    p.set_defaults(run=cmd_server)
+
+    p = commands.add_parser("pub", help="publish a message")
+    p.add_argument("subject")
+    p.add_argument("data", nargs="?", default="", help="the body ('-': standard input)")
+    p.add_argument("--reply", help="reply subject")
+    p.add_argument("--count", type=int, default=1, help="publish it this many times")
+    add_header_option(p)
+    p.set_defaults(run=cmd_pub)
+
+    p = commands.add_parser("sub", help="print the messages of a subject")
+    p.add_argument("subject")
+    p.add_argument("--queue", help="queue group")
+    p.add_argument("--count", type=int, help="stop after this many messages")
+    p.add_argument("--raw", action="store_true", help="print only the bodies")
+    p.set_defaults(run=cmd_sub)
+
+    p = commands.add_parser("req", help="send a request and print the reply")
+    p.add_argument("subject")
+    p.add_argument("data", nargs="?", default="", help="the body ('-': standard input)")
+    p.add_argument("--raw", action="store_true", help="print only the body of the reply")
+    add_header_option(p)
+    p.set_defaults(run=cmd_req)
+
+    p = commands.add_parser("reply", help="answer the requests on a subject")
+    p.add_argument("subject")
+    p.add_argument("response", nargs="?", help="the answer (default: echo the request)")
+    p.add_argument("--queue", help="queue group")
+    p.add_argument("--count", type=int, help="stop after this many requests")
+    p.set_defaults(run=cmd_reply)
+
+    p = commands.add_parser("bench", help="publish and receive on one connection, print rates")
+    p.add_argument("subject", nargs="?", default="natskit.bench")
+    p.add_argument("--msgs", type=int, default=100_000, help="messages (default 100,000)")
+    p.add_argument("--size", type=int, default=128, help="payload bytes (default 128)")
+    p.add_argument("--pub-only", action="store_true", help="no subscriber")
+    p.set_defaults(run=cmd_bench)
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    from ..testing import NatsServer
+
+    # SIGTERM ends the tool like Ctrl-C, so that the server is stopped with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    server = NatsServer(jetstream=args.jetstream, port=args.port or None,
+                        store_dir=args.store_dir)
+    server.start()
+    print(server.url, flush=True)
+    try:
+        status = server.wait()
+    finally:
+        server.close()
+    return 0 if status == 0 else 1
+
+
+def cmd_pub(args: argparse.Namespace) -> int:
+    data, headers = payload(args.data), headers_of(args.header)
+    with open_connection(args) as nc:
+        for _ in range(args.count):
+            nc.publish(args.subject, data, reply=args.reply, headers=headers)
+        nc.flush(args.timeout)
+    print(f"published {args.count} message(s) to {args.subject}")
+    return 0
+
+
+def _until_count(args: argparse.Namespace, handle: Any) -> None:
+    """Subscribe ``handle`` to ``args.subject``; wait for ``--count`` or Ctrl-C."""
+    done = threading.Event()
+    seen = 0
+
+    def on_msg(msg: Msg) -> None:
+        nonlocal seen
+        seen += 1
+        if args.count is None or seen <= args.count:
+            handle(msg, seen)
+        if args.count is not None and seen >= args.count:
+            done.set()
+
+    with open_connection(args) as nc:
+        nc.subscribe(args.subject, queue=args.queue, callback=on_msg)
+        nc.flush(args.timeout)
+        while not done.wait(0.5):
+            pass
+
+
+def cmd_sub(args: argparse.Namespace) -> int:
+    _until_count(args, lambda msg, n: show_msg(msg, n, raw=args.raw))
+    return 0
+
+
+def cmd_req(args: argparse.Namespace) -> int:
+    with open_connection(args) as nc:
+        reply = nc.request(args.subject, payload(args.data), headers=headers_of(args.header),
+                           timeout=args.timeout)
+    show_msg(reply, raw=args.raw)
+    return 0
+
+
+def cmd_reply(args: argparse.Namespace) -> int:
+    def answer(msg: Msg, n: int) -> None:
+        show_msg(msg, n)
+        if msg.reply:
+            msg.respond(msg.data if args.response is None else args.response.encode())
+
+    _until_count(args, answer)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    data = b"x" * args.size
+    received = threading.Event()
+    count = 0
+
+    def on_msg(_: Msg) -> None:
+        nonlocal count
+        count += 1
+        if count == args.msgs:
+            received.set()
+
+    with open_connection(args) as nc:
+        if not args.pub_only:
+            sub = nc.subscribe(args.subject, callback=on_msg)
+            sub.pending_msgs_limit = args.msgs + 1
+            sub.pending_bytes_limit = (args.msgs + 1) * (args.size + 64)
+            nc.flush(args.timeout)
+        start = time.perf_counter()
+        for _ in range(args.msgs):
+            nc.publish(args.subject, data)
+        nc.flush(60)
+        published = time.perf_counter() - start
+        if not args.pub_only and not received.wait(60):
+            print(f"received only {count} of {args.msgs} messages")
+            return 1
+        total = time.perf_counter() - start
+    print(f"published {args.msgs} x {args.size} B: {args.msgs / published:,.0f} msgs/s")
+    if not args.pub_only:
+        print(f"published and received: {args.msgs / total:,.0f} msgs/s")
+    return 0

@@ -1,0 +1,40 @@
+"""``service``: find running services (ADR-32) and show their info and stats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..errors import NoRespondersError
+from .common import open_connection, show_json
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("service", help="discover services ($SRV.PING|INFO|STATS)")
+    parser.add_argument("action", choices=["ls", "info", "stats"],
+                        help="ls: one line per instance; info, stats: their JSON")
+    parser.add_argument("name", nargs="?", help="only this service")
+    parser.add_argument("--wait", type=float, default=0.5,
+                        help="seconds to collect answers (default 0.5)")
+    parser.set_defaults(run=cmd_service)
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    verb = {"ls": "PING", "info": "INFO", "stats": "STATS"}[args.action]
+    subject = f"$SRV.{verb}" + (f".{args.name}" if args.name else "")
+    with open_connection(args) as nc:
+        try:
+            replies = nc.request_many(subject, b"", timeout=args.wait, stall=args.wait)
+        except NoRespondersError:
+            replies = []
+    answers = sorted((json.loads(m.data) for m in replies),
+                     key=lambda a: (a.get("name", ""), a.get("id", "")))
+    if args.action == "ls":
+        for a in answers:
+            print(f"{a.get('name')}\t{a.get('version')}\t{a.get('id')}")
+        if not answers:
+            print("no services found")
+    else:
+        show_json(answers)
+    return 0
