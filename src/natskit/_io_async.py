@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, Protocol, TypeVar
 
+from ._protocol.websocket import WebSocket
 from .errors import (
     BrokenSocketError,
     ConnectionRefusedError,
@@ -252,6 +253,7 @@ class _Protocol(asyncio.BufferedProtocol):
         self.paused = False
         self.resumed: asyncio.Future[None] | None = None
         self.writer: Writer | None = None  # told about pause/resume
+        self.ws: WebSocket | None = None  # set once upgraded to WebSocket
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -264,6 +266,16 @@ class _Protocol(asyncio.BufferedProtocol):
         self.data_received(self._view[:nbytes].tobytes())
 
     def data_received(self, data: bytes) -> None:
+        ws = self.ws
+        if ws is not None:  # NATS over WebSocket: the frames' payloads are the stream
+            data = ws.decode(data)
+            replies = ws.take_replies()
+            if replies and self.transport is not None:
+                self.transport.write(replies)
+            if ws.closed and self.transport is not None:
+                self.transport.close()  # connection_lost follows
+            if not data:
+                return
         on_data = self.on_data
         if on_data is None:
             self.early.append(data)
@@ -353,6 +365,26 @@ class Transport:
         assert isinstance(new, asyncio.Transport)
         proto.transport = new
 
+    async def start_websocket(self, host: str, port: int, timeout: float) -> None:
+        """Upgrade to WebSocket (handshake phase; after TLS for ``wss``)."""
+        proto = self._proto
+        assert proto.transport is not None
+        ws = WebSocket(host, port)
+        proto.transport.write(ws.request())
+        deadline = asyncio.get_running_loop().time() + timeout
+        rest = None
+        while rest is None:
+            data = await self.read(deadline - asyncio.get_running_loop().time())
+            if not data:
+                raise BrokenSocketError("the server closed the connection during the "
+                                        "WebSocket upgrade")
+            rest = ws.receive_handshake(data)
+        proto.ws = ws
+        raw = b"".join([rest, *proto.early])  # frames that came before ws was set
+        proto.early.clear()
+        if raw:
+            proto.data_received(raw)
+
     def start(
         self, on_data: Callable[[bytes], None], on_lost: Callable[[BaseException | None], None]
     ) -> None:
@@ -364,8 +396,9 @@ class Transport:
             proto._lost(None)
 
     def write(self, data: bytes | bytearray) -> None:
-        assert self._proto.transport is not None
-        self._proto.transport.write(data)
+        proto = self._proto
+        assert proto.transport is not None
+        proto.transport.write(data if proto.ws is None else proto.ws.encode(data))
 
     def bind_writer(self, writer: Writer) -> None:
         """Tell ``writer`` when the socket buffer is full (``needs_drain``)."""

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
+from ._protocol.websocket import WebSocket
 from .errors import (
     BrokenSocketError,
     ConnectionRefusedError,
@@ -310,9 +311,11 @@ class Transport:
         self._sock = sock
         self._closed = False
         self._reader: threading.Thread | None = None
+        self._ws: WebSocket | None = None  # set once upgraded to WebSocket
+        self._ws_early = b""  # NATS bytes that came with the upgrade answer
+        self._ws_lock = threading.Lock()  # whole frames: writers and the reader's pongs
 
-    def read(self, timeout: float) -> bytes:
-        """Handshake phase: the next chunk, b"" at EOF."""
+    def _recv(self, timeout: float) -> bytes:
         self._sock.settimeout(max(timeout, 0.001))
         try:
             return self._sock.recv(READ_SIZE)
@@ -320,6 +323,51 @@ class Transport:
             raise ConnectionTimeoutError("timed out waiting for the server") from None
         except OSError as exc:
             raise BrokenSocketError(f"socket failed: {exc}") from None
+
+    def read(self, timeout: float) -> bytes:
+        """Handshake phase: the next chunk, b"" at EOF."""
+        ws = self._ws
+        if ws is None:
+            return self._recv(timeout)
+        if self._ws_early:
+            data, self._ws_early = self._ws_early, b""
+            return data
+        deadline = time.monotonic() + timeout
+        while not ws.closed:
+            raw = self._recv(deadline - time.monotonic())
+            if not raw:
+                break
+            data = self._ws_decode(ws, raw)
+            if data:
+                return data
+        return b""
+
+    def start_websocket(self, host: str, port: int, timeout: float) -> None:
+        """Upgrade to WebSocket (handshake phase; after TLS for ``wss``)."""
+        ws = WebSocket(host, port)
+        deadline = time.monotonic() + timeout
+        try:
+            self._sock.sendall(ws.request())
+        except OSError as exc:
+            raise BrokenSocketError(f"socket failed: {exc}") from None
+        rest = None
+        while rest is None:
+            data = self._recv(deadline - time.monotonic())
+            if not data:
+                raise BrokenSocketError("the server closed the connection during the "
+                                        "WebSocket upgrade")
+            rest = ws.receive_handshake(data)
+        self._ws = ws
+        self._ws_early = self._ws_decode(ws, rest) if rest else b""
+
+    def _ws_decode(self, ws: WebSocket, raw: bytes) -> bytes:
+        """NATS bytes of ``raw`` frames; answer pings (from the reader's thread)."""
+        data = ws.decode(raw)
+        replies = ws.take_replies()
+        if replies:
+            with self._ws_lock:
+                self._sock.sendall(replies)
+        return data
 
     def start_tls(self, context: ssl.SSLContext, server_hostname: str, timeout: float) -> None:
         """Upgrade to TLS (handshake phase); ``TLSError`` when it fails."""
@@ -347,13 +395,21 @@ class Transport:
     ) -> None:
         recv_into = self._sock.recv_into
         view = memoryview(bytearray(READ_SIZE))
+        ws = self._ws
         exc: BaseException | None = None
         try:
             while True:
                 size = recv_into(view)
                 if not size:
                     break
-                on_data(view[:size].tobytes())
+                if ws is None:
+                    on_data(view[:size].tobytes())
+                    continue
+                data = self._ws_decode(ws, view[:size].tobytes())
+                if data:
+                    on_data(data)
+                if ws.closed:
+                    break
         except OSError as err:
             exc = BrokenSocketError(f"socket failed: {err}")
         except Exception as err:  # a ProtocolError, or a bug: drop the connection
@@ -363,7 +419,13 @@ class Transport:
             on_lost(exc)
 
     def write(self, data: bytes | bytearray) -> None:
-        self._sock.sendall(data)
+        ws = self._ws
+        if ws is None:
+            self._sock.sendall(data)
+            return
+        encoded = ws.encode(data)
+        with self._ws_lock:
+            self._sock.sendall(encoded)
 
     def wait_writable(self) -> None:
         """Blocking writes need no separate wait."""

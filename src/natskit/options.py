@@ -16,7 +16,8 @@ from .errors import BadTimeoutError, InvalidArgError
 
 DEFAULT_URL = "nats://127.0.0.1:4222"
 DEFAULT_PORT = 4222
-SCHEMES = ("nats", "tls")
+SCHEMES = ("nats", "tls", "ws", "wss")
+_WS_PORTS = {"ws": 80, "wss": 443}  # a WebSocket URL without a port: the HTTP default
 
 
 class ServerAddress(NamedTuple):
@@ -48,7 +49,8 @@ def _redact(url: str) -> str:
 
 
 def parse_url(url: str) -> Server:
-    """Parse ``nats://[user:pass@|token@]host[:port]``; ``InvalidArgError`` if bad."""
+    """Parse ``nats://[user:pass@|token@]host[:port]`` (or ``tls``, ``ws``, ``wss``);
+    ``InvalidArgError`` if bad."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidArgError(f"invalid server URL {url!r}")
     text = url.strip()
@@ -57,7 +59,7 @@ def parse_url(url: str) -> Server:
         text = "nats://" + text
     try:
         parts = urlsplit(text)
-        port = parts.port or DEFAULT_PORT
+        port = parts.port or _WS_PORTS.get(parts.scheme, DEFAULT_PORT)
     except ValueError as exc:
         raise InvalidArgError(f"invalid server URL {shown!r}: {exc}") from None
     if parts.scheme not in SCHEMES:

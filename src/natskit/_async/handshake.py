@@ -1,4 +1,5 @@
-"""Opening one server: TCP, optional TLS, INFO, then CONNECT + PING -> PONG."""
+"""Opening one server: TCP, optional TLS, optional WebSocket upgrade (``ws``/``wss``),
+INFO, then CONNECT + PING -> PONG."""
 
 from __future__ import annotations
 
@@ -43,16 +44,21 @@ async def handshake(
     deadline = monotonic() + opts.connect_timeout
     transport = await open_transport(addr.host, addr.port, opts.connect_timeout)
     try:
-        tls = opts.tls_handshake_first
+        websocket = addr.scheme in ("ws", "wss")
+        tls = opts.tls_handshake_first or addr.scheme == "wss"
         if tls:
             await transport.start_tls(tls_context(opts), tls_name, deadline - monotonic())
+        if websocket:
+            if opts.secure and not tls:
+                raise SecureConnWantedError(f"secure=True needs wss://, not {addr.scheme}://")
+            await transport.start_websocket(addr.host, addr.port, deadline - monotonic())
         parser.reset()
         frames: deque[Any] = deque()
         first = await _read_frame(transport, parser, frames, deadline)
         if not isinstance(first, Info):
             raise ProtocolError(f"expected INFO from the server, got {first!r}")
         info = first.info
-        if not tls:
+        if not tls and not websocket:  # over WebSocket, TLS is wss://, never an upgrade
             wanted = opts.secure or addr.scheme == "tls"
             offered = info.get("tls_available") and (wanted or opts.tls is not None)
             if info.get("tls_required") or offered:

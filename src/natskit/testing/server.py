@@ -139,6 +139,7 @@ class NatsServer:
         self.monitor_enabled = monitor
         self._port = port
         self._monitor_port: int | None = None
+        self._ws_port: int | None = None
         self._store_dir_arg = store_dir
         self._tmpdir: str | None = None
         self._remove_tmpdir: weakref.finalize[..., NatsServer] | None = None
@@ -158,6 +159,12 @@ class NatsServer:
     def url(self) -> str:
         """``nats://127.0.0.1:<port>``."""
         return f"nats://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://127.0.0.1:<port>`` of a server configured with a ``websocket`` block."""
+        port = started(self._ws_port, "no WebSocket port: configure a websocket block")
+        return f"ws://{self.host}:{port}"
 
     @property
     def monitor_port(self) -> int:
@@ -227,6 +234,7 @@ class NatsServer:
             if ports is not None:
                 self._port = ports["nats"]
                 self._monitor_port = ports.get("monitoring")
+                self._ws_port = ports.get("websocket")
                 return
             status = proc.poll()
             self.stop()
