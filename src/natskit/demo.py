@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import threading
 
@@ -106,6 +107,26 @@ def jetstream_tour(url: str) -> None:
         js.delete_stream("DEMO")
 
 
+def extras_tour(url: str) -> None:
+    print("== Object Store and a service (ADR-20, ADR-32) ==")
+    with natskit.connect(url, name="demo-extras") as nc:
+        js = nc.jetstream()
+        store = js.create_object_store("demo-files", storage="memory")
+        info = store.put("notes.txt", b"natskit " * 40_000, chunk_size=64 * 1024)
+        print(f"  stored {info.name}: {info.size} bytes in {info.chunks} chunks, {info.digest}")
+        print(f"  read back intact: {store.get('notes.txt') == b'natskit ' * 40_000}")
+        js.delete_object_store("demo-files")
+
+        svc = nc.service("demo-calc", "1.0.0", description="adds numbers")
+        svc.add_endpoint("add", lambda req: req.respond(
+            str(sum(int(x) for x in req.data.split())).encode()), subject="demo.add")
+        print(f"  demo.add 1 2 3 -> {nc.request('demo.add', b'1 2 3').data!r}")
+        [ping] = nc.request_many("$SRV.PING.demo-calc", max_msgs=1, timeout=1)
+        found = json.loads(ping.data)
+        print(f"  $SRV.PING.demo-calc answered: {found['name']} {found['version']}")
+        svc.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--server", help="URL of a running nats-server (default: start one)")
@@ -123,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         blocking_tour(url)
         asyncio.run(asyncio_tour(url))
         jetstream_tour(url)
+        extras_tour(url)
     finally:
         if server is not None:
             server.close()
