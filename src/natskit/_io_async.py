@@ -266,27 +266,31 @@ class _Protocol(asyncio.BufferedProtocol):
         self.data_received(self._view[:nbytes].tobytes())
 
     def data_received(self, data: bytes) -> None:
-        ws = self.ws
-        if ws is not None:  # NATS over WebSocket: the frames' payloads are the stream
-            data = ws.decode(data)
-            replies = ws.take_replies()
-            if replies and self.transport is not None:
-                self.transport.write(replies)
-            if ws.closed and self.transport is not None:
-                self.transport.close()  # connection_lost follows
-            if not data:
-                return
-        on_data = self.on_data
-        if on_data is None:
-            self.early.append(data)
-            self._wake_reader()
-            return
         try:
+            ws = self.ws
+            if ws is not None:  # NATS over WebSocket: the frames' payloads are the stream
+                data = self._ws_decode(ws, data)
+                if not data:
+                    return
+            on_data = self.on_data
+            if on_data is None:
+                self.early.append(data)
+                self._wake_reader()
+                return
             on_data(data)
         except Exception as exc:  # a ProtocolError, or a bug: drop the connection
             assert self.transport is not None
             self.transport.abort()
             self._lost(exc)
+
+    def _ws_decode(self, ws: WebSocket, data: bytes) -> bytes:
+        data = ws.decode(data)
+        replies = ws.take_replies()
+        if replies and self.transport is not None:
+            self.transport.write(replies)
+        if ws.closed and self.transport is not None:
+            self.transport.close()  # connection_lost follows
+        return data
 
     def eof_received(self) -> bool | None:
         self.eof = True

@@ -158,3 +158,36 @@ def test_server_command_runs_until_terminated():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_sub_ends_with_an_error_when_the_server_goes(server, capsys):
+    result = []
+    done = threading.Thread(target=lambda: result.append(run(server.url, "sub", "gone")))
+    done.start()
+    poll(lambda: subscribed(server, "gone"))
+    server.stop()
+    done.join(15)
+    assert result == [1]
+    assert "natskit:" in capsys.readouterr().err
+
+
+def test_failures_keep_files_and_skip_bad_answers(server, tmp_path, capsys):
+    keep = tmp_path / "keep.txt"
+    keep.write_bytes(b"precious")
+    assert run(server.url, "object", "add", "b") == 0
+    assert run(server.url, "object", "get", "b", "missing", "-o", str(keep)) == 1
+    assert keep.read_bytes() == b"precious" and not (tmp_path / "keep.txt.part").exists()
+    with natskit.connect(server.url) as nc:
+        nc.subscribe("$SRV.PING", callback=lambda m: m.respond(b"not json"))
+        nc.flush()
+        capsys.readouterr()
+        assert run(server.url, "service", "ls") == 0
+    captured = capsys.readouterr()
+    assert "no services found" in captured.out and "not a JSON object" in captured.err
+    with pytest.raises(SystemExit):
+        main(["bench", "--msgs", "0"])
+
+
+def test_server_command_refuses_a_taken_port(server, capsys):
+    assert main(["server", "--port", str(server.port)]) == 1
+    assert "is not free" in capsys.readouterr().err

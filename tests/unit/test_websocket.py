@@ -95,3 +95,12 @@ def test_bad_frames_are_protocol_errors():
                 server_frame(3, b"x")):  # an unknown opcode
         with pytest.raises(ProtocolError):
             upgraded().decode(bad)
+
+
+def test_control_frames_must_be_whole_and_short():
+    with pytest.raises(ProtocolError, match="control frame"):
+        upgraded().decode(server_frame(9, b"p" * 126))
+    with pytest.raises(ProtocolError, match="control frame"):
+        upgraded().decode(server_frame(9, b"p", final=False))
+    ws = upgraded()
+    assert ws.decode(server_frame(8, b"") + server_frame(2, b"late")) == b""  # after close

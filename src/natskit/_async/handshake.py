@@ -45,7 +45,9 @@ async def handshake(
     transport = await open_transport(addr.host, addr.port, opts.connect_timeout)
     try:
         websocket = addr.scheme in ("ws", "wss")
-        tls = opts.tls_handshake_first or addr.scheme == "wss"
+        # over WebSocket a tls= context means TLS from the start, as in nats.go
+        tls = opts.tls_handshake_first or addr.scheme == "wss" or (
+            websocket and opts.tls is not None)
         if tls:
             await transport.start_tls(tls_context(opts), tls_name, deadline - monotonic())
         if websocket:

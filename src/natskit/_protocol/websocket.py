@@ -129,11 +129,15 @@ class WebSocket:
                 size = int.from_bytes(buf[pos + 2:pos + 10], "big")
                 if size > MAX_FRAME:
                     raise ProtocolError(f"a WebSocket frame of {size} bytes is too large")
+            opcode = b0 & 0x0F
+            if opcode >= _CLOSE and (size > 125 or not b0 & 0x80):
+                raise ProtocolError("a WebSocket control frame is fragmented or too long")
             if end - pos < head + size:
                 break
             payload = bytes(buf[pos + head:pos + head + size])
             pos += head + size
-            self._frame(b0 & 0x0F, payload, out)
+            if not self.closed:  # nothing counts after the server's close frame
+                self._frame(opcode, payload, out)
         del buf[:pos]
         return b"".join(out)
 

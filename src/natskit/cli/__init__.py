@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; the exit status: 0 done, 1 a NATS or usage error, 130 Ctrl-C."""
+    """Run one command; the exit status: 0 done, 1 an error (printed), 2 a usage error
+    (argparse), 130 Ctrl-C, 141 the output pipe closed."""
     args = build_parser().parse_args(argv)
     try:
         result: int = args.run(args)
@@ -48,3 +49,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `natskit sub x | head`: stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import sys
 import threading
 import time
 from typing import Any
 
 from .._sync.msg import Msg
-from .common import add_header_option, headers_of, open_connection, payload, show_msg
+from ..errors import ConnectionClosedError
+from ..status import Status
+from .common import CliError, add_header_option, headers_of, open_connection, payload, show_msg
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def register(commands: Any) -> None:
@@ -51,7 +61,7 @@ def register(commands: Any) -> None:
 
     p = commands.add_parser("bench", help="publish and receive on one connection, print rates")
     p.add_argument("subject", nargs="?", default="natskit.bench")
-    p.add_argument("--msgs", type=int, default=100_000, help="messages (default 100,000)")
+    p.add_argument("--msgs", type=positive, default=100_000, help="messages (default 100,000)")
     p.add_argument("--size", type=int, default=128, help="payload bytes (default 128)")
     p.add_argument("--pub-only", action="store_true", help="no subscriber")
     p.set_defaults(run=cmd_bench)
@@ -60,11 +70,21 @@ def register(commands: Any) -> None:
 def cmd_server(args: argparse.Namespace) -> int:
     from ..testing import NatsServer
 
-    # SIGTERM ends the tool like Ctrl-C, so that the server is stopped with it.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.port:  # fail at once on a taken port (the server would retry for seconds)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", args.port))
+            except OSError as exc:
+                raise CliError(f"port {args.port} is not free: {exc}") from None
+    # SIGTERM and SIGHUP end the tool like Ctrl-C, so that the server is stopped with it.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _: sys.exit(128 + signum))
     server = NatsServer(jetstream=args.jetstream, port=args.port or None,
                         store_dir=args.store_dir)
-    server.start()
+    try:
+        server.start()
+    except RuntimeError as exc:  # no binary, or the server would not start: its log says why
+        raise CliError(str(exc)) from None
     print(server.url, flush=True)
     try:
         status = server.wait()
@@ -87,12 +107,17 @@ def _until_count(args: argparse.Namespace, handle: Any) -> None:
     """Subscribe ``handle`` to ``args.subject``; wait for ``--count`` or Ctrl-C."""
     done = threading.Event()
     seen = 0
+    broken = False
 
     def on_msg(msg: Msg) -> None:
-        nonlocal seen
+        nonlocal seen, broken
         seen += 1
-        if args.count is None or seen <= args.count:
-            handle(msg, seen)
+        try:
+            if args.count is None or seen <= args.count:
+                handle(msg, seen)
+        except BrokenPipeError:  # the reader of our output is gone (| head)
+            broken = True
+            done.set()
         if args.count is not None and seen >= args.count:
             done.set()
 
@@ -100,7 +125,10 @@ def _until_count(args: argparse.Namespace, handle: Any) -> None:
         nc.subscribe(args.subject, queue=args.queue, callback=on_msg)
         nc.flush(args.timeout)
         while not done.wait(0.5):
-            pass
+            if nc.status is Status.CLOSED:  # lost, and the tool does not reconnect
+                raise nc.last_error or ConnectionClosedError("the connection was closed")
+        if broken:
+            raise BrokenPipeError
 
 
 def cmd_sub(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -162,8 +163,6 @@ def object_rm(js: JetStream, args: argparse.Namespace) -> None:
 
 
 def object_put(js: JetStream, args: argparse.Namespace) -> None:
-    import os
-
     name = args.name or os.path.basename(args.file)
     try:
         with open(args.file, "rb") as file:
@@ -179,9 +178,14 @@ def object_get(js: JetStream, args: argparse.Namespace) -> None:
         store.get_to(args.name, sys.stdout.buffer)
         sys.stdout.flush()
         return
+    partial = f"{args.output}.part"  # the file is replaced only by a whole, checked object
     try:
-        with open(args.output, "wb") as out:
+        with open(partial, "wb") as out:
             info = store.get_to(args.name, out)
+        os.replace(partial, args.output)
     except OSError as exc:
         raise CliError(f"cannot write {args.output}: {exc}") from None
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
     print(f"wrote {info.size} B to {args.output}", file=sys.stderr)

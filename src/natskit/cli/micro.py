@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ..errors import NoRespondersError
@@ -28,8 +29,18 @@ def cmd_service(args: argparse.Namespace) -> int:
             replies = nc.request_many(subject, b"", timeout=args.wait, stall=args.wait)
         except NoRespondersError:
             replies = []
-    answers = sorted((json.loads(m.data) for m in replies),
-                     key=lambda a: (a.get("name", ""), a.get("id", "")))
+    answers = []
+    for msg in replies:
+        try:
+            answer = json.loads(msg.data)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict):
+            answers.append(answer)
+        else:
+            print(f"natskit: skipping an answer that is not a JSON object: {msg.data[:60]!r}",
+                  file=sys.stderr)
+    answers.sort(key=lambda a: (str(a.get("name", "")), str(a.get("id", ""))))
     if args.action == "ls":
         for a in answers:
             print(f"{a.get('name')}\t{a.get('version')}\t{a.get('id')}")
