@@ -394,3 +394,22 @@ def test_garbage_raises_only_protocol_error(data: bytes, cuts: list[int]) -> Non
     assert whole_failed == split_failed
     if not whole_failed:
         assert split_frames == whole_frames
+
+
+@SETTINGS
+@given(
+    payloads=st.lists(st.sampled_from([b"abc", b"a\r\nb", b"", b"\r\n", b"xyz"]), max_size=40),
+    headers=st.lists(st.booleans(), max_size=40),
+    cuts=st.lists(st.integers(0, 600)),
+)
+def test_runs_of_one_subject_with_crlf_and_headers(payloads, headers, cuts) -> None:
+    """The split fast path for repeated MSG lines hands over to the slow path
+    wherever a payload holds CRLF, a frame has headers, or a chunk ends."""
+    frames: list[Frame] = []
+    for i, payload in enumerate(payloads):
+        header = b"NATS/1.0\r\n\r\n" if i < len(headers) and headers[i] else None
+        frames.append(("run", 1, None, header, payload))
+    data = b"".join(encode(f) for f in frames) + b"PING\r\n"
+    points = sorted({c for c in cuts if 0 < c < len(data)})
+    chunks = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    assert tagged(feed_all(chunks)) == tagged([*frames, PING])

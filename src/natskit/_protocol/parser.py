@@ -252,6 +252,31 @@ class Parser:
             raise ProtocolError(f"HMSG header size > total size: {line[:64]!r}")
         return subject, sid_n, reply, total, hdr_len
 
+    def _split_run(self, buf: bytes, frames: list[Frame]) -> int:
+        """Fast path for a run of MSG frames whose control lines were seen before
+        (a stream on one subject): one C ``split`` at CRLF, then a line and its
+        payload per frame. It stops, for ``_scan`` to go on at the returned
+        position, at the first frame that is not such a MSG, whose payload holds
+        CRLF (its part is then shorter than the size), or that is incomplete."""
+        parts = buf.split(_CRLF)
+        get = self._lines.get
+        append = frames.append
+        pos = 0
+        i = 0
+        last = len(parts) - 2  # parts[i + 1] must be followed by CRLF too
+        while i < last:
+            known = get(parts[i])  # only validated lines are in the cache
+            if known is None:
+                break
+            subject, sid_n, reply, total, hdr_len = known
+            payload = parts[i + 1]
+            if hdr_len >= 0 or len(payload) != total:
+                break
+            append((subject, sid_n, reply, None, payload))
+            pos += len(parts[i]) + total + 4
+            i += 2
+        return pos
+
     def _scan(self, buf: bytes, frames: list[Frame]) -> None:
         """Parse frames from ``buf``; keep any incomplete tail in the parser state."""
         append = frames.append
@@ -259,6 +284,10 @@ class Parser:
         cache = self._lines
         pos = 0
         end = len(buf)
+        if buf.startswith(b"MSG "):  # worth a split if its first line is a known MSG
+            first = cache.get(buf[:find(b"\r\n")])
+            if first is not None and first[4] < 0:
+                pos = self._split_run(buf, frames)
         while pos < end:
             nl = find(b"\n", pos)
             if nl < 0:
