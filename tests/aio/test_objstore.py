@@ -76,6 +76,10 @@ async def test_replacing_and_deleting_leave_no_chunks(js, store):
         await store.get("x")
     gone = await store.info("x", show_deleted=True)
     assert (gone.deleted, gone.size, gone.chunks, gone.digest) == (True, 0, 0, "")
+    await store.delete("x")  # again: nothing to do
+    assert (await js.stream_info("OBJ_files")).state.messages == 1
+    with pytest.raises(natskit.ObjectNotFoundError):
+        await store.delete("never-was")
 
 
 async def test_a_corrupt_object_is_refused(js, store):

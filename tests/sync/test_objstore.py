@@ -77,6 +77,10 @@ def test_replacing_and_deleting_leave_no_chunks(js, store):
         store.get("x")
     gone = store.info("x", show_deleted=True)
     assert (gone.deleted, gone.size, gone.chunks, gone.digest) == (True, 0, 0, "")
+    store.delete("x")  # again: nothing to do
+    assert (js.stream_info("OBJ_files")).state.messages == 1
+    with pytest.raises(natskit.ObjectNotFoundError):
+        store.delete("never-was")
 
 
 def test_a_corrupt_object_is_refused(js, store):

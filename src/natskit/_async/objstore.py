@@ -283,8 +283,11 @@ class ObjectStore:
         await self._js.purge_stream(self.stream, filter=chunk_subject(self.bucket, nuid))
 
     async def delete(self, name: str) -> None:
-        """Delete ``name``: its metadata says deleted, its chunks are purged."""
-        info = await self.info(name)
+        """Delete ``name``: its metadata says deleted, its chunks are purged. Deleting
+        a deleted object does nothing; ``ObjectNotFoundError`` if there never was one."""
+        info = await self.info(name, show_deleted=True)
+        if info.deleted:
+            return
         nuid, had_chunks = info.nuid, info.chunks
         info.size = info.chunks = 0
         info.digest = ""
