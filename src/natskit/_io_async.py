@@ -369,11 +369,11 @@ class Transport:
         assert isinstance(new, asyncio.Transport)
         proto.transport = new
 
-    async def start_websocket(self, host: str, port: int, timeout: float) -> None:
+    async def start_websocket(self, host: str, port: int, timeout: float, path: str = "/") -> None:
         """Upgrade to WebSocket (handshake phase; after TLS for ``wss``)."""
         proto = self._proto
         assert proto.transport is not None
-        ws = WebSocket(host, port)
+        ws = WebSocket(host, port, path)
         proto.transport.write(ws.request())
         deadline = asyncio.get_running_loop().time() + timeout
         rest = None

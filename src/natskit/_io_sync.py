@@ -342,9 +342,9 @@ class Transport:
                 return data
         return b""
 
-    def start_websocket(self, host: str, port: int, timeout: float) -> None:
+    def start_websocket(self, host: str, port: int, timeout: float, path: str = "/") -> None:
         """Upgrade to WebSocket (handshake phase; after TLS for ``wss``)."""
-        ws = WebSocket(host, port)
+        ws = WebSocket(host, port, path)
         deadline = time.monotonic() + timeout
         try:
             self._sock.sendall(ws.request())

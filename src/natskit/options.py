@@ -26,6 +26,7 @@ class ServerAddress(NamedTuple):
     host: str
     port: int
     scheme: str
+    path: str = ""  # ws:// and wss:// only: the HTTP path of the upgrade ("" is "/")
 
 
 @dataclass
@@ -65,9 +66,10 @@ def parse_url(url: str) -> Server:
     if parts.scheme not in SCHEMES:
         raise InvalidArgError(f"unsupported scheme in server URL {shown!r}")
     host = parts.hostname
-    if not host or parts.path not in ("", "/") or parts.query or parts.fragment:
+    path = parts.path if parts.path not in ("", "/") else ""
+    if not host or parts.query or parts.fragment or (path and parts.scheme not in _WS_PORTS):
         raise InvalidArgError(f"invalid server URL {shown!r}")
-    server = Server(ServerAddress(host, port, parts.scheme))
+    server = Server(ServerAddress(host, port, parts.scheme, path))
     if parts.username is not None and parts.password is not None:
         server.user = unquote(parts.username)
         server.password = unquote(parts.password)

@@ -47,6 +47,12 @@ async def test_pub_sub_request_and_jetstream_over_ws(ws_server):
         assert nc.server_info["server_id"]
 
 
+async def test_a_path_in_the_url_goes_into_the_upgrade_request(ws_server):
+    async with await natskit.aio.connect(ws_server.ws_url + "/behind/a/proxy") as nc:
+        assert nc.current_server.path == "/behind/a/proxy"
+        assert await nc.rtt() > 0
+
+
 async def test_ws_and_plain_clients_talk(ws_server):
     async with await natskit.aio.connect(ws_server.url) as plain:
         async with await natskit.aio.connect(ws_server.ws_url) as ws:

@@ -72,11 +72,19 @@ def test_server_error_mapping(text, cls, fatal):
         ("localhost:5000", "localhost", 5000, "nats"),
         ("tls://example.org", "example.org", 4222, "tls"),
         ("nats://[::1]:4333", "::1", 4333, "nats"),
+        ("ws://example.org", "example.org", 80, "ws"),
+        ("wss://example.org", "example.org", 443, "wss"),
+        ("ws://h:8080/", "h", 8080, "ws"),
     ],
 )
 def test_parse_url(url, host, port, scheme):
     server = parse_url(url)
     assert server.address == natskit.ServerAddress(host, port, scheme)
+
+
+def test_websocket_urls_may_have_a_path():
+    assert parse_url("wss://proxy.example/nats/ws").address == natskit.ServerAddress(
+        "proxy.example", 443, "wss", "/nats/ws")
 
 
 def test_url_credentials():
@@ -87,7 +95,7 @@ def test_url_credentials():
 
 
 @pytest.mark.parametrize("bad", ["", "http://x", "nats://", "nats://h:99999", "nats://h/path",
-                                 "nats://h:port"])
+                                 "nats://h:port", "tls://h/path", "ws://h/p?q=1"])
 def test_bad_urls(bad):
     with pytest.raises(natskit.InvalidArgError):
         parse_url(bad)

@@ -53,6 +53,9 @@ def unmask_client_frame(data):
 def test_upgrade_request_and_answer_checks():
     ws = upgraded()
     assert ws.upgraded and b"Upgrade: websocket" in ws.request()
+    assert ws.request().startswith(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n")
+    proxied = WebSocket("::1", 80, "/nats").request()
+    assert proxied.startswith(b"GET /nats HTTP/1.1\r\nHost: [::1]:80")
     with pytest.raises(ProtocolError, match="refused"):
         WebSocket("h", 1).receive_handshake(b"HTTP/1.1 400 Bad Request\r\n\r\n")
     with pytest.raises(ProtocolError, match="Accept"):

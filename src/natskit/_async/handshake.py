@@ -53,7 +53,8 @@ async def handshake(
         if websocket:
             if opts.secure and not tls:
                 raise SecureConnWantedError(f"secure=True needs wss://, not {addr.scheme}://")
-            await transport.start_websocket(addr.host, addr.port, deadline - monotonic())
+            await transport.start_websocket(
+                addr.host, addr.port, deadline - monotonic(), addr.path or "/")
         parser.reset()
         frames: deque[Any] = deque()
         first = await _read_frame(transport, parser, frames, deadline)

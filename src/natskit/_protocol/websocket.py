@@ -46,9 +46,10 @@ def frame(opcode: int, payload: bytes) -> bytes:
 class WebSocket:
     """One client connection's WebSocket state: the upgrade, then frames both ways."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, path: str = "/") -> None:
         self.host = host
         self.port = port
+        self.path = path or "/"
         self._key = base64.b64encode(os.urandom(16)).decode()
         self._head = bytearray()  # the HTTP response, until its blank line
         self._buf = bytearray()  # frame bytes not yet complete
@@ -60,7 +61,7 @@ class WebSocket:
         """The HTTP upgrade request."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return (
-            f"GET / HTTP/1.1\r\nHost: {host}:{self.port}\r\nUpgrade: websocket\r\n"
+            f"GET {self.path} HTTP/1.1\r\nHost: {host}:{self.port}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {self._key}\r\n"
             "Sec-WebSocket-Version: 13\r\n\r\n"
         ).encode()

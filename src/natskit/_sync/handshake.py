@@ -54,7 +54,8 @@ def handshake(
         if websocket:
             if opts.secure and not tls:
                 raise SecureConnWantedError(f"secure=True needs wss://, not {addr.scheme}://")
-            transport.start_websocket(addr.host, addr.port, deadline - monotonic())
+            transport.start_websocket(
+                addr.host, addr.port, deadline - monotonic(), addr.path or "/")
         parser.reset()
         frames: deque[Any] = deque()
         first = _read_frame(transport, parser, frames, deadline)
