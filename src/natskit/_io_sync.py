@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import concurrent.futures
 import heapq
+import ipaddress
 import itertools
 import logging
 import queue
@@ -449,10 +450,54 @@ class Transport:
             reader.join(timeout)
 
 
-def open_transport(host: str, port: int, timeout: float) -> Transport:
-    """Connect over TCP; natskit errors for refusal, timeout and other failures."""
+def _resolve(host: str, port: int, timeout: float) -> list[tuple[str, int]]:
+    """The addresses of ``host``, the lookup bounded by ``timeout``: a resolver may
+    hang far longer, so a name is looked up on a daemon thread that is left to
+    finish on its own when it is late (an IP literal needs no lookup)."""
     try:
-        sock = socket.create_connection((host, port), timeout)
+        ipaddress.ip_address(host)
+        return [(host, port)]
+    except ValueError:
+        pass
+    found: list[tuple[str, int]] = []
+    failed: list[OSError] = []
+
+    def lookup() -> None:
+        try:
+            for *_, addr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+                found.append((str(addr[0]), int(addr[1])))
+        except OSError as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=lookup, name="natskit-resolve", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise builtins.TimeoutError
+    if failed:
+        raise failed[0]
+    return found
+
+
+def open_transport(host: str, port: int, timeout: float) -> Transport:
+    """Connect over TCP; natskit errors for refusal, timeout and other failures.
+    ``timeout`` bounds the name lookup and the connection together."""
+    deadline = time.monotonic() + timeout
+    try:
+        error: OSError = OSError(f"{host} has no address")
+        for address in _resolve(host, port, timeout):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise builtins.TimeoutError
+            try:
+                sock = socket.create_connection(address, left)
+                break
+            except builtins.TimeoutError:
+                raise
+            except OSError as exc:  # refused on this address: try the next one
+                error = exc
+        else:
+            raise error
     except builtins.TimeoutError:
         raise ConnectionTimeoutError(f"connecting to {host}:{port} timed out") from None
     except (builtins.ConnectionRefusedError, socket.gaierror) as exc:

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+
 import pytest
 
 import natskit
@@ -65,6 +69,29 @@ def test_connect_refused_raises_specific_error(nats_server):
     with pytest.raises(natskit.ConnectionRefusedError) as info:
         natskit.connect(f"nats://127.0.0.1:{port}", connect_timeout=1)
     assert info.value.code == "ErrConnectionRefused"
+
+
+def test_a_hanging_name_lookup_is_bounded_by_connect_timeout(nats_server, monkeypatch):
+    """A resolver that never answers (a fault no real server produces, so faked)."""
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def slow(host, *args, **kwargs):
+        if host == "hangs.example":
+            release.wait(30)
+        return real("127.0.0.1" if host == "hangs.example" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    start = time.monotonic()
+    try:
+        with pytest.raises(natskit.ConnectionTimeoutError):
+            natskit.connect(f"nats://hangs.example:{nats_server.port}",
+                                      connect_timeout=0.3, max_reconnect_attempts=0)
+        assert time.monotonic() - start < 5
+    finally:
+        release.set()  # let the lookup thread end
+    with natskit.connect(f"nats://localhost:{nats_server.port}") as nc:
+        assert nc.is_connected  # names still resolve
 
 
 def test_two_dead_servers_raise_no_servers(nats_server_factory):
