@@ -46,7 +46,7 @@ from ..errors import (
     StreamNotFoundError,
 )
 from .msg import Msg
-from .ordered import OrderedConsumer
+from .ordered import InitialData, OrderedConsumer
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -191,9 +191,7 @@ class ObjectStore:
                 self.stream, None, deliver_policy=policy, filter_subject=f"$O.{self.bucket}.M.>")
         except StreamNotFoundError:
             raise _not_found(self.bucket) from None
-        pending = watcher._oc.info()
-        watcher._initial = pending.num_pending if pending is not None else 0
-        watcher._marker_due = updates_only or watcher._initial == 0
+        watcher._initial = InitialData(watcher._oc, updates_only)
         return watcher
 
     async def status(self) -> ObjectStoreStatus:
@@ -367,27 +365,21 @@ class ObjectWatcher:
         self._store = store
         self._ignore_deletes = ignore_deletes
         self._oc: OrderedConsumer | None = None
-        self._initial = 0
-        self._received = 0
-        self._marker_due = False
-        self._init_done = False
+        self._initial: InitialData | None = None
 
     async def next_info(self, timeout: float | None = None) -> ObjectInfo | None:
         """The next metadata, or ``None`` at the end of the initial data;
         ``TimeoutError`` after ``timeout`` s, ``BadSubscriptionError`` once closed."""
-        assert self._oc is not None
+        assert self._oc is not None and self._initial is not None
         while True:
-            if self._marker_due and not self._init_done:
-                self._init_done = True
+            if self._initial.take_marker():
                 return None
             try:
                 msg: Msg = await self._oc.next_msg(timeout)
             except StreamNotFoundError:
                 raise _not_found(self._store.bucket) from None
-            self._received += 1
             meta = msg.metadata
-            if not self._init_done and (meta.num_pending == 0 or self._received >= self._initial):
-                self._marker_due = True
+            self._initial.seen(meta.num_pending)
             try:
                 info = ObjectInfo.from_json(msg.data, meta.timestamp)
             except JetStreamError as exc:  # skipped, as nats.go does

@@ -284,3 +284,29 @@ class OrderedConsumer(MsgIterator):
             await self._task.join()
         self._queue.put_nowait(None)
         await self._drop_sub()
+
+
+class InitialData:
+    """Where the initial data of a watch ends (an ordered consumer started at the
+    stored messages): after the message the server reports nothing pending behind,
+    or once as many came as were pending at the start; with ``updates_only`` (or
+    nothing stored) at once. ``take_marker()`` is True once, then."""
+
+    __slots__ = ("_done", "_due", "_initial", "_received")
+
+    def __init__(self, oc: OrderedConsumer, updates_only: bool) -> None:
+        info = oc.info()
+        self._initial = info.num_pending if info is not None else 0
+        self._received = 0
+        self._done = self._due = updates_only or self._initial == 0
+
+    def seen(self, num_pending: int | None) -> None:
+        """A message came, with ``num_pending`` more behind it."""
+        self._received += 1
+        if not self._done and (num_pending == 0 or self._received >= self._initial):
+            self._done = self._due = True
+
+    def take_marker(self) -> bool:
+        """True once, when the end of the initial data is to be handed out."""
+        due, self._due = self._due, False
+        return due

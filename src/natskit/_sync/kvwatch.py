@@ -28,7 +28,7 @@ from ..errors import (
     NatsError,
     StreamNotFoundError,
 )
-from .ordered import OrderedConsumer
+from .ordered import InitialData, OrderedConsumer
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -60,10 +60,7 @@ class KVWatcher:
         self._ignore_deletes = ignore_deletes
         self._oc: OrderedConsumer | None = None
         self._task: Task | None = None
-        self._initial = 0  # entries pending when the consumer was created
-        self._received = 0
-        self._init_done = False
-        self._marker_due = False
+        self._initial: InitialData | None = None
         self._closed = False
 
     @property
@@ -79,17 +76,14 @@ class KVWatcher:
             self._oc = js.ordered_consumer(stream, None, **options)
         except StreamNotFoundError:
             raise BucketNotFoundError(f"bucket {self.bucket!r} not found") from None
-        info = self._oc.info()
-        self._initial = info.num_pending if info is not None else 0
-        if updates_only or self._initial == 0:
-            self._init_done = self._marker_due = True
+        self._initial = InitialData(self._oc, updates_only)
         if self._callback is not None or self._values is not None:
             self._task = spawn(self._run, name="natskit-kv-watcher")
 
     def _next(self, timeout: float | None) -> Entry | None:
         """The next entry to hand out, or ``None`` for the end of the initial data."""
-        if self._marker_due:
-            self._marker_due = False
+        assert self._initial is not None
+        if self._initial.take_marker():
             return None
         while True:
             try:
@@ -97,13 +91,10 @@ class KVWatcher:
             except StreamNotFoundError:
                 raise BucketNotFoundError(f"bucket {self.bucket!r} was deleted") from None
             entry = delivered_entry(self.bucket, self._prefix, msg)
-            self._received += 1
-            if not self._init_done and (entry.delta == 0 or self._received >= self._initial):
-                self._init_done = self._marker_due = True
+            self._initial.seen(entry.delta)
             if not self._ignore_deletes or entry.operation == "PUT":
                 return entry
-            if self._marker_due:
-                self._marker_due = False
+            if self._initial.take_marker():
                 return None
 
     def _run(self) -> None:
