@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import concurrent.futures
 import heapq
-import ipaddress
 import itertools
 import logging
 import queue
@@ -31,6 +30,7 @@ from .errors import (
     TimeoutError,
     TLSError,
 )
+from .options import is_ip
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -454,11 +454,8 @@ def _resolve(host: str, port: int, timeout: float) -> list[tuple[str, int]]:
     """The addresses of ``host``, the lookup bounded by ``timeout``: a resolver may
     hang far longer, so a name is looked up on a daemon thread that is left to
     finish on its own when it is late (an IP literal needs no lookup)."""
-    try:
-        ipaddress.ip_address(host)
+    if is_ip(host):
         return [(host, port)]
-    except ValueError:
-        pass
     found: list[tuple[str, int]] = []
     failed: list[OSError] = []
 

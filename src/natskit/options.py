@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import random
 import ssl
@@ -47,6 +48,15 @@ def _redact(url: str) -> str:
     """The URL without its credentials, for error messages."""
     scheme, sep, rest = url.rpartition("://")
     return f"{scheme}{sep}***@{rest.rpartition('@')[2]}" if "@" in rest else url
+
+
+def is_ip(host: str) -> bool:
+    """Whether ``host`` is an IP address literal (not a name to look up)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_url(url: str) -> Server:

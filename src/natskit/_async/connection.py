@@ -13,7 +13,6 @@ Threads of control (tasks in asyncio, threads in the blocking twin):
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
 import logging
 import random
@@ -71,7 +70,15 @@ from ..errors import (
     TimeoutError,
 )
 from ..msg import HeadersArg, MsgBase
-from ..options import Options, Server, ServerAddress, build_pool, check_timeout, parse_url
+from ..options import (
+    Options,
+    Server,
+    ServerAddress,
+    build_pool,
+    check_timeout,
+    is_ip,
+    parse_url,
+)
 from ..server_errors import error_from_server, is_fatal
 from ..status import Stats, Status
 from .dispatch import Dispatcher
@@ -91,14 +98,6 @@ _CLOSED = Status.CLOSED  # for publish: an Enum attribute costs about 50 ns on C
 def _check_count(name: str, value: int | None) -> None:
     if value is not None and (type(value) is not int or value < 0):
         raise InvalidArgError(f"{name} must be a non-negative integer, not {value!r}")
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 class Connection(Requests):
@@ -259,9 +258,9 @@ class Connection(Requests):
         if self.options.tls_hostname:
             return self.options.tls_hostname
         host = server.address.host
-        if server.discovered and _is_ip(host):
+        if server.discovered and is_ip(host):
             for known in self._pool:
-                if not known.discovered and not _is_ip(known.address.host):
+                if not known.discovered and not is_ip(known.address.host):
                     return known.address.host
         return host
 
