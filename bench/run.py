@@ -80,6 +80,10 @@ CASES = [
          doc="publish 128 B payloads, then flush"),
     Case("pub_1k", "pub", "rate", (1_000_000, 100_000), {"size": 1024}, (">=", 2.0),
          doc="publish 1 KiB payloads, then flush"),
+    Case("pub_64k", "pub", "rate", (20_000, 2_000), {"size": 64 * 1024},
+         doc="publish 64 KiB payloads, then flush"),
+    Case("pub_1m", "pub", "rate", (2_000, 200), {"size": 1024 * 1024},
+         doc="publish 1 MiB payloads (the server's max_payload), then flush"),
     Case("pubsub_1p", "pubsub_1p", "rate", (500_000, 100_000), {"size": 16}, (">=", 5.0),
          doc="publisher and callback subscriber on one connection, 16 B"),
     Case("pubsub_2p", "pubsub_2p", "rate", (500_000, 100_000), {"size": 16}, (">=", 5.0),
@@ -113,8 +117,8 @@ CASES = [
          raw=False, doc="peak RSS of a process receiving N messages (raw publisher)"),
 ]
 GROUPS = {
-    "core": ["pub_16", "pub_128", "pub_1k", "pubsub_1p", "pubsub_2p", "req_seq", "req_conc"],
-    "pub": ["pub_16", "pub_128", "pub_1k"],
+    "core": ["pub_16", "pub_128", "pub_1k", "pub_64k", "pub_1m", "pubsub_1p", "pubsub_2p", "req_seq", "req_conc"],
+    "pub": ["pub_16", "pub_128", "pub_1k", "pub_64k", "pub_1m"],
     "pubsub": ["pubsub_1p", "pubsub_2p"],
     "req": ["req_seq", "req_conc"],
     "js": ["js_pub_sync", "js_pub_async", "js_fetch", "js_consume"],
