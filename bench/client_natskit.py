@@ -38,8 +38,13 @@ BIG = 1 << 40
 
 
 def _connect(p: Params) -> natskit.Connection:
-    return natskit.connect(p["url"], name="bench", pending_msgs_limit=BIG,
-                           pending_bytes_limit=BIG, request_timeout=30.0)
+    return natskit.connect(
+        p["url"],
+        name="bench",
+        pending_msgs_limit=BIG,
+        pending_bytes_limit=BIG,
+        request_timeout=30.0,
+    )
 
 
 def case_pub(p: Params) -> Result:
@@ -307,8 +312,9 @@ def case_rss(p: Params) -> Result:
     elapsed = (counter.last or time.monotonic()) - t0
     dropped = sub.dropped
     nc.close()
-    return rate(counter.count, elapsed, rss_peak_mb=peak_rss_mb(), rss_base_mb=base,
-                dropped=dropped)
+    return rate(
+        counter.count, elapsed, rss_peak_mb=peak_rss_mb(), rss_base_mb=base, dropped=dropped
+    )
 
 
 CASES: dict[str, Callable[[Params], Result]] = {

@@ -35,8 +35,13 @@ BIG = 1 << 40
 
 
 async def _connect(p: Params) -> natskit.aio.Connection:
-    return await natskit.aio.connect(p["url"], name="bench", pending_msgs_limit=BIG,
-                                     pending_bytes_limit=BIG, request_timeout=30.0)
+    return await natskit.aio.connect(
+        p["url"],
+        name="bench",
+        pending_msgs_limit=BIG,
+        pending_bytes_limit=BIG,
+        request_timeout=30.0,
+    )
 
 
 async def _subscribe(nc: Any, subject: str, counter: Counter) -> Any:
@@ -198,8 +203,9 @@ async def case_rss(p: Params) -> Result:
     elapsed = (counter.last or time.monotonic()) - t0
     dropped = sub.dropped
     await nc.close()
-    return rate(counter.count, elapsed, rss_peak_mb=peak_rss_mb(), rss_base_mb=base,
-                dropped=dropped)
+    return rate(
+        counter.count, elapsed, rss_peak_mb=peak_rss_mb(), rss_base_mb=base, dropped=dropped
+    )
 
 
 CASES: dict[str, Callable[[Params], Result]] = {

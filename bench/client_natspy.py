@@ -41,8 +41,7 @@ async def _subscribe(nc: Any, subject: str, counter: Counter) -> Any:
     async def on_msg(msg: Any) -> None:  # nats-py takes coroutine callbacks only
         counter.count_msg(msg)
 
-    return await nc.subscribe(subject, cb=on_msg, pending_msgs_limit=BIG,
-                              pending_bytes_limit=BIG)
+    return await nc.subscribe(subject, cb=on_msg, pending_msgs_limit=BIG, pending_bytes_limit=BIG)
 
 
 _cases = AsyncCases(_connect, _subscribe)
@@ -91,8 +90,9 @@ async def case_js_pub_async(p: Params) -> Result:
 async def _fetch_loop(p: Params, batch: int) -> Result:
     nc = await _connect(p)
     js = nc.jetstream()
-    psub = await js.pull_subscribe_bind(JS_CONSUMER, stream=JS_PULL_STREAM,
-                                        pending_msgs_limit=BIG, pending_bytes_limit=BIG)
+    psub = await js.pull_subscribe_bind(
+        JS_CONSUMER, stream=JS_PULL_STREAM, pending_msgs_limit=BIG, pending_bytes_limit=BIG
+    )
     deadline = deadline_of(p)
     done = 0
     t0 = time.perf_counter()

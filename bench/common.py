@@ -124,5 +124,6 @@ WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 def start_blaster(p: Params) -> subprocess.Popen[bytes]:
     """Start a raw-socket process publishing ``p["n"]`` messages to ``PUBSUB_SUBJECT``."""
     args = {"url": p["url"], "subject": PUBSUB_SUBJECT, "size": p["size"], "n": p["n"]}
-    return subprocess.Popen([sys.executable, WORKER, "blast", json.dumps(args)],
-                            stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, WORKER, "blast", json.dumps(args)], stdin=subprocess.DEVNULL
+    )

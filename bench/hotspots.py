@@ -90,8 +90,11 @@ def report(stacks: list[tuple[list[tuple[str, str, str]], int]], top: int) -> st
     if threads:
         out.append("threads:")
         out += [f"  {100 * c / total:5.1f}%  {t}" for t, c in threads.most_common()]
-    for title, counter in (("self time by function", self_fn), ("self time by line", self_line),
-                           ("inclusive time by function", incl)):
+    for title, counter in (
+        ("self time by function", self_fn),
+        ("self time by line", self_line),
+        ("inclusive time by function", incl),
+    ):
         out.append(f"{title}:")
         out += [f"  {100 * c / total:5.1f}%  {k}" for k, c in counter.most_common(top)]
     return "\n".join(out)
@@ -100,15 +103,23 @@ def report(stacks: list[tuple[list[tuple[str, str, str]], int]], top: int) -> st
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("case", choices=[c.name for c in CASES])
-    parser.add_argument("--client", default="natskit",
-                        choices=["natskit", "natskit.aio", "nats", "raw"])
+    parser.add_argument(
+        "--client", default="natskit", choices=["natskit", "natskit.aio", "nats", "raw"]
+    )
     parser.add_argument("--n", type=int, default=0, help="messages (default: 2x a full run's)")
     parser.add_argument("--rate", type=int, default=1000, help="samples per second")
     parser.add_argument("--top", type=int, default=25)
-    parser.add_argument("--gil", action=argparse.BooleanOptionalAction, default=True,
-                        help="sample only the thread holding the GIL (default)")
-    parser.add_argument("--subprocesses", action="store_true",
-                        help="also sample the worker's children (pubsub_2p's subscriber)")
+    parser.add_argument(
+        "--gil",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="sample only the thread holding the GIL (default)",
+    )
+    parser.add_argument(
+        "--subprocesses",
+        action="store_true",
+        help="also sample the worker's children (pubsub_2p's subscriber)",
+    )
     parser.add_argument("--raw-out", help="also keep py-spy's collapsed stacks here")
     args = parser.parse_args()
     pyspy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
@@ -124,11 +135,26 @@ def main() -> int:
             bench.before_run(case)
             with tempfile.TemporaryDirectory() as tmp:
                 out = args.raw_out or os.path.join(tmp, "stacks.txt")
-                cmd = [pyspy, "record", "--format", "raw", "-o", out, "-r", str(args.rate),
-                       "--threads", *(["--gil"] if args.gil else []),
-                       *(["--subprocesses"] if args.subprocesses else []), "--",
-                       sys.executable, os.path.join(HERE, "worker.py"), "run", args.client,
-                       case.kind, json.dumps(params)]
+                cmd = [
+                    pyspy,
+                    "record",
+                    "--format",
+                    "raw",
+                    "-o",
+                    out,
+                    "-r",
+                    str(args.rate),
+                    "--threads",
+                    *(["--gil"] if args.gil else []),
+                    *(["--subprocesses"] if args.subprocesses else []),
+                    "--",
+                    sys.executable,
+                    os.path.join(HERE, "worker.py"),
+                    "run",
+                    args.client,
+                    case.kind,
+                    json.dumps(params),
+                ]
                 proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
                 result = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
                 print(f"{args.client} {args.case}: {result[-1] if result else proc.stderr[-500:]}")

@@ -98,16 +98,22 @@ class Canvas:
             for gy, line in enumerate(glyph):
                 for gx, bit in enumerate(line):
                     if bit == "#":
-                        self.rect(cx + gx * scale, y + gy * scale, cx + (gx + 1) * scale,
-                                  y + (gy + 1) * scale, color)
+                        self.rect(
+                            cx + gx * scale,
+                            y + gy * scale,
+                            cx + (gx + 1) * scale,
+                            y + (gy + 1) * scale,
+                            color,
+                        )
             cx += 6 * scale
         return cx - x
 
     def save(self, path: str) -> None:
         """Write the image as an 8-bit RGB PNG."""
         stride = self.width * 3
-        raw = b"".join(b"\x00" + bytes(self.pixels[y * stride : (y + 1) * stride])
-                       for y in range(self.height))
+        raw = b"".join(
+            b"\x00" + bytes(self.pixels[y * stride : (y + 1) * stride]) for y in range(self.height)
+        )
 
         def chunk(kind: bytes, data: bytes) -> bytes:
             body = kind + data
@@ -115,8 +121,12 @@ class Canvas:
 
         header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
         with open(path, "wb") as f:
-            f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                    + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+            f.write(
+                b"\x89PNG\r\n\x1a\n"
+                + chunk(b"IHDR", header)
+                + chunk(b"IDAT", zlib.compress(raw, 9))
+                + chunk(b"IEND", b"")
+            )
 
 
 def text_width(text: str, scale: int = 2) -> int:
@@ -174,8 +184,13 @@ def bar_chart(
             if value is None:
                 continue
             y0 = y + si * bar_h
-            img.rect(label_w, y0, max(label_w + 1, xpos(value)), y0 + bar_h - 2,
-                     PALETTE[si % len(PALETTE)])
+            img.rect(
+                label_w,
+                y0,
+                max(label_w + 1, xpos(value)),
+                y0 + bar_h - 2,
+                PALETTE[si % len(PALETTE)],
+            )
             img.text(xpos(value) + 4, y0 + 2, f"{value:.2f}x", scale=1)
         target = targets[gi] if gi < len(targets) else None
         if target is not None:

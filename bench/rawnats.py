@@ -114,8 +114,7 @@ class RawConn:
                 else:
                     reply = args[3] if len(args) == 6 else b""
                     split = nl + 2 + int(args[-2])
-                    out.append(Frame(b"HMSG", args[1], reply, buf[nl + 2 : split],
-                                     buf[split:stop]))
+                    out.append(Frame(b"HMSG", args[1], reply, buf[nl + 2 : split], buf[split:stop]))
                 pos = stop + 2
             else:
                 line = buf[pos:nl]
@@ -138,8 +137,10 @@ class RawConn:
     def request(self, subject: str, data: bytes, timeout: float = 10.0) -> Frame:
         """One request on a private inbox; the first reply."""
         inbox = b"_INBOX.raw.%d" % time.monotonic_ns()
-        self.send(b"SUB %s 1\r\nPUB %s %s %d\r\n%s\r\n"
-                  % (inbox, subject.encode(), inbox, len(data), data))
+        self.send(
+            b"SUB %s 1\r\nPUB %s %s %d\r\n%s\r\n"
+            % (inbox, subject.encode(), inbox, len(data), data)
+        )
         self.sock.settimeout(timeout)
         try:
             while True:
@@ -267,8 +268,11 @@ def case_req_seq(p: Params) -> Result:
     conn = RawConn(p["url"])
     conn.send(b"SUB _INBOX.raw.* 1\r\n")
     conn.flush()
-    frame = b"PUB %s _INBOX.raw.1 %d\r\n%s\r\n" % (REQ_SUBJECT.encode(), p["size"],
-                                                  payload(p["size"]))
+    frame = b"PUB %s _INBOX.raw.1 %d\r\n%s\r\n" % (
+        REQ_SUBJECT.encode(),
+        p["size"],
+        payload(p["size"]),
+    )
     for _ in range(p["warmup"]):
         conn.send(frame)
         while not conn.read():
@@ -296,8 +300,10 @@ def case_req_conc(p: Params) -> Result:
     conn.flush()
     window = p["window"]
     data = payload(p["size"])
-    batch = b"".join(b"PUB %s _INBOX.raw.%d %d\r\n%s\r\n" % (REQ_SUBJECT.encode(), i, len(data),
-                                                             data) for i in range(window))
+    batch = b"".join(
+        b"PUB %s _INBOX.raw.%d %d\r\n%s\r\n" % (REQ_SUBJECT.encode(), i, len(data), data)
+        for i in range(window)
+    )
     deadline = deadline_of(p)
     done = 0
     t0 = time.perf_counter()
@@ -355,7 +361,11 @@ def case_js_fetch(p: Params) -> Result:
     batch = p["batch"]
     pull = b'{"batch":%d,"expires":5000000000}' % batch
     request = b"PUB $JS.API.CONSUMER.MSG.NEXT.%s.%s _INBOX.rawpull %d\r\n%s\r\n" % (
-        JS_PULL_STREAM.encode(), JS_CONSUMER.encode(), len(pull), pull)
+        JS_PULL_STREAM.encode(),
+        JS_CONSUMER.encode(),
+        len(pull),
+        pull,
+    )
     deadline = deadline_of(p)
     done = 0
     t0 = time.perf_counter()
@@ -383,8 +393,10 @@ def case_kv_put(p: Params) -> Result:
     conn.send(b"SUB _INBOX.rawkv 1\r\n")
     conn.flush()
     data = payload(p["size"])
-    frames = [b"PUB $KV.%s.k%d _INBOX.rawkv %d\r\n%s\r\n" % (KV_BUCKET.encode(), i, len(data),
-                                                             data) for i in range(KV_KEYS)]
+    frames = [
+        b"PUB $KV.%s.k%d _INBOX.rawkv %d\r\n%s\r\n" % (KV_BUCKET.encode(), i, len(data), data)
+        for i in range(KV_KEYS)
+    ]
     samples = _one_by_one(conn, frames, p)
     conn.close()
     return samples
@@ -394,8 +406,11 @@ def case_kv_get(p: Params) -> Result:
     conn = RawConn(p["url"])
     conn.send(b"SUB _INBOX.rawkv 1\r\n")
     conn.flush()
-    frames = [b"PUB $JS.API.DIRECT.GET.KV_%s.$KV.%s.k%d _INBOX.rawkv 0\r\n\r\n"
-              % (KV_BUCKET.encode(), KV_BUCKET.encode(), i) for i in range(KV_KEYS)]
+    frames = [
+        b"PUB $JS.API.DIRECT.GET.KV_%s.$KV.%s.k%d _INBOX.rawkv 0\r\n\r\n"
+        % (KV_BUCKET.encode(), KV_BUCKET.encode(), i)
+        for i in range(KV_KEYS)
+    ]
     samples = _one_by_one(conn, frames, p)
     conn.close()
     return samples

@@ -74,50 +74,200 @@ class Case:
 
 
 CASES = [
-    Case("pub_16", "pub", "rate", (2_000_000, 200_000), {"size": 16}, (">=", 4.0),
-         doc="publish 16 B payloads, then flush"),
-    Case("pub_128", "pub", "rate", (2_000_000, 200_000), {"size": 128}, (">=", 4.0),
-         doc="publish 128 B payloads, then flush"),
-    Case("pub_1k", "pub", "rate", (1_000_000, 100_000), {"size": 1024}, (">=", 2.0),
-         doc="publish 1 KiB payloads, then flush"),
-    Case("pub_64k", "pub", "rate", (20_000, 2_000), {"size": 64 * 1024},
-         doc="publish 64 KiB payloads, then flush"),
-    Case("pub_1m", "pub", "rate", (2_000, 200), {"size": 1024 * 1024},
-         doc="publish 1 MiB payloads (the server's max_payload), then flush"),
-    Case("pubsub_1p", "pubsub_1p", "rate", (500_000, 100_000), {"size": 16}, (">=", 5.0),
-         doc="publisher and callback subscriber on one connection, 16 B"),
-    Case("pubsub_2p", "pubsub_2p", "rate", (500_000, 100_000), {"size": 16}, (">=", 5.0),
-         doc="callback subscriber in its own process (same client), 16 B"),
-    Case("req_seq", "req_seq", "p50_us", (10_000, 2_000), {"size": 16, "warmup": 200},
-         ("<=", 0.5), "responder", doc="sequential request/reply, 16 B (latency)"),
-    Case("req_conc", "req_conc", "rate", (100_000, 20_000), {"size": 16, "window": 1000},
-         setup="responder", doc="1,000 concurrent requests in flight, 16 B", unit="req/s"),
-    Case("js_pub_sync", "js_pub_sync", "rate", (10_000, 1_000), {"size": 16}, (">=", 1.5),
-         "js_pub", doc="JetStream publish, one at a time with ack"),
-    Case("js_pub_async", "js_pub_async", "rate", (100_000, 10_000), {"size": 16, "window": 256},
-         (">=", 4.0), "js_pub", doc="JetStream publish, at most 256 acks in flight"),
-    Case("js_fetch", "js_fetch", "rate", (100_000, 5_000), {"size": 16, "batch": 100},
-         (">=", 4.0), "js_pull", doc="fetch batches of 100 + ack each, durable pull consumer"),
-    Case("js_consume", "js_consume", "rate", (100_000, 5_000), {"size": 16}, None, "js_pull",
-         raw=False, doc="consume() with a callback that acks"),
-    Case("kv_put", "kv_put", "rate", (5_000, 1_000), {"size": 16}, (">=", 2.0), "kv",
-         doc="KV put, 100 keys in turn", unit="ops/s"),
-    Case("kv_get", "kv_get", "rate", (10_000, 2_000), {"size": 16}, (">=", 2.0), "kv",
-         doc="KV get, 100 keys in turn", unit="ops/s"),
-    Case("scale_1", "pubsub_1p", "ns_per_msg", (300_000, 30_000),
-         {"size": 16, "subject": SCALE_SUBJECT, "extra_subs": 0}, raw=False,
-         doc="pub+sub cost per message, 1 subscription on the connection"),
-    Case("scale_100", "pubsub_1p", "ns_per_msg", (300_000, 30_000),
-         {"size": 16, "subject": SCALE_SUBJECT, "extra_subs": 99}, raw=False,
-         doc="the same with 99 idle subscriptions on other subjects"),
-    Case("scale_10k", "pubsub_1p", "ns_per_msg", (300_000, 30_000),
-         {"size": 16, "subject": SCALE_SUBJECT, "extra_subs": 9_999}, raw=False,
-         doc="the same with 9,999 idle subscriptions on other subjects"),
-    Case("rss_1m", "rss", "rss_peak_mb", (1_000_000, 200_000), {"size": 16}, ("<=", 1.0),
-         raw=False, doc="peak RSS of a process receiving N messages (raw publisher)"),
+    Case(
+        "pub_16",
+        "pub",
+        "rate",
+        (2_000_000, 200_000),
+        {"size": 16},
+        (">=", 4.0),
+        doc="publish 16 B payloads, then flush",
+    ),
+    Case(
+        "pub_128",
+        "pub",
+        "rate",
+        (2_000_000, 200_000),
+        {"size": 128},
+        (">=", 4.0),
+        doc="publish 128 B payloads, then flush",
+    ),
+    Case(
+        "pub_1k",
+        "pub",
+        "rate",
+        (1_000_000, 100_000),
+        {"size": 1024},
+        (">=", 2.0),
+        doc="publish 1 KiB payloads, then flush",
+    ),
+    Case(
+        "pub_64k",
+        "pub",
+        "rate",
+        (20_000, 2_000),
+        {"size": 64 * 1024},
+        doc="publish 64 KiB payloads, then flush",
+    ),
+    Case(
+        "pub_1m",
+        "pub",
+        "rate",
+        (2_000, 200),
+        {"size": 1024 * 1024},
+        doc="publish 1 MiB payloads (the server's max_payload), then flush",
+    ),
+    Case(
+        "pubsub_1p",
+        "pubsub_1p",
+        "rate",
+        (500_000, 100_000),
+        {"size": 16},
+        (">=", 5.0),
+        doc="publisher and callback subscriber on one connection, 16 B",
+    ),
+    Case(
+        "pubsub_2p",
+        "pubsub_2p",
+        "rate",
+        (500_000, 100_000),
+        {"size": 16},
+        (">=", 5.0),
+        doc="callback subscriber in its own process (same client), 16 B",
+    ),
+    Case(
+        "req_seq",
+        "req_seq",
+        "p50_us",
+        (10_000, 2_000),
+        {"size": 16, "warmup": 200},
+        ("<=", 0.5),
+        "responder",
+        doc="sequential request/reply, 16 B (latency)",
+    ),
+    Case(
+        "req_conc",
+        "req_conc",
+        "rate",
+        (100_000, 20_000),
+        {"size": 16, "window": 1000},
+        setup="responder",
+        doc="1,000 concurrent requests in flight, 16 B",
+        unit="req/s",
+    ),
+    Case(
+        "js_pub_sync",
+        "js_pub_sync",
+        "rate",
+        (10_000, 1_000),
+        {"size": 16},
+        (">=", 1.5),
+        "js_pub",
+        doc="JetStream publish, one at a time with ack",
+    ),
+    Case(
+        "js_pub_async",
+        "js_pub_async",
+        "rate",
+        (100_000, 10_000),
+        {"size": 16, "window": 256},
+        (">=", 4.0),
+        "js_pub",
+        doc="JetStream publish, at most 256 acks in flight",
+    ),
+    Case(
+        "js_fetch",
+        "js_fetch",
+        "rate",
+        (100_000, 5_000),
+        {"size": 16, "batch": 100},
+        (">=", 4.0),
+        "js_pull",
+        doc="fetch batches of 100 + ack each, durable pull consumer",
+    ),
+    Case(
+        "js_consume",
+        "js_consume",
+        "rate",
+        (100_000, 5_000),
+        {"size": 16},
+        None,
+        "js_pull",
+        raw=False,
+        doc="consume() with a callback that acks",
+    ),
+    Case(
+        "kv_put",
+        "kv_put",
+        "rate",
+        (5_000, 1_000),
+        {"size": 16},
+        (">=", 2.0),
+        "kv",
+        doc="KV put, 100 keys in turn",
+        unit="ops/s",
+    ),
+    Case(
+        "kv_get",
+        "kv_get",
+        "rate",
+        (10_000, 2_000),
+        {"size": 16},
+        (">=", 2.0),
+        "kv",
+        doc="KV get, 100 keys in turn",
+        unit="ops/s",
+    ),
+    Case(
+        "scale_1",
+        "pubsub_1p",
+        "ns_per_msg",
+        (300_000, 30_000),
+        {"size": 16, "subject": SCALE_SUBJECT, "extra_subs": 0},
+        raw=False,
+        doc="pub+sub cost per message, 1 subscription on the connection",
+    ),
+    Case(
+        "scale_100",
+        "pubsub_1p",
+        "ns_per_msg",
+        (300_000, 30_000),
+        {"size": 16, "subject": SCALE_SUBJECT, "extra_subs": 99},
+        raw=False,
+        doc="the same with 99 idle subscriptions on other subjects",
+    ),
+    Case(
+        "scale_10k",
+        "pubsub_1p",
+        "ns_per_msg",
+        (300_000, 30_000),
+        {"size": 16, "subject": SCALE_SUBJECT, "extra_subs": 9_999},
+        raw=False,
+        doc="the same with 9,999 idle subscriptions on other subjects",
+    ),
+    Case(
+        "rss_1m",
+        "rss",
+        "rss_peak_mb",
+        (1_000_000, 200_000),
+        {"size": 16},
+        ("<=", 1.0),
+        raw=False,
+        doc="peak RSS of a process receiving N messages (raw publisher)",
+    ),
 ]
 GROUPS = {
-    "core": ["pub_16", "pub_128", "pub_1k", "pub_64k", "pub_1m", "pubsub_1p", "pubsub_2p", "req_seq", "req_conc"],
+    "core": [
+        "pub_16",
+        "pub_128",
+        "pub_1k",
+        "pub_64k",
+        "pub_1m",
+        "pubsub_1p",
+        "pubsub_2p",
+        "req_seq",
+        "req_conc",
+    ],
     "pub": ["pub_16", "pub_128", "pub_1k", "pub_64k", "pub_1m"],
     "pubsub": ["pubsub_1p", "pubsub_2p"],
     "req": ["req_seq", "req_conc"],
@@ -126,8 +276,14 @@ GROUPS = {
     "scale": ["scale_1", "scale_100", "scale_10k"],
     "rss": ["rss_1m"],
 }
-UNITS = {"rate": "msgs/s", "p50_us": "p50 us", "p90_us": "p90 us", "p99_us": "p99 us",
-         "ns_per_msg": "ns/msg", "rss_peak_mb": "MiB"}
+UNITS = {
+    "rate": "msgs/s",
+    "p50_us": "p50 us",
+    "p90_us": "p90 us",
+    "p99_us": "p99 us",
+    "ns_per_msg": "ns/msg",
+    "rss_peak_mb": "MiB",
+}
 
 
 # -- the server and per-case setup ------------------------------------------------
@@ -155,7 +311,8 @@ class Bench:
         if case.setup == "responder":
             self.responder = subprocess.Popen(
                 [sys.executable, os.path.join(HERE, "worker.py"), "responder", self.url],
-                stdin=subprocess.DEVNULL)
+                stdin=subprocess.DEVNULL,
+            )
             conn = rawnats.RawConn(self.url)  # wait until it answers
             try:
                 conn.request("bench.req", b"x", timeout=10)
@@ -189,19 +346,36 @@ class Bench:
                 rawnats.js_api(self.url, f"$JS.API.CONSUMER.DELETE.{JS_PULL_STREAM}.{JS_CONSUMER}")
             except RuntimeError:
                 pass  # not there yet
-            config = {"durable_name": JS_CONSUMER, "ack_policy": "explicit",
-                      "deliver_policy": "all", "max_ack_pending": 100_000,
-                      "max_waiting": 512}
-            rawnats.js_api(self.url, f"$JS.API.CONSUMER.CREATE.{JS_PULL_STREAM}.{JS_CONSUMER}",
-                           {"stream_name": JS_PULL_STREAM, "config": config})
+            config = {
+                "durable_name": JS_CONSUMER,
+                "ack_policy": "explicit",
+                "deliver_policy": "all",
+                "max_ack_pending": 100_000,
+                "max_waiting": 512,
+            }
+            rawnats.js_api(
+                self.url,
+                f"$JS.API.CONSUMER.CREATE.{JS_PULL_STREAM}.{JS_CONSUMER}",
+                {"stream_name": JS_PULL_STREAM, "config": config},
+            )
 
     def _stream(self, name: str, subject: str, kv: bool = False) -> None:
-        config: dict[str, Any] = {"name": name, "subjects": [subject], "storage": "file",
-                                  "num_replicas": 1}
+        config: dict[str, Any] = {
+            "name": name,
+            "subjects": [subject],
+            "storage": "file",
+            "num_replicas": 1,
+        }
         if kv:
-            config.update(max_msgs_per_subject=1, discard="new", allow_rollup_hdrs=True,
-                          deny_delete=True, allow_direct=True, duplicate_window=120 * 10**9,
-                          max_msg_size=-1)
+            config.update(
+                max_msgs_per_subject=1,
+                discard="new",
+                allow_rollup_hdrs=True,
+                deny_delete=True,
+                allow_direct=True,
+                duplicate_window=120 * 10**9,
+                max_msg_size=-1,
+            )
         rawnats.js_api(self.url, f"$JS.API.STREAM.CREATE.{name}", config)
 
     def _stream_msgs(self, name: str) -> int:
@@ -210,12 +384,19 @@ class Bench:
 
     def run(self, client: str, case: Case, params: dict[str, Any]) -> dict[str, Any]:
         """One measurement in a fresh process, killed if it overruns."""
-        cmd = [sys.executable, os.path.join(HERE, "worker.py"), "run", client, case.kind,
-               json.dumps(params)]
+        cmd = [
+            sys.executable,
+            os.path.join(HERE, "worker.py"),
+            "run",
+            client,
+            case.kind,
+            json.dumps(params),
+        ]
         limit = float(params["max_seconds"]) + 60.0
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit,
-                                  stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=limit, stdin=subprocess.DEVNULL
+            )
         except subprocess.TimeoutExpired:
             return {"error": f"killed after {limit:.0f} s"}
         for line in reversed(proc.stdout.splitlines()):
@@ -243,7 +424,7 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def status_of(runs: list[dict[str, Any]]) -> str | None:
-    """"n/a: ..." or "error: ..." when no run succeeded."""
+    """ "n/a: ..." or "error: ..." when no run succeeded."""
     if not runs or median_of(runs) is not None:
         return None
     first = runs[0]
@@ -280,8 +461,11 @@ def table(cases: list[Case], results: dict[str, Any], clients: list[str]) -> str
         res = results[case.name]
         metrics = [(case.metric, case.name)]
         if case.metric == "p50_us":
-            metrics += [("p90_us", f"{case.name} p90"), ("p99_us", f"{case.name} p99"),
-                        ("rate", f"{case.name} req/s")]
+            metrics += [
+                ("p90_us", f"{case.name} p90"),
+                ("p99_us", f"{case.name} p99"),
+                ("rate", f"{case.name} req/s"),
+            ]
         for metric, label in metrics:
             unit = case.unit if metric == "rate" else UNITS.get(metric, metric)
             if case.metric == "p50_us" and metric == "rate":
@@ -291,8 +475,7 @@ def table(cases: list[Case], results: dict[str, Any], clients: list[str]) -> str
                 med = res["median"].get(client)
                 st = res["status"].get(client)
                 if med is None:
-                    row.append("n/a" if st and st.startswith("n/a") else
-                               ("err" if st else "-"))
+                    row.append("n/a" if st and st.startswith("n/a") else ("err" if st else "-"))
                     if st and client != "raw":
                         notes.setdefault(f"{case.name}: {st}", []).append(LABELS[client])
                 else:
@@ -311,17 +494,27 @@ def table(cases: list[Case], results: dict[str, Any], clients: list[str]) -> str
             hi = (results["scale_10k"]["median"].get(client) or {}).get("ns_per_msg")
             row.append(f"{hi / lo:.2f}" if lo and hi else "-")
         rows.append([*row, "", "", "flat"])
-    widths = [max(len(line[i]) for line in [head, *rows] if i < len(line))
-              for i in range(len(head))]
-    lines = ["  ".join(h.ljust(w) if i < 2 else h.rjust(w)
-                       for i, (h, w) in enumerate(zip(head, widths, strict=False)))]
+    widths = [
+        max(len(line[i]) for line in [head, *rows] if i < len(line)) for i in range(len(head))
+    ]
+    lines = [
+        "  ".join(
+            h.ljust(w) if i < 2 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(head, widths, strict=False))
+        )
+    ]
     lines.append("  ".join("-" * w for w in widths))
     for row in rows:
-        lines.append("  ".join(v.ljust(w) if i < 2 else v.rjust(w)
-                               for i, (v, w) in enumerate(zip(row, widths, strict=False)))
-                     .rstrip())
-    lines.append("ratios: natskit / nats-py of the median; msgs/s: higher is better; "
-                 "us, ns/msg, MiB: lower is better")
+        lines.append(
+            "  ".join(
+                v.ljust(w) if i < 2 else v.rjust(w)
+                for i, (v, w) in enumerate(zip(row, widths, strict=False))
+            ).rstrip()
+        )
+    lines.append(
+        "ratios: natskit / nats-py of the median; msgs/s: higher is better; "
+        "us, ns/msg, MiB: lower is better"
+    )
     for note, who in notes.items():
         lines.append(f"  {note} ({', '.join(dict.fromkeys(who))})")
     return "\n".join(lines)
@@ -332,18 +525,26 @@ def machine() -> dict[str, Any]:
     cpu = ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f
-                        if line.startswith("model name")), "")
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), ""
+            )
     except OSError:
         cpu = platform.processor()
     try:
-        server = subprocess.run([find_server_binary(), "--version"], capture_output=True,
-                                text=True, timeout=10).stdout.strip()
+        server = subprocess.run(
+            [find_server_binary(), "--version"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except (OSError, RuntimeError, subprocess.SubprocessError):
         server = "?"
     versions = subprocess.run(
-        [sys.executable, "-c", "import natskit, nats.aio.client as c; "
-         "print(natskit.__version__, c.__version__)"], capture_output=True, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import natskit, nats.aio.client as c; print(natskit.__version__, c.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+    )
     natskit_v, _, natspy_v = versions.stdout.strip().partition(" ")
     return {
         "nproc": os.cpu_count(),
@@ -372,8 +573,9 @@ def chart(path: str, cases: list[Case], results: dict[str, Any]) -> None:
             target = case.target[1] if case.target else None
             targets.append(1 / target if target and case.lower_is_better else target)
     title = "natskit speed-up over nats-py (median; latency, ns/msg and RSS inverted)"
-    pngchart.bar_chart(path, title, groups, ["natskit (blocking)", "natskit.aio"],
-                       reference=1.0, targets=targets)
+    pngchart.bar_chart(
+        path, title, groups, ["natskit (blocking)", "natskit.aio"], reference=1.0, targets=targets
+    )
 
 
 # -- main ---------------------------------------------------------------------------
@@ -400,17 +602,28 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer messages (about 2 minutes)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per case (default 3)")
     parser.add_argument("--cases", help="comma-separated cases or groups (default: all)")
-    parser.add_argument("--clients", default=",".join(CLIENTS),
-                        help="comma-separated: natskit, natskit.aio, nats, raw")
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="multiply every message count by this")
+    parser.add_argument(
+        "--clients",
+        default=",".join(CLIENTS),
+        help="comma-separated: natskit, natskit.aio, nats, raw",
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply every message count by this"
+    )
     parser.add_argument("--rss-msgs", type=int, help="messages of the RSS case")
-    parser.add_argument("--max-seconds", type=float,
-                        help="time limit of one run (default 30, --quick 10)")
-    parser.add_argument("--json", default=os.path.join(HERE, "results", "latest.json"),
-                        help="where to write all numbers")
-    parser.add_argument("--png", default=os.path.join(HERE, "results", "latest.png"),
-                        help="where to write the chart ('' for none)")
+    parser.add_argument(
+        "--max-seconds", type=float, help="time limit of one run (default 30, --quick 10)"
+    )
+    parser.add_argument(
+        "--json",
+        default=os.path.join(HERE, "results", "latest.json"),
+        help="where to write all numbers",
+    )
+    parser.add_argument(
+        "--png",
+        default=os.path.join(HERE, "results", "latest.png"),
+        help="where to write the chart ('' for none)",
+    )
     parser.add_argument("--list", action="store_true", help="list the cases and groups")
     parser.add_argument("-v", "--verbose", action="store_true", help="show worker errors")
     args = parser.parse_args()
@@ -429,8 +642,11 @@ def main() -> int:
     info = machine()
     started = time.time()
     results: dict[str, Any] = {}
-    print(f"# {info['cpu']} x{info['nproc']}, Python {info['python']}, {info['nats_server']}, "
-          f"load {info['loadavg_start'][0]:.2f}", file=sys.stderr)
+    print(
+        f"# {info['cpu']} x{info['nproc']}, Python {info['python']}, {info['nats_server']}, "
+        f"load {info['loadavg_start'][0]:.2f}",
+        file=sys.stderr,
+    )
     with NatsServer(jetstream=True, config=SERVER_CONFIG) as server:
         bench = Bench(server.url, args)
         try:
@@ -441,14 +657,13 @@ def main() -> int:
                 n = max(100, int(n * args.scale))
                 if case.params.get("batch"):
                     n -= n % case.params["batch"]
-                params = {"url": server.url, "n": n, "max_seconds": max_seconds,
-                          **case.params}
+                params = {"url": server.url, "n": n, "max_seconds": max_seconds, **case.params}
                 runs: dict[str, list[dict[str, Any]]] = {}
                 bench.setup(case, n)
                 who = [c for c in clients if c != "raw" or case.raw]
                 t_case = time.monotonic()
                 for rnd in range(args.rounds):
-                    order = who[rnd % len(who):] + who[:rnd % len(who)]
+                    order = who[rnd % len(who) :] + who[: rnd % len(who)]
                     for client in order:
                         done = runs.setdefault(client, [])
                         if done and "na" in done[0]:
@@ -458,25 +673,46 @@ def main() -> int:
                 medians = {c: median_of(r) for c, r in runs.items()}
                 statuses = {c: status_of(r) for c, r in runs.items()}
                 res: dict[str, Any] = {
-                    "doc": case.doc, "metric": case.metric, "n": n, "params": case.params,
-                    "target": case.target, "runs": runs, "median": medians, "status": statuses}
+                    "doc": case.doc,
+                    "metric": case.metric,
+                    "n": n,
+                    "params": case.params,
+                    "target": case.target,
+                    "runs": runs,
+                    "median": medians,
+                    "status": statuses,
+                }
                 res["ratio"] = {c: ratio(res, c, case.metric) for c in ("natskit", "natskit.aio")}
                 results[case.name] = res
                 summary = ", ".join(
                     f"{LABELS[c]} {fmt(m.get(case.metric), case.metric)}"
-                    if m else f"{LABELS[c]} {statuses[c]}" for c, m in medians.items())
-                print(f"{case.name:12} {time.monotonic() - t_case:5.1f}s  {summary}",
-                      file=sys.stderr, flush=True)
+                    if m
+                    else f"{LABELS[c]} {statuses[c]}"
+                    for c, m in medians.items()
+                )
+                print(
+                    f"{case.name:12} {time.monotonic() - t_case:5.1f}s  {summary}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         finally:
             bench.close()
     info["loadavg_end"] = list(os.getloadavg())
     info["duration_s"] = round(time.time() - started, 1)
     text = table(cases, results, clients)
     print(text)
-    print(f"# {info['duration_s']} s; load average {info['loadavg_start'][0]:.2f} at start, "
-          f"{info['loadavg_end'][0]:.2f} at end (nproc {info['nproc']})")
-    out = {"machine": info, "quick": args.quick, "rounds": args.rounds,
-           "max_seconds": max_seconds, "cases": results, "table": text}
+    print(
+        f"# {info['duration_s']} s; load average {info['loadavg_start'][0]:.2f} at start, "
+        f"{info['loadavg_end'][0]:.2f} at end (nproc {info['nproc']})"
+    )
+    out = {
+        "machine": info,
+        "quick": args.quick,
+        "rounds": args.rounds,
+        "max_seconds": max_seconds,
+        "cases": results,
+        "table": text,
+    }
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w", encoding="utf-8") as f:

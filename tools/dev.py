@@ -2,7 +2,8 @@
 
     python3 tools/dev.py demo [args...]   run natskit.demo with args
     python3 tools/dev.py test [args...]   static checks, then pytest with args
-    python3 tools/dev.py check            static checks: unasync --check, ruff, mypy
+    python3 tools/dev.py check            static checks: unasync --check, ruff (lint and
+                                          format), mypy
     python3 tools/dev.py gen              regenerate the blocking code (tools/unasync.py)
 
 Each command first makes sure of the virtualenv ``.venv`` in the repository
@@ -67,6 +68,7 @@ def static_checks(python: str) -> list[str]:
     steps = {
         "unasync --check": [python, "tools/unasync.py", "--check"],
         "ruff check": [python, "-m", "ruff", "check", "."],
+        "ruff format --check": [python, "-m", "ruff", "format", "--check", "."],
         "mypy": [python, "-m", "mypy"],
     }
     failed = []

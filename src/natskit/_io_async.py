@@ -41,6 +41,7 @@ class Settable(Protocol):
 
     def set_exception(self, exc: BaseException, /) -> None: ...
 
+
 Future = asyncio.Future
 # The protocol reads into one buffer per connection (see ``_io_sync``: a fresh
 # 256 KiB bytes per read costs an mmap cycle in glibc).
@@ -380,8 +381,9 @@ class Transport:
         while rest is None:
             data = await self.read(deadline - asyncio.get_running_loop().time())
             if not data:
-                raise BrokenSocketError("the server closed the connection during the "
-                                        "WebSocket upgrade")
+                raise BrokenSocketError(
+                    "the server closed the connection during the WebSocket upgrade"
+                )
             rest = ws.receive_handshake(data)
         proto.ws = ws
         raw = b"".join([rest, *proto.early])  # frames that came before ws was set
@@ -440,9 +442,7 @@ async def open_transport(host: str, port: int, timeout: float) -> Transport:
     """Connect over TCP; natskit errors for refusal, timeout and other failures."""
     loop = asyncio.get_running_loop()
     try:
-        _, proto = await asyncio.wait_for(
-            loop.create_connection(_Protocol, host, port), timeout
-        )
+        _, proto = await asyncio.wait_for(loop.create_connection(_Protocol, host, port), timeout)
     except asyncio.TimeoutError:
         raise ConnectionTimeoutError(f"connecting to {host}:{port} timed out") from None
     except (builtins.ConnectionRefusedError, socket.gaierror) as exc:

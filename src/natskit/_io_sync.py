@@ -45,6 +45,7 @@ class Settable(Protocol):
 
     def set_exception(self, exc: BaseException, /) -> None: ...
 
+
 Future = concurrent.futures.Future
 # Reads go into one buffer per connection, copied out at their size: a fresh
 # 256 KiB ``recv()`` per read is an mmap/mremap/munmap cycle in glibc (above its
@@ -355,8 +356,9 @@ class Transport:
         while rest is None:
             data = self._recv(deadline - time.monotonic())
             if not data:
-                raise BrokenSocketError("the server closed the connection during the "
-                                        "WebSocket upgrade")
+                raise BrokenSocketError(
+                    "the server closed the connection during the WebSocket upgrade"
+                )
             rest = ws.receive_handshake(data)
         self._ws = ws
         self._ws_early = self._ws_decode(ws, rest) if rest else b""

@@ -41,8 +41,10 @@ def check_version(version: object) -> str:
 
 
 def check_queue_group(queue_group: str | None) -> None:
-    if queue_group is not None and queue_group != "" and not (
-        isinstance(queue_group, str) and _QUEUE_GROUP.fullmatch(queue_group)
+    if (
+        queue_group is not None
+        and queue_group != ""
+        and not (isinstance(queue_group, str) and _QUEUE_GROUP.fullmatch(queue_group))
     ):
         raise InvalidArgError(f"invalid queue group {queue_group!r}")
 
@@ -106,8 +108,12 @@ class EndpointStats:
         requests = self.num_requests + 1
         total = self.processing_time + elapsed_ns
         return EndpointStats(
-            requests, self.num_errors + (error is not None),
-            self.last_error if error is None else error, total, total // requests)
+            requests,
+            self.num_errors + (error is not None),
+            self.last_error if error is None else error,
+            total,
+            total // requests,
+        )
 
 
 @dataclass
@@ -121,15 +127,23 @@ class EndpointInfo:
     stats: EndpointStats = field(default_factory=EndpointStats)
 
     def info(self) -> dict[str, Any]:
-        return {"name": self.name, "subject": self.subject,
-                "queue_group": self.queue_group or "", "metadata": self.metadata}
+        return {
+            "name": self.name,
+            "subject": self.subject,
+            "queue_group": self.queue_group or "",
+            "metadata": self.metadata,
+        }
 
     def stats_dict(self, data: Any = None, with_data: bool = False) -> dict[str, Any]:
         s = self.stats
         out: dict[str, Any] = {
-            "name": self.name, "subject": self.subject, "queue_group": self.queue_group or "",
-            "num_requests": s.num_requests, "num_errors": s.num_errors,
-            "last_error": s.last_error, "processing_time": s.processing_time,
+            "name": self.name,
+            "subject": self.subject,
+            "queue_group": self.queue_group or "",
+            "num_requests": s.num_requests,
+            "num_errors": s.num_errors,
+            "last_error": s.last_error,
+            "processing_time": s.processing_time,
             "average_processing_time": s.average_processing_time,
         }
         if with_data:

@@ -19,8 +19,10 @@ import natskit.aio
 def blocking_tour(url: str) -> None:
     print("== blocking API (natskit) ==")
     with natskit.connect(url, name="demo-blocking") as nc:
-        print(f"connected to {nc.current_server.host}:{nc.current_server.port}"  # type: ignore[union-attr]
-              f" (server {nc.server_info.get('version')}), rtt {nc.rtt() * 1e3:.2f} ms")
+        print(
+            f"connected to {nc.current_server.host}:{nc.current_server.port}"  # type: ignore[union-attr]
+            f" (server {nc.server_info.get('version')}), rtt {nc.rtt() * 1e3:.2f} ms"
+        )
 
         got = threading.Event()
 
@@ -91,8 +93,9 @@ def jetstream_tour(url: str) -> None:
         js.add_pull_consumer("DEMO", "worker")
         for msg in js.fetch("DEMO", "worker", batch=10, timeout=1):
             meta = msg.metadata
-            print(f"  fetched {msg.text!r} (stream seq {meta.stream_seq}, "
-                  f"pending {meta.num_pending})")
+            print(
+                f"  fetched {msg.text!r} (stream seq {meta.stream_seq}, pending {meta.num_pending})"
+            )
             msg.ack()
 
         kv = js.create_key_value("demo-config", history=5)
@@ -118,8 +121,11 @@ def extras_tour(url: str) -> None:
         js.delete_object_store("demo-files")
 
         svc = nc.service("demo-calc", "1.0.0", description="adds numbers")
-        svc.add_endpoint("add", lambda req: req.respond(
-            str(sum(int(x) for x in req.data.split())).encode()), subject="demo.add")
+        svc.add_endpoint(
+            "add",
+            lambda req: req.respond(str(sum(int(x) for x in req.data.split())).encode()),
+            subject="demo.add",
+        )
         print(f"  demo.add 1 2 3 -> {nc.request('demo.add', b'1 2 3').data!r}")
         [ping] = nc.request_many("$SRV.PING.demo-calc", max_msgs=1, timeout=1)
         found = json.loads(ping.data)

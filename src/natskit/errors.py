@@ -228,7 +228,8 @@ class ServiceError(NatsError):
         if not code.isdigit() or not isinstance(description, str) or not description.strip():
             raise InvalidArgError(
                 f"ServiceError needs a numeric code and a description, not {error_code!r}, "
-                f"{description!r}")
+                f"{description!r}"
+            )
         super().__init__(f"{code}: {description}")
         self.error_code = code
         self.description = description

@@ -84,8 +84,8 @@ class MsgBase:
             raise InvalidArgError(f"data must be bytes or str, not {type(data).__name__}")
         self.data = bytes(data)
         self.reply = reply
-        self._headers = headers if headers is None or isinstance(headers, Headers) else Headers(
-            headers
+        self._headers = (
+            headers if headers is None or isinstance(headers, Headers) else Headers(headers)
         )
         self.status: int | None = None
         self.description = ""

@@ -178,17 +178,28 @@ class Options:
         opts = cls(**kwargs)
         if servers is not None:
             opts.servers = [servers] if isinstance(servers, str) else list(servers)
-        for name in ("connect_timeout", "reconnect_time_wait", "ping_interval", "request_timeout",
-                     "drain_timeout"):
+        for name in (
+            "connect_timeout",
+            "reconnect_time_wait",
+            "ping_interval",
+            "request_timeout",
+            "drain_timeout",
+        ):
             setattr(opts, name, check_timeout(getattr(opts, name), None))
-        for name in ("max_reconnect_attempts", "reconnect_buffer_size", "max_outstanding_pings",
-                     "pending_msgs_limit", "pending_bytes_limit"):
+        for name in (
+            "max_reconnect_attempts",
+            "reconnect_buffer_size",
+            "max_outstanding_pings",
+            "pending_msgs_limit",
+            "pending_bytes_limit",
+        ):
             value = getattr(opts, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InvalidArgError(f"{name} must be an integer, not {value!r}")
         if opts.tls is not None and not isinstance(opts.tls, ssl.SSLContext):
-            raise InvalidArgError("tls must be an ssl.SSLContext (secure=True asks for TLS "
-                                  "with a default one)")
+            raise InvalidArgError(
+                "tls must be an ssl.SSLContext (secure=True asks for TLS with a default one)"
+            )
         prefix = opts.inbox_prefix
         try:
             check_subject(prefix)

@@ -29,7 +29,8 @@ def reconnected():
 
 @pytest.fixture
 async def nc(jetstream_server, reconnected):
-    conn = await natskit.aio.connect(jetstream_server.url, reconnect_time_wait=0.1,
-                                     status_cb=reconnected.on_status)
+    conn = await natskit.aio.connect(
+        jetstream_server.url, reconnect_time_wait=0.1, status_cb=reconnected.on_status
+    )
     yield conn
     await conn.close()

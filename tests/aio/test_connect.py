@@ -84,8 +84,11 @@ async def test_a_hanging_name_lookup_is_bounded_by_connect_timeout(nats_server, 
     start = time.monotonic()
     try:
         with pytest.raises(natskit.ConnectionTimeoutError):
-            await natskit.aio.connect(f"nats://hangs.example:{nats_server.port}",
-                                      connect_timeout=0.3, max_reconnect_attempts=0)
+            await natskit.aio.connect(
+                f"nats://hangs.example:{nats_server.port}",
+                connect_timeout=0.3,
+                max_reconnect_attempts=0,
+            )
         assert time.monotonic() - start < 5
     finally:
         release.set()  # let the lookup thread end

@@ -34,8 +34,9 @@ async def test_request_future_no_responders(nats_server):
 
 
 async def test_connection_lost_fails_pending_requests_with_timeout(nats_server):
-    nc = await natskit.aio.connect(nats_server.url, max_reconnect_attempts=1,
-                                   reconnect_time_wait=0.05)
+    nc = await natskit.aio.connect(
+        nats_server.url, max_reconnect_attempts=1, reconnect_time_wait=0.05
+    )
     await nc.subscribe("never")
     await nc.flush()
     fut = await nc.request_future("never", b"", timeout=600)
@@ -80,8 +81,7 @@ async def test_permission_violation_reported_connection_stays(nats_server_factor
         errors.append(err)
         got_error.set()
 
-    nc = await natskit.aio.connect(server.url, user="alice", password="secret",
-                                   error_cb=on_error)
+    nc = await natskit.aio.connect(server.url, user="alice", password="secret", error_cb=on_error)
     try:
         await nc.publish("forbidden.x", b"no")
         assert await got_error.wait(5)

@@ -23,22 +23,27 @@ def js(nc):
 
 
 async def test_stream_lifecycle(js):
-    info = await js.add_stream("S1", subjects=["s1.>"], max_age=60, storage="memory",
-                               metadata={"owner": "me"})
+    info = await js.add_stream(
+        "S1", subjects=["s1.>"], max_age=60, storage="memory", metadata={"owner": "me"}
+    )
     assert isinstance(info, natskit.StreamInfo)
     assert info.config.max_age == 60.0 and info.config.storage == "memory"
     assert info.config.metadata is not None and info.config.metadata["owner"] == "me"
     assert info.raw["config"]["max_age"] == 60_000_000_000
     assert info.created is not None and info.state.messages == 0
-    again = await js.add_stream(StreamConfig("S1", subjects=["s1.>"], max_age=60,
-                                             storage="memory", metadata={"owner": "me"}))
+    again = await js.add_stream(
+        StreamConfig(
+            "S1", subjects=["s1.>"], max_age=60, storage="memory", metadata={"owner": "me"}
+        )
+    )
     assert again.config.name == "S1"  # the same configuration: no error
     cfg = info.config
     cfg.max_msgs = 10
     updated = await js.update_stream(cfg)
     assert updated.config.max_msgs == 10 and updated.config.max_age == 60.0
-    assert (await js.update_stream("S1", subjects=["s1.>", "x"], storage="memory")
-            ).config.subjects == ["s1.>", "x"]
+    assert (
+        await js.update_stream("S1", subjects=["s1.>", "x"], storage="memory")
+    ).config.subjects == ["s1.>", "x"]
     await js.add_stream("S2", subjects=["s2"], storage="memory")
     assert sorted(await js.stream_names()) == ["S1", "S2"]
     assert await js.stream_names("s2") == ["S2"]
@@ -68,7 +73,8 @@ async def test_stream_arguments_are_checked(js):
 
 async def test_stream_from_json(js):
     reply = await js.add_stream_from_json(
-        json.dumps({"name": "J", "subjects": ["j.>"], "storage": "memory", "max_age": 10**9}))
+        json.dumps({"name": "J", "subjects": ["j.>"], "storage": "memory", "max_age": 10**9})
+    )
     assert reply["config"]["max_age"] == 10**9
     assert (await js.stream_info("J")).config.max_age == 1.0
     reply = await js.add_stream_from_json({"name": "J2", "subjects": ["j2"]})
@@ -116,8 +122,9 @@ async def test_stored_messages(js):
 
 async def test_consumer_lifecycle(js):
     await js.add_stream("C", subjects=["c.>"], storage="memory")
-    info = await js.add_consumer("C", durable_name="D", ack_policy="explicit", ack_wait=10,
-                                 filter_subject="c.x")
+    info = await js.add_consumer(
+        "C", durable_name="D", ack_policy="explicit", ack_wait=10, filter_subject="c.x"
+    )
     assert isinstance(info, natskit.ConsumerInfo)
     assert (info.stream_name, info.name, info.config.ack_wait) == ("C", "D", 10.0)
     assert info.config.filter_subject == "c.x"
@@ -125,14 +132,17 @@ async def test_consumer_lifecycle(js):
     with pytest.raises(natskit.JetStreamError) as err:
         await js.add_consumer("C", durable_name="D", ack_policy="explicit", ack_wait=20)
     assert err.value.err_code == 10148
-    updated = await js.update_consumer("C", ConsumerConfig(
-        durable_name="D", ack_policy="explicit", ack_wait=20, filter_subject="c.x"))
+    updated = await js.update_consumer(
+        "C",
+        ConsumerConfig(durable_name="D", ack_policy="explicit", ack_wait=20, filter_subject="c.x"),
+    )
     assert updated.config.ack_wait == 20.0
     with pytest.raises(natskit.JetStreamError) as err:  # update does not create
         await js.update_consumer("C", durable_name="NEW", ack_policy="explicit")
     assert err.value.err_code == 10149
-    named = await js.add_consumer("C", ConsumerConfig(name="N", ack_policy="none"),
-                                  inactive_threshold=60)
+    named = await js.add_consumer(
+        "C", ConsumerConfig(name="N", ack_policy="none"), inactive_threshold=60
+    )
     assert named.config.inactive_threshold == 60.0
     ephemeral = await js.add_consumer("C", ack_policy="none", inactive_threshold=60)
     assert ephemeral.name
@@ -141,7 +151,8 @@ async def test_consumer_lifecycle(js):
     push = await js.add_push_consumer("C", "PUSH", "deliver.here", ack_policy="none")
     assert push.config.deliver_subject == "deliver.here"
     reply = await js.add_consumer_from_json(
-        "C", "JS", '{"durable_name": "JS", "ack_policy": "explicit", "ack_wait": 5000000000}')
+        "C", "JS", '{"durable_name": "JS", "ack_policy": "explicit", "ack_wait": 5000000000}'
+    )
     assert reply["config"]["ack_wait"] == 5_000_000_000
     names = await js.consumer_names("C")
     assert {"D", "N", ephemeral.name, "PULL", "PUSH", "JS"} == set(names)
@@ -176,9 +187,8 @@ class PagingConn:
     async def request(self, subject, data, timeout=None):
         body = json.loads(data)
         self.requests.append(body)
-        page = self.names[body["offset"]:body["offset"] + 2]
-        reply = {"total": len(self.names), "offset": body["offset"], "limit": 2,
-                 "streams": page}
+        page = self.names[body["offset"] : body["offset"] + 2]
+        reply = {"total": len(self.names), "offset": body["offset"], "limit": 2, "streams": page}
         return natskit.aio.Msg("inbox", json.dumps(reply))
 
 

@@ -53,8 +53,9 @@ async def test_callback_and_options(js):
         if len(got) == 7:
             done.set()
 
-    oc = await js.ordered_consumer("S", on_msg, filter_subject="s.b", deliver_policy="last",
-                                   description="test")
+    oc = await js.ordered_consumer(
+        "S", on_msg, filter_subject="s.b", deliver_policy="last", description="test"
+    )
     await publish(js, 10, 16, "s.b")
     assert await done.wait(5)
     assert got == [9, 10, 11, 12, 13, 14, 15]

@@ -134,8 +134,9 @@ async def test_trace_logs_requests_and_replies(nc, caplog):
         await js.account_info()
     lines = [r.getMessage() for r in caplog.records if r.name == "natskit.jetstream"]
     assert any(line.startswith(">>> $JS.API.INFO") for line in lines)
-    assert any(line.startswith("<<< $JS.API.INFO") and "account_info_response" in line
-               for line in lines)
+    assert any(
+        line.startswith("<<< $JS.API.INFO") and "account_info_response" in line for line in lines
+    )
 
 
 async def test_jetstream_not_enabled(nats_server):

@@ -55,10 +55,13 @@ async def test_mirror_and_sources_across_domains(leaf_nc):
         await hub.publish(f"up.{i}", str(i))
         await hub.publish(f"up2.{i}", str(i))
     await leaf.add_stream("MIRROR", mirror=StreamSource("UP", api="$JS.hub.API"))
-    await leaf.add_stream("AGG", sources=[
-        StreamSource("UP", api="$JS.hub.API", filter_subject="up.1"),
-        StreamSource("UP2", api="$JS.hub.API"),
-    ])
+    await leaf.add_stream(
+        "AGG",
+        sources=[
+            StreamSource("UP", api="$JS.hub.API", filter_subject="up.1"),
+            StreamSource("UP2", api="$JS.hub.API"),
+        ],
+    )
 
     async def copied():
         mirror = (await leaf.stream_info("MIRROR")).state.messages
@@ -86,8 +89,12 @@ async def test_publishing_with_msg_id_through_a_node_failure(nats_cluster):
             try:
                 await js.publish("r3.x", str(i), msg_id=f"m-{i}")
                 break
-            except (natskit.TimeoutError, natskit.NoRespondersError, natskit.JetStreamError,
-                    natskit.ConnectionClosedError):
+            except (
+                natskit.TimeoutError,
+                natskit.NoRespondersError,
+                natskit.JetStreamError,
+                natskit.ConnectionClosedError,
+            ):
                 await sleep(0.1)  # a user's back-off while the stream elects a new leader
         else:
             raise AssertionError(f"message {i} never acknowledged")

@@ -61,8 +61,14 @@ async def test_put_and_get(js, kv):
     assert await kv.put("key1", b"value1") == 1
     entry = await (await js.key_value("B")).get("key1")
     assert isinstance(entry, natskit.Entry)
-    assert (entry.bucket, entry.key, entry.value, entry.revision, entry.operation,
-            entry.delta) == ("B", "key1", b"value1", 1, "PUT", None)
+    assert (entry.bucket, entry.key, entry.value, entry.revision, entry.operation, entry.delta) == (
+        "B",
+        "key1",
+        b"value1",
+        1,
+        "PUT",
+        None,
+    )
     assert entry.created is not None
     assert abs(datetime.now(timezone.utc) - entry.created) < timedelta(minutes=1)
     for value in (b"value2", b"target", b"value4"):
@@ -127,11 +133,21 @@ async def test_a_deleted_bucket_fails_clearly(nc, js):
     kv = await nc.jetstream(timeout=0.2).key_value("GONE")  # no publish retries
     await kv.put("k", b"v")
     await js.delete_key_value("GONE")
-    calls = [lambda: kv.put("k", b"v"), lambda: kv.create("k", b"v"),
-             lambda: kv.update("k", b"v", 1), lambda: kv.delete("k"), lambda: kv.purge("k"),
-             lambda: kv.get("k"), kv.status, lambda: kv.history("k"), kv.keys, kv.watch,
-             lambda: js.key_value("GONE"), lambda: js.delete_key_value("GONE"),
-             lambda: js.empty_key_value("GONE")]
+    calls = [
+        lambda: kv.put("k", b"v"),
+        lambda: kv.create("k", b"v"),
+        lambda: kv.update("k", b"v", 1),
+        lambda: kv.delete("k"),
+        lambda: kv.purge("k"),
+        lambda: kv.get("k"),
+        kv.status,
+        lambda: kv.history("k"),
+        kv.keys,
+        kv.watch,
+        lambda: js.key_value("GONE"),
+        lambda: js.delete_key_value("GONE"),
+        lambda: js.empty_key_value("GONE"),
+    ]
     for call in calls:  # coroutines in asyncio, blocking calls in the blocking API
         with pytest.raises(natskit.BucketNotFoundError):
             await call()
@@ -139,21 +155,40 @@ async def test_a_deleted_bucket_fails_clearly(nc, js):
 
 async def test_bucket_options_and_status(nc, js):
     large = await js.create_key_value(
-        "large", history=64, storage="memory", ttl=3600, max_value_size=1024,
-        max_bucket_size=100 * 1024 * 1024, compression="s2", description="big",
-        metadata={"team": "kv"}, republish=RePublish("$KV.large.>", "rep.>"),
+        "large",
+        history=64,
+        storage="memory",
+        ttl=3600,
+        max_value_size=1024,
+        max_bucket_size=100 * 1024 * 1024,
+        compression="s2",
+        description="big",
+        metadata={"team": "kv"},
+        republish=RePublish("$KV.large.>", "rep.>"),
     )
     status = await large.status()
     assert isinstance(status, natskit.KVStatus)
-    assert (status.bucket, status.bytes, status.history, status.ttl, status.values,
-            status.is_compressed) == ("large", 0, 64, 3600.0, 0, True)
-    assert (status.mirror_name, status.mirror_domain, status.limit_marker_ttl) == (
-        None, None, 0.0)
+    assert (
+        status.bucket,
+        status.bytes,
+        status.history,
+        status.ttl,
+        status.values,
+        status.is_compressed,
+    ) == ("large", 0, 64, 3600.0, 0, True)
+    assert (status.mirror_name, status.mirror_domain, status.limit_marker_ttl) == (None, None, 0.0)
     cfg = status.stream_config
     assert (cfg.name, cfg.subjects, cfg.storage, cfg.description) == (
-        "KV_large", ["$KV.large.>"], "memory", "big")
+        "KV_large",
+        ["$KV.large.>"],
+        "memory",
+        "big",
+    )
     assert (cfg.max_bytes, cfg.max_msg_size, cfg.max_msgs_per_subject) == (
-        100 * 1024 * 1024, 1024, 64)
+        100 * 1024 * 1024,
+        1024,
+        64,
+    )
     assert cfg.allow_direct and cfg.allow_rollup_hdrs and cfg.deny_delete
     assert (cfg.discard, cfg.duplicate_window, cfg.max_age) == ("new", 120.0, 3600.0)
     assert cfg.metadata is not None and cfg.metadata["team"] == "kv"
@@ -198,17 +233,27 @@ async def test_history_and_keys(kv):
     await kv.delete("key1")
     await kv.put("key1", b"value1_3")
     entries = await kv.history("key1")
-    assert summary(entries) == [("key1", b"value1_1", "PUT"), ("key1", b"value1_2", "PUT"),
-                                ("key1", b"", "DEL"), ("key1", b"value1_3", "PUT")]
+    assert summary(entries) == [
+        ("key1", b"value1_1", "PUT"),
+        ("key1", b"value1_2", "PUT"),
+        ("key1", b"", "DEL"),
+        ("key1", b"value1_3", "PUT"),
+    ]
     assert [(e.revision, e.delta, e.bucket) for e in entries] == [
-        (1, 3, "B"), (2, 2, "B"), (3, 1, "B"), (4, 0, "B")]
+        (1, 3, "B"),
+        (2, 2, "B"),
+        (3, 1, "B"),
+        (4, 0, "B"),
+    ]
     with pytest.raises(natskit.KeyNotFoundError):
         await kv.history("key2")
     await kv.purge("key1")
     await kv.put("key1", b"value1_4")
     entries = await kv.history("key1")
     assert [(e.revision, e.operation, e.value) for e in entries] == [
-        (5, "PURGE", b""), (6, "PUT", b"value1_4")]
+        (5, "PURGE", b""),
+        (6, "PUT", b"value1_4"),
+    ]
     await kv.delete("key1")
     await kv.put("key2", b"value2")
     await kv.put("dot.key3", b"value3")
@@ -230,8 +275,12 @@ async def test_watch_one_key(kv):
     await kv.put("key2", b"value3")
     await kv.delete("key2")
     await got.wait_len(4)
-    assert summary(got) == [("key2", b"value2", "PUT"), None, ("key2", b"value3", "PUT"),
-                            ("key2", b"", "DEL")]
+    assert summary(got) == [
+        ("key2", b"value2", "PUT"),
+        None,
+        ("key2", b"value3", "PUT"),
+        ("key2", b"", "DEL"),
+    ]
     assert [e.revision for e in got if e] == [1, 3, 4]
     assert got[0].delta == 0
     with pytest.raises(natskit.BadSubscriptionError):  # it feeds its callback
@@ -246,8 +295,7 @@ async def test_watch_one_key(kv):
 
 async def test_watch_a_wildcard_without_deletes(kv):
     got = Entries()
-    watcher = await kv.watch(
-        "keys.*", callback=got, ignore_deletes=True, idle_heartbeat=0.5)
+    watcher = await kv.watch("keys.*", callback=got, ignore_deletes=True, idle_heartbeat=0.5)
     await kv.put("keys.1", b"value1")
     await kv.delete("keys.1")
     await kv.put("keys.2", b"value2")
@@ -277,8 +325,8 @@ async def test_watch_keeps_a_mapping_current(kv):
     both = Entries()
     values = {}
     with_cb = await kv.watch(
-        "params.*", callback=both, values=values, ignore_deletes=True,
-        idle_heartbeat=0.5)
+        "params.*", callback=both, values=values, ignore_deletes=True, idle_heartbeat=0.5
+    )
     await kv.put("params.P4", b"VAL4")
     await both.wait_len(4)  # the mapping is updated before the callback is called
     assert values == {"params.P2": b"VAL2", "params.P3": b"VAL3", "params.P4": b"VAL4"}
@@ -289,14 +337,17 @@ async def test_watch_keeps_a_mapping_current(kv):
 async def test_watch_updates_only(kv):
     await kv.put("params.P0", b"old")
     got = Entries()
-    watcher = await kv.watch(
-        "params.*", updates_only=True, callback=got, idle_heartbeat=0.5)
+    watcher = await kv.watch("params.*", updates_only=True, callback=got, idle_heartbeat=0.5)
     await kv.put("params.P4", b"VAL4")
     await kv.put("params.P5", b"VAL5")
     await kv.delete("params.P4")
     await got.wait_len(4)
-    assert summary(got) == [None, ("params.P4", b"VAL4", "PUT"),
-                            ("params.P5", b"VAL5", "PUT"), ("params.P4", b"", "DEL")]
+    assert summary(got) == [
+        None,
+        ("params.P4", b"VAL4", "PUT"),
+        ("params.P5", b"VAL5", "PUT"),
+        ("params.P4", b"", "DEL"),
+    ]
     await watcher.close()
     with pytest.raises(natskit.InvalidArgError):
         await kv.watch(updates_only=True, include_history=True)
@@ -309,8 +360,13 @@ async def test_watch_by_iteration(kv):
     await kv.delete("b")
     history = await kv.watch(include_history=True, idle_heartbeat=0.5)
     entries = [await history.next_entry(2) for _ in range(5)]
-    assert summary(entries) == [("a", b"1", "PUT"), ("a", b"2", "PUT"), ("b", b"1", "PUT"),
-                                ("b", b"", "DEL"), None]
+    assert summary(entries) == [
+        ("a", b"1", "PUT"),
+        ("a", b"2", "PUT"),
+        ("b", b"1", "PUT"),
+        ("b", b"", "DEL"),
+        None,
+    ]
     await history.close()
     with pytest.raises(natskit.BadSubscriptionError):
         await history.next_entry(0.1)
@@ -409,8 +465,12 @@ async def test_limit_markers_and_per_key_ttl(js, kv):
     with pytest.raises(natskit.KeyNotFoundError):
         await ttl_kv.get("short")
     assert await ttl_kv.create("short", b"again")
-    assert summary(got)[:4] == [None, ("short", b"lived", "PUT"), ("kept", b"v", "PUT"),
-                                ("kept", b"", "PURGE")]
+    assert summary(got)[:4] == [
+        None,
+        ("short", b"lived", "PUT"),
+        ("kept", b"v", "PUT"),
+        ("kept", b"", "PURGE"),
+    ]
     await watcher.close()
     with pytest.raises(natskit.InvalidArgError):
         await ttl_kv.create("x", b"v", ttl=0)

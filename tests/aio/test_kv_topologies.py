@@ -84,7 +84,9 @@ async def test_a_hub_bucket_through_a_leaf_connection(leaf_nc, leaf, kv_hub):
     assert await kv.put("key1", b"value2") == 2
     assert (await kv_hub.get("key1")).value == b"value2"
     assert [(e.value, e.revision) for e in await kv.history("key1")] == [
-        (b"value1", 1), (b"value2", 2)]
+        (b"value1", 1),
+        (b"value2", 2),
+    ]
     assert await to_hub.kv_buckets() == ["HUB"]
     assert await leaf.kv_buckets() == []
     with pytest.raises(natskit.BucketNotFoundError):
@@ -96,7 +98,12 @@ async def test_a_hub_bucket_through_a_leaf_connection(leaf_nc, leaf, kv_hub):
     await kv.delete("key1")
     await got.wait_len(5)
     assert [e and (e.key, e.operation) for e in got] == [
-        ("key1", "PUT"), None, ("key2", "PUT"), ("key3", "PUT"), ("key1", "DEL")]
+        ("key1", "PUT"),
+        None,
+        ("key2", "PUT"),
+        ("key3", "PUT"),
+        ("key1", "DEL"),
+    ]
     await watcher.close()
     assert await kv.keys() == ["key2", "key3"]
     assert (await kv.status()).values == 5
@@ -125,18 +132,25 @@ async def test_a_mirror_in_the_same_domain(hub, kv_hub):
 
 async def test_a_mirror_in_another_domain(leaf, kv_hub):
     mirror = await leaf.create_key_value(
-        "LEAF_MIRROR", mirror_name="HUB", mirror_domain="hub", history=64)
+        "LEAF_MIRROR", mirror_name="HUB", mirror_domain="hub", history=64
+    )
     rev = await kv_hub.put("key2", b"value1")
     await eventually(has_messages(leaf, "KV_LEAF_MIRROR", 1))
     entry = await mirror.get("key2")
     assert (entry.bucket, entry.key, entry.value, entry.revision) == (
-        "LEAF_MIRROR", "key2", b"value1", rev)
+        "LEAF_MIRROR",
+        "key2",
+        b"value1",
+        rev,
+    )
     rev = await mirror.put("key2", b"value2")  # goes to the hub
     assert (await kv_hub.get("key2")).revision == rev
     await eventually(has_messages(leaf, "KV_LEAF_MIRROR", 2))
     entries = await mirror.history(">")
     assert [(e.bucket, e.key, e.value, e.revision, e.delta) for e in entries] == [
-        ("LEAF_MIRROR", "key2", b"value1", 1, 1), ("LEAF_MIRROR", "key2", b"value2", 2, 0)]
+        ("LEAF_MIRROR", "key2", b"value1", 1, 1),
+        ("LEAF_MIRROR", "key2", b"value2", 2, 0),
+    ]
     status = await mirror.status()
     assert (status.mirror_name, status.mirror_domain) == ("HUB", "hub")
 
@@ -146,7 +160,8 @@ async def test_aggregates(leaf_nc, hub, leaf, kv_hub):
         await kv_hub.put(key, value)
     origin = KVOrigin("HUB", keys=["new.>"], domain="hub")
     agg = await leaf.create_kv_aggregate(
-        "NEW_ORDERS", True, [origin], description="writable filtered KV aggregate")
+        "NEW_ORDERS", True, [origin], description="writable filtered KV aggregate"
+    )
     assert isinstance(agg, natskit.aio.KeyValue)
     await eventually(has_keys(agg, ["new.2", "new.3"]))
     assert await agg.get_value("new.2") == b"order 2"
@@ -154,7 +169,9 @@ async def test_aggregates(leaf_nc, hub, leaf, kv_hub):
     assert await agg.get_value("order.10") == b"order 10"
     status = await agg.status()
     assert (status.bucket, status.stream_config.description) == (
-        "NEW_ORDERS", "writable filtered KV aggregate")
+        "NEW_ORDERS",
+        "writable filtered KV aggregate",
+    )
     got = Entries()
     watcher = await agg.watch("new.>", callback=got, idle_heartbeat=0.5)
     await kv_hub.put("new.4", b"order 4")  # copied from the hub, seen by the watcher
@@ -172,7 +189,8 @@ async def test_aggregates(leaf_nc, hub, leaf, kv_hub):
     await hub.add_stream("MIRROR", allow_direct=True, mirror=StreamSource("KV_HUB"))
     await eventually(has_messages(hub, "MIRROR", 4))
     from_mirror = await leaf.create_kv_aggregate(
-        "ALL_ORDERS", False, [KVOrigin("HUB", stream="MIRROR", domain="hub")])
+        "ALL_ORDERS", False, [KVOrigin("HUB", stream="MIRROR", domain="hub")]
+    )
     await eventually(has_messages(leaf, "KV_ALL_ORDERS", 4))
     assert (await from_mirror.status()).stream_config.sources[0].name == "MIRROR"
     assert await from_mirror.get_value("new.3") == b"order 3"

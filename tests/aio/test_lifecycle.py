@@ -24,8 +24,13 @@ async def test_callbacks_run_after_close_and_connect_again(nats_server):
     await nc.connect()
     try:
         assert await connected_again.wait(5)
-        assert seen == [Status.CONNECTING, Status.CONNECTED, Status.CLOSED,
-                        Status.CONNECTING, Status.CONNECTED]
+        assert seen == [
+            Status.CONNECTING,
+            Status.CONNECTED,
+            Status.CLOSED,
+            Status.CONNECTING,
+            Status.CONNECTED,
+        ]
 
         async def answer(msg):
             await msg.respond(b"inner")

@@ -35,8 +35,11 @@ async def test_put_get_and_info(store):
     assert info.digest == digest(b"hello") and info.nuid
     assert await store.get("a.txt") == b"hello"
     stored = await store.info("a.txt")
-    assert (stored.description, stored.metadata, stored.digest) == ("greeting", {"k": "v"},
-                                                                   info.digest)
+    assert (stored.description, stored.metadata, stored.digest) == (
+        "greeting",
+        {"k": "v"},
+        info.digest,
+    )
     assert abs(stored.mtime - datetime.now(timezone.utc)) < timedelta(seconds=30)
     assert (await store.put("abc", "abc")).digest == ABC_DIGEST
     empty = await store.put("empty", b"")
@@ -58,7 +61,7 @@ async def test_large_objects_in_chunks_and_files(store):
     assert out.getvalue() == data
     with pytest.raises(natskit.InvalidArgError):
         await store.put("text", io.StringIO("not binary"))
-    for name in ("foo bar", ".*<>:\"/\\|?&", "dir/file.txt"):
+    for name in ("foo bar", '.*<>:"/\\|?&', "dir/file.txt"):
         await store.put(name, name)
         assert await store.get(name) == name.encode()
 
@@ -98,7 +101,10 @@ async def test_list_and_watch(store):
     await store.delete("C")
     assert [i.name for i in await store.list()] == ["A", "B"]
     assert [(i.name, i.deleted) for i in await store.list(show_deleted=True)] == [
-        ("A", False), ("B", False), ("C", True)]
+        ("A", False),
+        ("B", False),
+        ("C", True),
+    ]
     seen = [(i.name, i.deleted) for i in [await watcher.next_info(2) for _ in range(5)]]
     assert seen == [("A", False), ("B", False), ("C", False), ("B", False), ("C", True)]
     await watcher.close()
@@ -160,17 +166,31 @@ async def test_links_to_objects_and_buckets(js, store):
 
 async def test_buckets(js):
     store = await js.create_object_store(
-        "conf", description="configs", metadata={"team": "a"}, compression=True, ttl=3600,
-        max_bytes=1 << 20, storage="memory")
+        "conf",
+        description="configs",
+        metadata={"team": "a"},
+        compression=True,
+        ttl=3600,
+        max_bytes=1 << 20,
+        storage="memory",
+    )
     await store.put("f", b"x" * 100)
     status = await store.status()
     assert (status.bucket, status.description, status.ttl, status.storage) == (
-        "conf", "configs", 3600, "memory")
+        "conf",
+        "configs",
+        3600,
+        "memory",
+    )
     assert (status.is_compressed, status.sealed, status.metadata["team"]) == (True, False, "a")
     assert status.size > 100 and status.backing_store == "JetStream"
     cfg = status.stream_info.config
     assert (cfg.subjects, cfg.discard, cfg.allow_rollup_hdrs, cfg.allow_direct) == (
-        ["$O.conf.C.>", "$O.conf.M.>"], "new", True, True)
+        ["$O.conf.C.>", "$O.conf.M.>"],
+        "new",
+        True,
+        True,
+    )
     assert "conf" in await js.object_store_names()
     bound = await js.object_store("conf")
     assert await bound.get("f") == b"x" * 100

@@ -53,8 +53,12 @@ async def test_subscription_survives_server_restart(nats_server):
         await nc.publish("keep.4", b"beyond max_msgs")
         got = [m.data async for m in sub]
         assert got == [b"after", b"last"]
-        assert watch.seen[:4] == [Status.CONNECTING, Status.CONNECTED, Status.RECONNECTING,
-                                  Status.CONNECTED]
+        assert watch.seen[:4] == [
+            Status.CONNECTING,
+            Status.CONNECTED,
+            Status.RECONNECTING,
+            Status.CONNECTED,
+        ]
         assert any(isinstance(e, natskit.NatsError) for e in watch.errors)
     finally:
         await nc.close()
@@ -82,8 +86,7 @@ async def test_publishes_while_reconnecting_are_delivered_after_resubscribe(nats
 
 async def test_reconnect_buffer_limit(nats_server):
     watch = StatusWatch()
-    nc = await natskit.aio.connect(nats_server.url, reconnect_buffer_size=1000,
-                                   **watch.options())
+    nc = await natskit.aio.connect(nats_server.url, reconnect_buffer_size=1000, **watch.options())
     try:
         sub = await nc.subscribe("lim")
         await nc.flush()
@@ -143,8 +146,9 @@ async def test_gives_up_after_max_reconnect_attempts(nats_server):
 
 async def test_close_interrupts_reconnecting(nats_server):
     watch = StatusWatch()
-    nc = await natskit.aio.connect(nats_server.url, status_cb=watch.on_status,
-                                   reconnect_time_wait=600)
+    nc = await natskit.aio.connect(
+        nats_server.url, status_cb=watch.on_status, reconnect_time_wait=600
+    )
     nats_server.kill()
     assert await watch.reconnecting.wait(10)
     await nc.close()  # returns at once, not after 600 s
@@ -160,9 +164,14 @@ async def test_client_pings_detect_a_stale_connection():
 
     watch = StatusWatch()
     with FakeServer(handler) as server:
-        nc = await natskit.aio.connect(server.url, ping_interval=0.05, max_outstanding_pings=2,
-                                       allow_reconnect=False, status_cb=watch.on_status,
-                                       error_cb=watch.on_error)
+        nc = await natskit.aio.connect(
+            server.url,
+            ping_interval=0.05,
+            max_outstanding_pings=2,
+            allow_reconnect=False,
+            status_cb=watch.on_status,
+            error_cb=watch.on_error,
+        )
         assert await watch.closed.wait(10)
         assert isinstance(nc.last_error, natskit.StaleConnectionError)
         assert any(isinstance(e, natskit.StaleConnectionError) for e in watch.errors)
@@ -196,10 +205,14 @@ async def test_discovered_servers_and_lame_duck(nats_server):
 
     def handler(client):
         client.handshake()
-        client.send(b'INFO {"server_id":"x","max_payload":1024,"headers":true,'
-                    b'"connect_urls":["%s"]}\r\n' % other.encode())
-        client.send(b'INFO {"server_id":"x","max_payload":1024,"headers":true,'
-                    b'"connect_urls":["%s"],"ldm":true}\r\n' % other.encode())
+        client.send(
+            b'INFO {"server_id":"x","max_payload":1024,"headers":true,'
+            b'"connect_urls":["%s"]}\r\n' % other.encode()
+        )
+        client.send(
+            b'INFO {"server_id":"x","max_payload":1024,"headers":true,'
+            b'"connect_urls":["%s"],"ldm":true}\r\n' % other.encode()
+        )
         client.read_line(timeout=10)
 
     def on_status(status):
@@ -207,9 +220,13 @@ async def test_discovered_servers_and_lame_duck(nats_server):
             moved.set()
 
     with FakeServer(handler) as server:
-        nc = natskit.aio.Connection(server.url, status_cb=on_status,
-                                    discovered_servers_cb=discovered.append,
-                                    lame_duck_cb=lame.append, **FAST)
+        nc = natskit.aio.Connection(
+            server.url,
+            status_cb=on_status,
+            discovered_servers_cb=discovered.append,
+            lame_duck_cb=lame.append,
+            **FAST,
+        )
         await nc.connect()
         assert await moved.wait(10)
         assert discovered == [[natskit.ServerAddress("127.0.0.1", nats_server.port, "nats")]]

@@ -44,9 +44,12 @@ async def test_an_endpoint_answers_and_discovery_describes_it(nc):
         assert await ask(nc, subject) == {"type": "io.nats.micro.v1.ping_response", **ident}
     info = await ask(nc, f"$SRV.INFO.calc.{svc.id}")
     assert info == {
-        "type": "io.nats.micro.v1.info_response", **ident, "description": "adds numbers",
-        "endpoints": [{"name": "add", "subject": "add", "queue_group": "q",
-                       "metadata": {"unit": "none"}}],
+        "type": "io.nats.micro.v1.info_response",
+        **ident,
+        "description": "adds numbers",
+        "endpoints": [
+            {"name": "add", "subject": "add", "queue_group": "q", "metadata": {"unit": "none"}}
+        ],
     }
     await until(lambda: ep.stats.num_requests == 1)
     stats = await ask(nc, "$SRV.STATS.calc")
@@ -80,10 +83,14 @@ async def test_errors_reach_the_requester_and_the_stats(nc):
     assert reply.headers["X-Trace"] == "1"
     reply = await nc.request("fail", b"service", timeout=2)
     assert (reply.headers["Nats-Service-Error-Code"], reply.headers["Nats-Service-Error"]) == (
-        "418", "a teapot")
+        "418",
+        "a teapot",
+    )
     reply = await nc.request("fail", b"other", timeout=2)
     assert (reply.headers["Nats-Service-Error-Code"], reply.headers["Nats-Service-Error"]) == (
-        "500", "boom")
+        "500",
+        "boom",
+    )
     await until(lambda: ep.stats.num_requests == 3)
     assert (ep.stats.num_errors, ep.stats.last_error) == (3, "500:boom")
 
@@ -111,12 +118,18 @@ async def test_groups_and_queue_groups(nc):
         await g1.add_endpoint("none", add, queue_group_disabled=True),
     ]
     assert [(e.subject, e.queue_group) for e in endpoints] == [
-        ("top", "workers"), ("g1.foo", "workers"), ("g1.g2.g3.bar", "deep"),
-        ("flat", "workers"), ("solo.each", None), ("solo.own", "mine"), ("g1.none", None),
+        ("top", "workers"),
+        ("g1.foo", "workers"),
+        ("g1.g2.g3.bar", "deep"),
+        ("flat", "workers"),
+        ("solo.each", None),
+        ("solo.own", "mine"),
+        ("g1.none", None),
     ]
     info = await ask(nc, "$SRV.INFO.grp")
     assert [(e["subject"], e["queue_group"]) for e in info["endpoints"]] == [
-        (e.subject, e.queue_group or "") for e in endpoints]
+        (e.subject, e.queue_group or "") for e in endpoints
+    ]
     assert await ask(nc, "g1.g2.g3.bar", b"[2, 2]") == 4
 
 

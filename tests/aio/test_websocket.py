@@ -21,9 +21,12 @@ def free_port():
 @pytest.fixture
 def ws_server(nats_server_factory, tmp_path):
     store = json.dumps(str(tmp_path / "js"))
-    return nats_server_factory(config=(
-        f'websocket {{ host: "127.0.0.1", port: {free_port()}, no_tls: true }}\n'
-        f"jetstream {{ store_dir: {store} }}\n"))
+    return nats_server_factory(
+        config=(
+            f'websocket {{ host: "127.0.0.1", port: {free_port()}, no_tls: true }}\n'
+            f"jetstream {{ store_dir: {store} }}\n"
+        )
+    )
 
 
 async def test_pub_sub_request_and_jetstream_over_ws(ws_server):
@@ -62,7 +65,8 @@ async def test_ws_and_plain_clients_talk(ws_server):
                 await ws.publish("mixed", str(i))
             await ws.flush()
             assert [(await sub.next_msg(2)).data for _ in range(1000)] == [
-                str(i).encode() for i in range(1000)]
+                str(i).encode() for i in range(1000)
+            ]
 
 
 async def test_reconnects_over_ws(ws_server, reconnected):
@@ -79,16 +83,18 @@ async def test_reconnects_over_ws(ws_server, reconnected):
 async def test_wss(nats_server_factory, tls_certs):
     port = free_port()
     block = tls_config(tls_certs).replace("tls {", "  tls {", 1)
-    server = nats_server_factory(config=f'websocket {{\n host: "127.0.0.1"\n port: {port}\n'
-                                        f"{block}}}\n")
+    server = nats_server_factory(
+        config=f'websocket {{\n host: "127.0.0.1"\n port: {port}\n{block}}}\n'
+    )
     ctx = ssl.create_default_context(cafile=tls_certs.ca_file)
     async with await natskit.aio.connect(f"wss://127.0.0.1:{port}", tls=ctx) as nc:
         sub = await nc.subscribe("secure")
         await nc.publish("secure", b"over wss")
         assert (await sub.next_msg(2)).data == b"over wss"
     with pytest.raises(natskit.NatsError):
-        await natskit.aio.connect(f"ws://127.0.0.1:{port}", connect_timeout=2,
-                                  max_reconnect_attempts=0)
+        await natskit.aio.connect(
+            f"ws://127.0.0.1:{port}", connect_timeout=2, max_reconnect_attempts=0
+        )
     assert server.is_running()
     with pytest.raises(natskit.SecureConnWantedError):
         await natskit.aio.connect(f"ws://127.0.0.1:{port}", secure=True, connect_timeout=2)

@@ -38,7 +38,12 @@ async def test_a_bucket_made_by_nats_py(clients):
             await ours.get(deleted)
     assert await ours.keys() == ["cfg.a"]
     assert [(e.value, e.operation) for e in await ours.history("cfg.>")] == [
-        (b"1", "PUT"), (b"2", "PUT"), (b"x", "PUT"), (b"", "DEL"), (b"", "PURGE")]
+        (b"1", "PUT"),
+        (b"2", "PUT"),
+        (b"x", "PUT"),
+        (b"", "DEL"),
+        (b"", "PURGE"),
+    ]
     status = await ours.status()
     assert (status.history, status.values) == (5, 5)
 
@@ -54,7 +59,12 @@ async def test_a_bucket_made_by_nats_py(clients):
     await theirs.put("cfg.d", b"from nats-py")
     await asyncio.wait_for(all_came.wait(), 5)
     assert [e and (e.key, e.operation) for e in got] == [
-        ("cfg.a", "PUT"), ("cfg.b", "DEL"), ("cfg.c", "PURGE"), None, ("cfg.d", "PUT")]
+        ("cfg.a", "PUT"),
+        ("cfg.b", "DEL"),
+        ("cfg.c", "PURGE"),
+        None,
+        ("cfg.d", "PUT"),
+    ]
     await watcher.close()
 
 

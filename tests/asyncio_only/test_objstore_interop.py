@@ -24,15 +24,17 @@ async def test_objects_cross_both_ways(stores):
     big = bytes(range(256)) * 1200  # several chunks of 128 KiB
     their_info = await theirs.put("from nats-py", big)
     info = await ours.info("from nats-py")
-    assert (info.size, info.chunks, info.digest) == (len(big), their_info.chunks,
-                                                    their_info.digest)
+    assert (info.size, info.chunks, info.digest) == (len(big), their_info.chunks, their_info.digest)
     assert await ours.get("from nats-py") == big
 
     mine = await ours.put("from natskit", big, description="ours")
     result = await theirs.get("from natskit")
     assert result.data == big
     assert (result.info.digest, result.info.size, result.info.description) == (
-        mine.digest, len(big), "ours")
+        mine.digest,
+        len(big),
+        "ours",
+    )
 
     await ours.delete("from nats-py")
     with pytest.raises(nats.js.errors.ObjectNotFoundError):

@@ -28,8 +28,9 @@ async def test_discovery_replies_have_the_same_shape(clients):
     async def echo(req):
         await req.respond(req.data)
 
-    their_svc = await nats.micro.add_service(theirs, name="theirs", version="1.0.0",
-                                             description="nats-py", metadata={"k": "v"})
+    their_svc = await nats.micro.add_service(
+        theirs, name="theirs", version="1.0.0", description="nats-py", metadata={"k": "v"}
+    )
     await their_svc.add_endpoint(name="echo", handler=echo, metadata={"e": "1"})
     await theirs.flush()  # its subscriptions are on the server
     our_svc = await ours.service("ours", "1.0.0", description="natskit", metadata={"k": "v"})

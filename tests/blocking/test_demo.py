@@ -8,8 +8,13 @@ from natskit import demo
 def test_the_demo_tours_every_part(jetstream_server, capsys):
     assert demo.main(["--server", jetstream_server.url]) == 0
     out = capsys.readouterr().out
-    for expected in ("== blocking API (natskit) ==", "published order 2: stream DEMO, seq 3",
-                     "the same msg_id again is a duplicate: True", "kv color = b'green'",
-                     "read back intact: True", "demo.add 1 2 3 -> b'6'",
-                     "$SRV.PING.demo-calc answered: demo-calc 1.0.0"):
+    for expected in (
+        "== blocking API (natskit) ==",
+        "published order 2: stream DEMO, seq 3",
+        "the same msg_id again is a duplicate: True",
+        "kv color = b'green'",
+        "read back intact: True",
+        "demo.add 1 2 3 -> b'6'",
+        "$SRV.PING.demo-calc answered: demo-calc 1.0.0",
+    ):
         assert expected in out

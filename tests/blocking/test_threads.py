@@ -44,8 +44,9 @@ def test_requests_from_many_threads(nc):
     nc.subscribe("mt.echo", callback=lambda m: m.respond(m.data))
     nc.flush()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda i: nc.request("mt.echo", str(i), timeout=5).text,
-                                range(200)))
+        results = list(
+            pool.map(lambda i: nc.request("mt.echo", str(i), timeout=5).text, range(200))
+        )
     assert results == [str(i) for i in range(200)]
 
 

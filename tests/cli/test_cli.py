@@ -51,15 +51,18 @@ def test_pub_and_sub(server, capsys):
 
 
 def test_req_and_reply(server, capsys):
-    done = threading.Thread(target=run, args=(server.url, "reply", "cli.svc", "pong",
-                                              "--count", "1"))
+    done = threading.Thread(
+        target=run, args=(server.url, "reply", "cli.svc", "pong", "--count", "1")
+    )
     done.start()
     with natskit.connect(server.url) as nc:
+
         def answered():
             try:
                 return nc.request("cli.svc", b"ping", timeout=2).data == b"pong"
             except natskit.NoRespondersError:
                 return False  # the replier is not subscribed yet
+
         poll(answered)
     done.join(10)
     assert run(server.url, "req", "cli.nobody", "x") == 1
@@ -69,8 +72,9 @@ def test_req_and_reply(server, capsys):
 
 
 def test_streams_consumers_and_kv(server, capsys):
-    assert run(server.url, "stream", "add", "S", "--subjects", "s.a,s.b", "--storage",
-               "memory") == 0
+    assert (
+        run(server.url, "stream", "add", "S", "--subjects", "s.a,s.b", "--storage", "memory") == 0
+    )
     assert run(server.url, "pub", "s.a", "one") == 0
     assert run(server.url, "consumer", "add", "S", "w") == 0
     assert run(server.url, "consumer", "next", "S", "w") == 0
@@ -145,7 +149,9 @@ def test_bad_input_is_a_clear_error(server, capsys):
 def test_server_command_runs_until_terminated():
     proc = subprocess.Popen(
         [sys.executable, "-m", "natskit", "server", "--port", "0", "--jetstream"],
-        stdout=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("nats://127.0.0.1:")

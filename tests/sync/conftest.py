@@ -30,7 +30,8 @@ def reconnected():
 
 @pytest.fixture
 def nc(jetstream_server, reconnected):
-    conn = natskit.connect(jetstream_server.url, reconnect_time_wait=0.1,
-                                     status_cb=reconnected.on_status)
+    conn = natskit.connect(
+        jetstream_server.url, reconnect_time_wait=0.1, status_cb=reconnected.on_status
+    )
     yield conn
     conn.close()

@@ -85,8 +85,11 @@ def test_a_hanging_name_lookup_is_bounded_by_connect_timeout(nats_server, monkey
     start = time.monotonic()
     try:
         with pytest.raises(natskit.ConnectionTimeoutError):
-            natskit.connect(f"nats://hangs.example:{nats_server.port}",
-                                      connect_timeout=0.3, max_reconnect_attempts=0)
+            natskit.connect(
+                f"nats://hangs.example:{nats_server.port}",
+                connect_timeout=0.3,
+                max_reconnect_attempts=0,
+            )
         assert time.monotonic() - start < 5
     finally:
         release.set()  # let the lookup thread end

@@ -35,8 +35,9 @@ def test_request_future_no_responders(nats_server):
 
 
 def test_connection_lost_fails_pending_requests_with_timeout(nats_server):
-    nc = natskit.connect(nats_server.url, max_reconnect_attempts=1,
-                                   reconnect_time_wait=0.05)
+    nc = natskit.connect(
+        nats_server.url, max_reconnect_attempts=1, reconnect_time_wait=0.05
+    )
     nc.subscribe("never")
     nc.flush()
     fut = nc.request_future("never", b"", timeout=600)
@@ -81,8 +82,7 @@ def test_permission_violation_reported_connection_stays(nats_server_factory):
         errors.append(err)
         got_error.set()
 
-    nc = natskit.connect(server.url, user="alice", password="secret",
-                                   error_cb=on_error)
+    nc = natskit.connect(server.url, user="alice", password="secret", error_cb=on_error)
     try:
         nc.publish("forbidden.x", b"no")
         assert got_error.wait(5)

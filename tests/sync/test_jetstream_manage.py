@@ -24,22 +24,27 @@ def js(nc):
 
 
 def test_stream_lifecycle(js):
-    info = js.add_stream("S1", subjects=["s1.>"], max_age=60, storage="memory",
-                               metadata={"owner": "me"})
+    info = js.add_stream(
+        "S1", subjects=["s1.>"], max_age=60, storage="memory", metadata={"owner": "me"}
+    )
     assert isinstance(info, natskit.StreamInfo)
     assert info.config.max_age == 60.0 and info.config.storage == "memory"
     assert info.config.metadata is not None and info.config.metadata["owner"] == "me"
     assert info.raw["config"]["max_age"] == 60_000_000_000
     assert info.created is not None and info.state.messages == 0
-    again = js.add_stream(StreamConfig("S1", subjects=["s1.>"], max_age=60,
-                                             storage="memory", metadata={"owner": "me"}))
+    again = js.add_stream(
+        StreamConfig(
+            "S1", subjects=["s1.>"], max_age=60, storage="memory", metadata={"owner": "me"}
+        )
+    )
     assert again.config.name == "S1"  # the same configuration: no error
     cfg = info.config
     cfg.max_msgs = 10
     updated = js.update_stream(cfg)
     assert updated.config.max_msgs == 10 and updated.config.max_age == 60.0
-    assert (js.update_stream("S1", subjects=["s1.>", "x"], storage="memory")
-            ).config.subjects == ["s1.>", "x"]
+    assert (
+        js.update_stream("S1", subjects=["s1.>", "x"], storage="memory")
+    ).config.subjects == ["s1.>", "x"]
     js.add_stream("S2", subjects=["s2"], storage="memory")
     assert sorted(js.stream_names()) == ["S1", "S2"]
     assert js.stream_names("s2") == ["S2"]
@@ -69,7 +74,8 @@ def test_stream_arguments_are_checked(js):
 
 def test_stream_from_json(js):
     reply = js.add_stream_from_json(
-        json.dumps({"name": "J", "subjects": ["j.>"], "storage": "memory", "max_age": 10**9}))
+        json.dumps({"name": "J", "subjects": ["j.>"], "storage": "memory", "max_age": 10**9})
+    )
     assert reply["config"]["max_age"] == 10**9
     assert (js.stream_info("J")).config.max_age == 1.0
     reply = js.add_stream_from_json({"name": "J2", "subjects": ["j2"]})
@@ -117,8 +123,9 @@ def test_stored_messages(js):
 
 def test_consumer_lifecycle(js):
     js.add_stream("C", subjects=["c.>"], storage="memory")
-    info = js.add_consumer("C", durable_name="D", ack_policy="explicit", ack_wait=10,
-                                 filter_subject="c.x")
+    info = js.add_consumer(
+        "C", durable_name="D", ack_policy="explicit", ack_wait=10, filter_subject="c.x"
+    )
     assert isinstance(info, natskit.ConsumerInfo)
     assert (info.stream_name, info.name, info.config.ack_wait) == ("C", "D", 10.0)
     assert info.config.filter_subject == "c.x"
@@ -126,14 +133,17 @@ def test_consumer_lifecycle(js):
     with pytest.raises(natskit.JetStreamError) as err:
         js.add_consumer("C", durable_name="D", ack_policy="explicit", ack_wait=20)
     assert err.value.err_code == 10148
-    updated = js.update_consumer("C", ConsumerConfig(
-        durable_name="D", ack_policy="explicit", ack_wait=20, filter_subject="c.x"))
+    updated = js.update_consumer(
+        "C",
+        ConsumerConfig(durable_name="D", ack_policy="explicit", ack_wait=20, filter_subject="c.x"),
+    )
     assert updated.config.ack_wait == 20.0
     with pytest.raises(natskit.JetStreamError) as err:  # update does not create
         js.update_consumer("C", durable_name="NEW", ack_policy="explicit")
     assert err.value.err_code == 10149
-    named = js.add_consumer("C", ConsumerConfig(name="N", ack_policy="none"),
-                                  inactive_threshold=60)
+    named = js.add_consumer(
+        "C", ConsumerConfig(name="N", ack_policy="none"), inactive_threshold=60
+    )
     assert named.config.inactive_threshold == 60.0
     ephemeral = js.add_consumer("C", ack_policy="none", inactive_threshold=60)
     assert ephemeral.name
@@ -142,7 +152,8 @@ def test_consumer_lifecycle(js):
     push = js.add_push_consumer("C", "PUSH", "deliver.here", ack_policy="none")
     assert push.config.deliver_subject == "deliver.here"
     reply = js.add_consumer_from_json(
-        "C", "JS", '{"durable_name": "JS", "ack_policy": "explicit", "ack_wait": 5000000000}')
+        "C", "JS", '{"durable_name": "JS", "ack_policy": "explicit", "ack_wait": 5000000000}'
+    )
     assert reply["config"]["ack_wait"] == 5_000_000_000
     names = js.consumer_names("C")
     assert {"D", "N", ephemeral.name, "PULL", "PUSH", "JS"} == set(names)
@@ -177,9 +188,8 @@ class PagingConn:
     def request(self, subject, data, timeout=None):
         body = json.loads(data)
         self.requests.append(body)
-        page = self.names[body["offset"]:body["offset"] + 2]
-        reply = {"total": len(self.names), "offset": body["offset"], "limit": 2,
-                 "streams": page}
+        page = self.names[body["offset"] : body["offset"] + 2]
+        reply = {"total": len(self.names), "offset": body["offset"], "limit": 2, "streams": page}
         return natskit.Msg("inbox", json.dumps(reply))
 
 

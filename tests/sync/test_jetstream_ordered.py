@@ -54,8 +54,9 @@ def test_callback_and_options(js):
         if len(got) == 7:
             done.set()
 
-    oc = js.ordered_consumer("S", on_msg, filter_subject="s.b", deliver_policy="last",
-                                   description="test")
+    oc = js.ordered_consumer(
+        "S", on_msg, filter_subject="s.b", deliver_policy="last", description="test"
+    )
     publish(js, 10, 16, "s.b")
     assert done.wait(5)
     assert got == [9, 10, 11, 12, 13, 14, 15]

@@ -56,10 +56,13 @@ def test_mirror_and_sources_across_domains(leaf_nc):
         hub.publish(f"up.{i}", str(i))
         hub.publish(f"up2.{i}", str(i))
     leaf.add_stream("MIRROR", mirror=StreamSource("UP", api="$JS.hub.API"))
-    leaf.add_stream("AGG", sources=[
-        StreamSource("UP", api="$JS.hub.API", filter_subject="up.1"),
-        StreamSource("UP2", api="$JS.hub.API"),
-    ])
+    leaf.add_stream(
+        "AGG",
+        sources=[
+            StreamSource("UP", api="$JS.hub.API", filter_subject="up.1"),
+            StreamSource("UP2", api="$JS.hub.API"),
+        ],
+    )
 
     def copied():
         mirror = (leaf.stream_info("MIRROR")).state.messages
@@ -87,8 +90,12 @@ def test_publishing_with_msg_id_through_a_node_failure(nats_cluster):
             try:
                 js.publish("r3.x", str(i), msg_id=f"m-{i}")
                 break
-            except (natskit.TimeoutError, natskit.NoRespondersError, natskit.JetStreamError,
-                    natskit.ConnectionClosedError):
+            except (
+                natskit.TimeoutError,
+                natskit.NoRespondersError,
+                natskit.JetStreamError,
+                natskit.ConnectionClosedError,
+            ):
                 sleep(0.1)  # a user's back-off while the stream elects a new leader
         else:
             raise AssertionError(f"message {i} never acknowledged")

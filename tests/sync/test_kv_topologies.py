@@ -85,7 +85,9 @@ def test_a_hub_bucket_through_a_leaf_connection(leaf_nc, leaf, kv_hub):
     assert kv.put("key1", b"value2") == 2
     assert (kv_hub.get("key1")).value == b"value2"
     assert [(e.value, e.revision) for e in kv.history("key1")] == [
-        (b"value1", 1), (b"value2", 2)]
+        (b"value1", 1),
+        (b"value2", 2),
+    ]
     assert to_hub.kv_buckets() == ["HUB"]
     assert leaf.kv_buckets() == []
     with pytest.raises(natskit.BucketNotFoundError):
@@ -97,7 +99,12 @@ def test_a_hub_bucket_through_a_leaf_connection(leaf_nc, leaf, kv_hub):
     kv.delete("key1")
     got.wait_len(5)
     assert [e and (e.key, e.operation) for e in got] == [
-        ("key1", "PUT"), None, ("key2", "PUT"), ("key3", "PUT"), ("key1", "DEL")]
+        ("key1", "PUT"),
+        None,
+        ("key2", "PUT"),
+        ("key3", "PUT"),
+        ("key1", "DEL"),
+    ]
     watcher.close()
     assert kv.keys() == ["key2", "key3"]
     assert (kv.status()).values == 5
@@ -126,18 +133,25 @@ def test_a_mirror_in_the_same_domain(hub, kv_hub):
 
 def test_a_mirror_in_another_domain(leaf, kv_hub):
     mirror = leaf.create_key_value(
-        "LEAF_MIRROR", mirror_name="HUB", mirror_domain="hub", history=64)
+        "LEAF_MIRROR", mirror_name="HUB", mirror_domain="hub", history=64
+    )
     rev = kv_hub.put("key2", b"value1")
     eventually(has_messages(leaf, "KV_LEAF_MIRROR", 1))
     entry = mirror.get("key2")
     assert (entry.bucket, entry.key, entry.value, entry.revision) == (
-        "LEAF_MIRROR", "key2", b"value1", rev)
+        "LEAF_MIRROR",
+        "key2",
+        b"value1",
+        rev,
+    )
     rev = mirror.put("key2", b"value2")  # goes to the hub
     assert (kv_hub.get("key2")).revision == rev
     eventually(has_messages(leaf, "KV_LEAF_MIRROR", 2))
     entries = mirror.history(">")
     assert [(e.bucket, e.key, e.value, e.revision, e.delta) for e in entries] == [
-        ("LEAF_MIRROR", "key2", b"value1", 1, 1), ("LEAF_MIRROR", "key2", b"value2", 2, 0)]
+        ("LEAF_MIRROR", "key2", b"value1", 1, 1),
+        ("LEAF_MIRROR", "key2", b"value2", 2, 0),
+    ]
     status = mirror.status()
     assert (status.mirror_name, status.mirror_domain) == ("HUB", "hub")
 
@@ -147,7 +161,8 @@ def test_aggregates(leaf_nc, hub, leaf, kv_hub):
         kv_hub.put(key, value)
     origin = KVOrigin("HUB", keys=["new.>"], domain="hub")
     agg = leaf.create_kv_aggregate(
-        "NEW_ORDERS", True, [origin], description="writable filtered KV aggregate")
+        "NEW_ORDERS", True, [origin], description="writable filtered KV aggregate"
+    )
     assert isinstance(agg, natskit.KeyValue)
     eventually(has_keys(agg, ["new.2", "new.3"]))
     assert agg.get_value("new.2") == b"order 2"
@@ -155,7 +170,9 @@ def test_aggregates(leaf_nc, hub, leaf, kv_hub):
     assert agg.get_value("order.10") == b"order 10"
     status = agg.status()
     assert (status.bucket, status.stream_config.description) == (
-        "NEW_ORDERS", "writable filtered KV aggregate")
+        "NEW_ORDERS",
+        "writable filtered KV aggregate",
+    )
     got = Entries()
     watcher = agg.watch("new.>", callback=got, idle_heartbeat=0.5)
     kv_hub.put("new.4", b"order 4")  # copied from the hub, seen by the watcher
@@ -173,7 +190,8 @@ def test_aggregates(leaf_nc, hub, leaf, kv_hub):
     hub.add_stream("MIRROR", allow_direct=True, mirror=StreamSource("KV_HUB"))
     eventually(has_messages(hub, "MIRROR", 4))
     from_mirror = leaf.create_kv_aggregate(
-        "ALL_ORDERS", False, [KVOrigin("HUB", stream="MIRROR", domain="hub")])
+        "ALL_ORDERS", False, [KVOrigin("HUB", stream="MIRROR", domain="hub")]
+    )
     eventually(has_messages(leaf, "KV_ALL_ORDERS", 4))
     assert (from_mirror.status()).stream_config.sources[0].name == "MIRROR"
     assert from_mirror.get_value("new.3") == b"order 3"

@@ -25,8 +25,13 @@ def test_callbacks_run_after_close_and_connect_again(nats_server):
     nc.connect()
     try:
         assert connected_again.wait(5)
-        assert seen == [Status.CONNECTING, Status.CONNECTED, Status.CLOSED,
-                        Status.CONNECTING, Status.CONNECTED]
+        assert seen == [
+            Status.CONNECTING,
+            Status.CONNECTED,
+            Status.CLOSED,
+            Status.CONNECTING,
+            Status.CONNECTED,
+        ]
 
         def answer(msg):
             msg.respond(b"inner")

@@ -28,8 +28,12 @@ class Recorder:
             self.closed.set()
 
     def options(self):
-        return {"error_cb": self.on_error, "status_cb": self.on_status, "connect_timeout": 2,
-                "allow_reconnect": False}
+        return {
+            "error_cb": self.on_error,
+            "status_cb": self.on_status,
+            "connect_timeout": 2,
+            "allow_reconnect": False,
+        }
 
 
 def serve(script, info=None):

@@ -54,8 +54,12 @@ def test_subscription_survives_server_restart(nats_server):
         nc.publish("keep.4", b"beyond max_msgs")
         got = [m.data for m in sub]
         assert got == [b"after", b"last"]
-        assert watch.seen[:4] == [Status.CONNECTING, Status.CONNECTED, Status.RECONNECTING,
-                                  Status.CONNECTED]
+        assert watch.seen[:4] == [
+            Status.CONNECTING,
+            Status.CONNECTED,
+            Status.RECONNECTING,
+            Status.CONNECTED,
+        ]
         assert any(isinstance(e, natskit.NatsError) for e in watch.errors)
     finally:
         nc.close()
@@ -83,8 +87,7 @@ def test_publishes_while_reconnecting_are_delivered_after_resubscribe(nats_serve
 
 def test_reconnect_buffer_limit(nats_server):
     watch = StatusWatch()
-    nc = natskit.connect(nats_server.url, reconnect_buffer_size=1000,
-                                   **watch.options())
+    nc = natskit.connect(nats_server.url, reconnect_buffer_size=1000, **watch.options())
     try:
         sub = nc.subscribe("lim")
         nc.flush()
@@ -144,8 +147,9 @@ def test_gives_up_after_max_reconnect_attempts(nats_server):
 
 def test_close_interrupts_reconnecting(nats_server):
     watch = StatusWatch()
-    nc = natskit.connect(nats_server.url, status_cb=watch.on_status,
-                                   reconnect_time_wait=600)
+    nc = natskit.connect(
+        nats_server.url, status_cb=watch.on_status, reconnect_time_wait=600
+    )
     nats_server.kill()
     assert watch.reconnecting.wait(10)
     nc.close()  # returns at once, not after 600 s
@@ -161,9 +165,14 @@ def test_client_pings_detect_a_stale_connection():
 
     watch = StatusWatch()
     with FakeServer(handler) as server:
-        nc = natskit.connect(server.url, ping_interval=0.05, max_outstanding_pings=2,
-                                       allow_reconnect=False, status_cb=watch.on_status,
-                                       error_cb=watch.on_error)
+        nc = natskit.connect(
+            server.url,
+            ping_interval=0.05,
+            max_outstanding_pings=2,
+            allow_reconnect=False,
+            status_cb=watch.on_status,
+            error_cb=watch.on_error,
+        )
         assert watch.closed.wait(10)
         assert isinstance(nc.last_error, natskit.StaleConnectionError)
         assert any(isinstance(e, natskit.StaleConnectionError) for e in watch.errors)
@@ -197,10 +206,14 @@ def test_discovered_servers_and_lame_duck(nats_server):
 
     def handler(client):
         client.handshake()
-        client.send(b'INFO {"server_id":"x","max_payload":1024,"headers":true,'
-                    b'"connect_urls":["%s"]}\r\n' % other.encode())
-        client.send(b'INFO {"server_id":"x","max_payload":1024,"headers":true,'
-                    b'"connect_urls":["%s"],"ldm":true}\r\n' % other.encode())
+        client.send(
+            b'INFO {"server_id":"x","max_payload":1024,"headers":true,'
+            b'"connect_urls":["%s"]}\r\n' % other.encode()
+        )
+        client.send(
+            b'INFO {"server_id":"x","max_payload":1024,"headers":true,'
+            b'"connect_urls":["%s"],"ldm":true}\r\n' % other.encode()
+        )
         client.read_line(timeout=10)
 
     def on_status(status):
@@ -208,9 +221,13 @@ def test_discovered_servers_and_lame_duck(nats_server):
             moved.set()
 
     with FakeServer(handler) as server:
-        nc = natskit.Connection(server.url, status_cb=on_status,
-                                    discovered_servers_cb=discovered.append,
-                                    lame_duck_cb=lame.append, **FAST)
+        nc = natskit.Connection(
+            server.url,
+            status_cb=on_status,
+            discovered_servers_cb=discovered.append,
+            lame_duck_cb=lame.append,
+            **FAST,
+        )
         nc.connect()
         assert moved.wait(10)
         assert discovered == [[natskit.ServerAddress("127.0.0.1", nats_server.port, "nats")]]

@@ -45,9 +45,12 @@ def test_an_endpoint_answers_and_discovery_describes_it(nc):
         assert ask(nc, subject) == {"type": "io.nats.micro.v1.ping_response", **ident}
     info = ask(nc, f"$SRV.INFO.calc.{svc.id}")
     assert info == {
-        "type": "io.nats.micro.v1.info_response", **ident, "description": "adds numbers",
-        "endpoints": [{"name": "add", "subject": "add", "queue_group": "q",
-                       "metadata": {"unit": "none"}}],
+        "type": "io.nats.micro.v1.info_response",
+        **ident,
+        "description": "adds numbers",
+        "endpoints": [
+            {"name": "add", "subject": "add", "queue_group": "q", "metadata": {"unit": "none"}}
+        ],
     }
     until(lambda: ep.stats.num_requests == 1)
     stats = ask(nc, "$SRV.STATS.calc")
@@ -81,10 +84,14 @@ def test_errors_reach_the_requester_and_the_stats(nc):
     assert reply.headers["X-Trace"] == "1"
     reply = nc.request("fail", b"service", timeout=2)
     assert (reply.headers["Nats-Service-Error-Code"], reply.headers["Nats-Service-Error"]) == (
-        "418", "a teapot")
+        "418",
+        "a teapot",
+    )
     reply = nc.request("fail", b"other", timeout=2)
     assert (reply.headers["Nats-Service-Error-Code"], reply.headers["Nats-Service-Error"]) == (
-        "500", "boom")
+        "500",
+        "boom",
+    )
     until(lambda: ep.stats.num_requests == 3)
     assert (ep.stats.num_errors, ep.stats.last_error) == (3, "500:boom")
 
@@ -112,12 +119,18 @@ def test_groups_and_queue_groups(nc):
         g1.add_endpoint("none", add, queue_group_disabled=True),
     ]
     assert [(e.subject, e.queue_group) for e in endpoints] == [
-        ("top", "workers"), ("g1.foo", "workers"), ("g1.g2.g3.bar", "deep"),
-        ("flat", "workers"), ("solo.each", None), ("solo.own", "mine"), ("g1.none", None),
+        ("top", "workers"),
+        ("g1.foo", "workers"),
+        ("g1.g2.g3.bar", "deep"),
+        ("flat", "workers"),
+        ("solo.each", None),
+        ("solo.own", "mine"),
+        ("g1.none", None),
     ]
     info = ask(nc, "$SRV.INFO.grp")
     assert [(e["subject"], e["queue_group"]) for e in info["endpoints"]] == [
-        (e.subject, e.queue_group or "") for e in endpoints]
+        (e.subject, e.queue_group or "") for e in endpoints
+    ]
     assert ask(nc, "g1.g2.g3.bar", b"[2, 2]") == 4
 
 

@@ -22,9 +22,12 @@ def free_port():
 @pytest.fixture
 def ws_server(nats_server_factory, tmp_path):
     store = json.dumps(str(tmp_path / "js"))
-    return nats_server_factory(config=(
-        f'websocket {{ host: "127.0.0.1", port: {free_port()}, no_tls: true }}\n'
-        f"jetstream {{ store_dir: {store} }}\n"))
+    return nats_server_factory(
+        config=(
+            f'websocket {{ host: "127.0.0.1", port: {free_port()}, no_tls: true }}\n'
+            f"jetstream {{ store_dir: {store} }}\n"
+        )
+    )
 
 
 def test_pub_sub_request_and_jetstream_over_ws(ws_server):
@@ -63,7 +66,8 @@ def test_ws_and_plain_clients_talk(ws_server):
                 ws.publish("mixed", str(i))
             ws.flush()
             assert [(sub.next_msg(2)).data for _ in range(1000)] == [
-                str(i).encode() for i in range(1000)]
+                str(i).encode() for i in range(1000)
+            ]
 
 
 def test_reconnects_over_ws(ws_server, reconnected):
@@ -80,16 +84,18 @@ def test_reconnects_over_ws(ws_server, reconnected):
 def test_wss(nats_server_factory, tls_certs):
     port = free_port()
     block = tls_config(tls_certs).replace("tls {", "  tls {", 1)
-    server = nats_server_factory(config=f'websocket {{\n host: "127.0.0.1"\n port: {port}\n'
-                                        f"{block}}}\n")
+    server = nats_server_factory(
+        config=f'websocket {{\n host: "127.0.0.1"\n port: {port}\n{block}}}\n'
+    )
     ctx = ssl.create_default_context(cafile=tls_certs.ca_file)
     with natskit.connect(f"wss://127.0.0.1:{port}", tls=ctx) as nc:
         sub = nc.subscribe("secure")
         nc.publish("secure", b"over wss")
         assert (sub.next_msg(2)).data == b"over wss"
     with pytest.raises(natskit.NatsError):
-        natskit.connect(f"ws://127.0.0.1:{port}", connect_timeout=2,
-                                  max_reconnect_attempts=0)
+        natskit.connect(
+            f"ws://127.0.0.1:{port}", connect_timeout=2, max_reconnect_attempts=0
+        )
     assert server.is_running()
     with pytest.raises(natskit.SecureConnWantedError):
         natskit.connect(f"ws://127.0.0.1:{port}", secure=True, connect_timeout=2)

@@ -47,7 +47,7 @@ def test_jetstream_error_fields():
     ("text", "cls", "fatal"),
     [
         ("Stale Connection", natskit.StaleConnectionError, True),
-        ("Permissions Violation for Publish to \"x\"", natskit.PermissionsError, False),
+        ('Permissions Violation for Publish to "x"', natskit.PermissionsError, False),
         ("Authorization Violation", natskit.AuthorizationError, True),
         ("User Authentication Expired", natskit.AuthExpiredError, True),
         ("User Authentication Revoked", natskit.AuthRevokedError, True),
@@ -84,7 +84,8 @@ def test_parse_url(url, host, port, scheme):
 
 def test_websocket_urls_may_have_a_path():
     assert parse_url("wss://proxy.example/nats/ws").address == natskit.ServerAddress(
-        "proxy.example", 443, "wss", "/nats/ws")
+        "proxy.example", 443, "wss", "/nats/ws"
+    )
 
 
 def test_url_credentials():
@@ -94,8 +95,19 @@ def test_url_credentials():
     assert (t.user, t.password, t.token) == (None, None, "s3cr3t")
 
 
-@pytest.mark.parametrize("bad", ["", "http://x", "nats://", "nats://h:99999", "nats://h/path",
-                                 "nats://h:port", "tls://h/path", "ws://h/p?q=1"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "http://x",
+        "nats://",
+        "nats://h:99999",
+        "nats://h/path",
+        "nats://h:port",
+        "tls://h/path",
+        "ws://h/p?q=1",
+    ],
+)
 def test_bad_urls(bad):
     with pytest.raises(natskit.InvalidArgError):
         parse_url(bad)
@@ -119,9 +131,14 @@ def test_options_defaults_and_checks():
         Options.build(None, {"request_timeout": "soon"})
     with pytest.raises(natskit.InvalidArgError):
         Options.build(None, {"inbox_prefix": "has space"})
-    bad_values = [("inbox_prefix", 5), ("inbox_prefix", "a..b"), ("tls", True),
-                  ("max_reconnect_attempts", "3"), ("pending_msgs_limit", 1.5),
-                  ("reconnect_buffer_size", None)]
+    bad_values = [
+        ("inbox_prefix", 5),
+        ("inbox_prefix", "a..b"),
+        ("tls", True),
+        ("max_reconnect_attempts", "3"),
+        ("pending_msgs_limit", 1.5),
+        ("reconnect_buffer_size", None),
+    ]
     for name, value in bad_values:
         with pytest.raises(natskit.InvalidArgError, match=name):
             Options.build(None, {name: value})
@@ -146,10 +163,11 @@ def test_msg_value_type():
 def test_options_and_servers_hide_secrets_in_repr():
     from natskit.options import parse_url
 
-    opts = Options.build(["nats://ann:s3cret@h:4222", "t0ken@x"],
-                         {"password": "pw-x", "token": "tk-x", "nkey_seed": "SU-x"})
+    opts = Options.build(
+        ["nats://ann:s3cret@h:4222", "t0ken@x"],
+        {"password": "pw-x", "token": "tk-x", "nkey_seed": "SU-x"},
+    )
     for text in (repr(opts), repr(parse_url("nats://ann:s3cret@h")), repr(parse_url("t0ken@x"))):
         for secret in ("s3cret", "t0ken", "pw-x", "tk-x", "SU-x"):
             assert secret not in text
     assert "nats://***@h:4222" in repr(opts)
-

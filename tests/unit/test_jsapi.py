@@ -58,10 +58,19 @@ def test_seconds_nanoseconds():
 
 def test_stream_config_to_json_converts_and_skips_unset():
     cfg = StreamConfig(
-        "ORDERS", subjects=["orders.>"], max_age=3600, duplicate_window=0.5, storage="memory",
+        "ORDERS",
+        subjects=["orders.>"],
+        max_age=3600,
+        duplicate_window=0.5,
+        storage="memory",
         mirror=StreamSource("UP", opt_start_seq=5, api="$JS.hub.API", deliver="dlv"),
-        sources=[StreamSource("A", filter_subject="a.>",
-                              subject_transforms=[SubjectTransform("a.*", "b.{{wildcard(1)}}")])],
+        sources=[
+            StreamSource(
+                "A",
+                filter_subject="a.>",
+                subject_transforms=[SubjectTransform("a.*", "b.{{wildcard(1)}}")],
+            )
+        ],
         republish=RePublish("orders.>", "copy.>", headers_only=True),
         subject_transform=SubjectTransform("orders.>", "o.>"),
         metadata={"team": "x"},
@@ -72,10 +81,18 @@ def test_stream_config_to_json_converts_and_skips_unset():
         "max_age": 3_600_000_000_000,
         "duplicate_window": 500_000_000,
         "storage": "memory",
-        "mirror": {"name": "UP", "opt_start_seq": 5,
-                   "external": {"api": "$JS.hub.API", "deliver": "dlv"}},
-        "sources": [{"name": "A", "filter_subject": "a.>",
-                     "subject_transforms": [{"src": "a.*", "dest": "b.{{wildcard(1)}}"}]}],
+        "mirror": {
+            "name": "UP",
+            "opt_start_seq": 5,
+            "external": {"api": "$JS.hub.API", "deliver": "dlv"},
+        },
+        "sources": [
+            {
+                "name": "A",
+                "filter_subject": "a.>",
+                "subject_transforms": [{"src": "a.*", "dest": "b.{{wildcard(1)}}"}],
+            }
+        ],
         "republish": {"src": "orders.>", "dest": "copy.>", "headers_only": True},
         "subject_transform": {"src": "orders.>", "dest": "o.>"},
         "metadata": {"team": "x"},
@@ -84,7 +101,10 @@ def test_stream_config_to_json_converts_and_skips_unset():
 
 def test_stream_config_round_trip_keeps_unknown_fields():
     wire = {
-        "name": "S", "subjects": ["s"], "max_age": 2_000_000_000, "future_field": {"x": 1},
+        "name": "S",
+        "subjects": ["s"],
+        "max_age": 2_000_000_000,
+        "future_field": {"x": 1},
         "mirror": {"name": "M", "external": {"api": "$JS.leaf.API"}, "new": True},
     }
     cfg = StreamConfig.from_json(wire)
@@ -103,14 +123,23 @@ def test_config_repr_shows_only_set_fields():
 
 def test_consumer_config_durations_and_times():
     start = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    cfg = ConsumerConfig(durable_name="D", ack_wait=30, backoff=[1, 2.5], idle_heartbeat=5,
-                         opt_start_time=start, deliver_policy="by_start_time")
+    cfg = ConsumerConfig(
+        durable_name="D",
+        ack_wait=30,
+        backoff=[1, 2.5],
+        idle_heartbeat=5,
+        opt_start_time=start,
+        deliver_policy="by_start_time",
+    )
     wire = cfg.to_json()
     assert wire == {
-        "durable_name": "D", "deliver_policy": "by_start_time",
-        "opt_start_time": "2024-01-02T03:04:05Z", "ack_policy": "explicit",
+        "durable_name": "D",
+        "deliver_policy": "by_start_time",
+        "opt_start_time": "2024-01-02T03:04:05Z",
+        "ack_policy": "explicit",
         "ack_wait": 30_000_000_000,
-        "backoff": [1_000_000_000, 2_500_000_000], "idle_heartbeat": 5_000_000_000,
+        "backoff": [1_000_000_000, 2_500_000_000],
+        "idle_heartbeat": 5_000_000_000,
     }
     back = ConsumerConfig.from_json(wire)
     assert back == cfg
@@ -129,9 +158,15 @@ def test_stream_info_from_json():
     wire = {
         "config": {"name": "S", "subjects": ["s.>"], "max_age": 0, "duplicate_window": 120 * 10**9},
         "created": "2024-05-06T07:08:09.123456789Z",
-        "state": {"messages": 3, "bytes": 99, "first_seq": 1, "last_seq": 3,
-                  "first_ts": "2024-05-06T07:08:10Z", "last_ts": "0001-01-01T00:00:00Z",
-                  "consumer_count": 1},
+        "state": {
+            "messages": 3,
+            "bytes": 99,
+            "first_seq": 1,
+            "last_seq": 3,
+            "first_ts": "2024-05-06T07:08:10Z",
+            "last_ts": "0001-01-01T00:00:00Z",
+            "consumer_count": 1,
+        },
         "cluster": {"leader": "n1"},
         "sources": [{"name": "A", "lag": 0}],
         "ts": "now",
@@ -149,11 +184,15 @@ def test_stream_info_from_json():
 
 def test_consumer_info_from_json():
     wire = {
-        "stream_name": "S", "name": "C",
+        "stream_name": "S",
+        "name": "C",
         "config": {"durable_name": "C", "ack_policy": "explicit", "ack_wait": 30 * 10**9},
         "delivered": {"consumer_seq": 5, "stream_seq": 7, "last_active": "2024-01-01T00:00:00Z"},
         "ack_floor": {"consumer_seq": 4, "stream_seq": 6},
-        "num_ack_pending": 1, "num_redelivered": 2, "num_waiting": 3, "num_pending": 4,
+        "num_ack_pending": 1,
+        "num_redelivered": 2,
+        "num_waiting": 3,
+        "num_pending": 4,
         "push_bound": True,
     }
     info = ConsumerInfo.from_json(wire)
@@ -162,7 +201,11 @@ def test_consumer_info_from_json():
     assert info.delivered.last_active == datetime(2024, 1, 1, tzinfo=timezone.utc)
     assert info.ack_floor.stream_seq == 6 and info.ack_floor.last_active is None
     assert (info.num_ack_pending, info.num_redelivered, info.num_waiting, info.num_pending) == (
-        1, 2, 3, 4)
+        1,
+        2,
+        3,
+        4,
+    )
     assert info.push_bound
 
 
@@ -170,8 +213,16 @@ def test_pub_ack_and_account_info():
     ack = PubAck.from_json({"stream": "S", "seq": 9, "duplicate": True, "domain": "hub"})
     assert (ack.stream, ack.seq, ack.duplicate, ack.domain) == ("S", 9, True, "hub")
     assert PubAck.from_json({"stream": "S", "seq": 1}).domain is None
-    acc = AccountInfo.from_json({"memory": 1, "storage": 2, "streams": 3, "consumers": 4,
-                                 "limits": {"max_streams": -1}, "domain": ""})
+    acc = AccountInfo.from_json(
+        {
+            "memory": 1,
+            "storage": 2,
+            "streams": 3,
+            "consumers": 4,
+            "limits": {"max_streams": -1},
+            "domain": "",
+        }
+    )
     assert (acc.memory, acc.storage, acc.streams, acc.consumers) == (1, 2, 3, 4)
     assert acc.limits == {"max_streams": -1} and acc.domain is None
 
@@ -237,15 +288,33 @@ def test_prefix_for():
 
 
 def test_publish_headers():
-    assert publish_headers(None, stream=None, msg_id=None, expected_last_seq=None,
-                           expected_last_subject_seq=None, expected_last_msg_id=None) is None
+    assert (
+        publish_headers(
+            None,
+            stream=None,
+            msg_id=None,
+            expected_last_seq=None,
+            expected_last_subject_seq=None,
+            expected_last_msg_id=None,
+        )
+        is None
+    )
     user = natskit.Headers({"X": "1"})
-    h = publish_headers(user, stream="S", msg_id="m1", expected_last_seq=0,
-                        expected_last_subject_seq=4, expected_last_msg_id="m0")
+    h = publish_headers(
+        user,
+        stream="S",
+        msg_id="m1",
+        expected_last_seq=0,
+        expected_last_subject_seq=4,
+        expected_last_msg_id="m0",
+    )
     assert h is not None and h is not user
     assert dict(h.items()) == {
-        "X": "1", "Nats-Msg-Id": "m1", "Nats-Expected-Stream": "S",
-        "Nats-Expected-Last-Sequence": "0", "Nats-Expected-Last-Subject-Sequence": "4",
+        "X": "1",
+        "Nats-Msg-Id": "m1",
+        "Nats-Expected-Stream": "S",
+        "Nats-Expected-Last-Sequence": "0",
+        "Nats-Expected-Last-Subject-Sequence": "4",
         "Nats-Expected-Last-Msg-Id": "m0",
     }
     assert "Nats-Msg-Id" not in user
@@ -254,7 +323,11 @@ def test_publish_headers():
 def test_pull_request():
     assert pull_request(5, no_wait=True) == {"batch": 5, "no_wait": True}
     assert pull_request(1, expires=0.99, max_bytes=100, heartbeat=0.25) == {
-        "batch": 1, "expires": 990_000_000, "max_bytes": 100, "idle_heartbeat": 250_000_000}
+        "batch": 1,
+        "expires": 990_000_000,
+        "max_bytes": 100,
+        "idle_heartbeat": 250_000_000,
+    }
     for bad in (0, -1, True, 1.5):
         with pytest.raises(natskit.InvalidArgError):
             pull_request(bad)  # type: ignore[arg-type]
@@ -278,9 +351,15 @@ def test_purge_and_get_requests():
 
 def test_stored_msg():
     hdrs = base64.b64encode(b"NATS/1.0\r\nX: 1\r\n\r\n").decode()
-    reply = {"message": {"subject": "s.a", "seq": 7, "hdrs": hdrs,
-                         "data": base64.b64encode(b"hi").decode(),
-                         "time": "2024-01-01T00:00:00.000000001Z"}}
+    reply = {
+        "message": {
+            "subject": "s.a",
+            "seq": 7,
+            "hdrs": hdrs,
+            "data": base64.b64encode(b"hi").decode(),
+            "time": "2024-01-01T00:00:00.000000001Z",
+        }
+    }
     subject, data, headers = stored_msg(reply, "S")
     assert (subject, data) == ("s.a", b"hi")
     assert headers.get("X") == "1" and headers.get("Nats-Stream") == "S"
@@ -296,9 +375,11 @@ def test_consumer_create_subject_and_action():
     assert consumer_create_subject("S", {}) == "CONSUMER.CREATE.S"
     assert consumer_create_subject("S", {"durable_name": "D"}) == "CONSUMER.CREATE.S.D"
     assert consumer_create_subject("S", {"name": "N", "filter_subject": "a.b"}) == (
-        "CONSUMER.CREATE.S.N.a.b")
+        "CONSUMER.CREATE.S.N.a.b"
+    )
     assert consumer_create_subject("S", {"name": "N", "filter_subject": "a.*"}) == (
-        "CONSUMER.CREATE.S.N")
+        "CONSUMER.CREATE.S.N"
+    )
     with pytest.raises(natskit.InvalidArgError):
         consumer_create_subject("S", {"name": "A", "durable_name": "B"})
     with pytest.raises(natskit.InvalidArgError):
@@ -342,7 +423,8 @@ def test_metadata_v1():
     meta = MsgBase("s", reply=f"$JS.ACK.ORDERS.C1.2.10.7.{TS}.4").metadata
     assert meta == MsgMetadata("ORDERS", "C1", 2, 10, 7, meta.timestamp, 4, None, TS)
     assert meta.timestamp == datetime.fromtimestamp(TS // 10**9, timezone.utc).replace(
-        microsecond=482533)
+        microsecond=482533
+    )
 
 
 @pytest.mark.parametrize(("domain", "expected"), [("hub", "hub"), ("_", None)])
@@ -356,8 +438,15 @@ def test_metadata_v2(domain, expected):
 
 @pytest.mark.parametrize(
     "reply",
-    [None, "", "_INBOX.x", "$JS.ACK.S.C.1.2.3.4", "$JS.ACK.S.C.1.2.3.4.5.6",
-     "$JS.ACK.S.C.x.2.3.4.5", "$JS.API.S.C.1.2.3.4.5"],
+    [
+        None,
+        "",
+        "_INBOX.x",
+        "$JS.ACK.S.C.1.2.3.4",
+        "$JS.ACK.S.C.1.2.3.4.5.6",
+        "$JS.ACK.S.C.x.2.3.4.5",
+        "$JS.API.S.C.1.2.3.4.5",
+    ],
 )
 def test_metadata_rejects_other_replies(reply):
     with pytest.raises(natskit.NotJSMessageError):
@@ -370,15 +459,27 @@ def test_metadata_rejects_other_replies(reply):
 )
 def test_metadata_round_trip(name, nums):
     delivered, sseq, cseq, ts, pending = nums
-    meta = MsgBase("s", reply=f"$JS.ACK.{name}.{name}.{delivered}.{sseq}.{cseq}.{ts}.{pending}"
-                   ).metadata
-    assert (meta.stream, meta.num_delivered, meta.stream_seq, meta.consumer_seq,
-            meta.timestamp_ns, meta.num_pending) == (name, delivered, sseq, cseq, ts, pending)
+    meta = MsgBase(
+        "s", reply=f"$JS.ACK.{name}.{name}.{delivered}.{sseq}.{cseq}.{ts}.{pending}"
+    ).metadata
+    assert (
+        meta.stream,
+        meta.num_delivered,
+        meta.stream_seq,
+        meta.consumer_seq,
+        meta.timestamp_ns,
+        meta.num_pending,
+    ) == (name, delivered, sseq, cseq, ts, pending)
 
 
 def test_seq_and_time_of_direct_get_headers():
-    msg = MsgBase("s", headers={"Nats-Sequence": "12",
-                                "Nats-Time-Stamp": "2022-08-06 00:29:27.587861324 +0000 UTC"})
+    msg = MsgBase(
+        "s",
+        headers={
+            "Nats-Sequence": "12",
+            "Nats-Time-Stamp": "2022-08-06 00:29:27.587861324 +0000 UTC",
+        },
+    )
     assert msg.seq == 12
     assert msg.time == datetime(2022, 8, 6, 0, 29, 27, 587861, tzinfo=timezone.utc)
     assert msg.time_ns is not None and msg.time_ns % 10**9 == 587861324

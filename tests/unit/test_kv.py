@@ -31,8 +31,9 @@ def test_valid_keys(key):
     check_key(key, pattern=True)
 
 
-@pytest.mark.parametrize("key", ["", ".a", "a.", "a..b", "a b", "a*", "*", ">", "_kv", "_kvx.y",
-                                 "ä", "a\n", None, 5])
+@pytest.mark.parametrize(
+    "key", ["", ".a", "a.", "a..b", "a b", "a*", "*", ">", "_kv", "_kvx.y", "ä", "a\n", None, 5]
+)
 def test_invalid_keys(key):
     with pytest.raises(natskit.InvalidArgError) as err:
         check_key(key)
@@ -90,14 +91,18 @@ def test_ttl_header():
 
 
 def test_entries_from_messages():
-    got = MsgBase("$KV.B.a.b", b"v", headers={
-        "Nats-Sequence": "7", "Nats-Time-Stamp": "2024-01-02T03:04:05.123456789Z"})
+    got = MsgBase(
+        "$KV.B.a.b",
+        b"v",
+        headers={"Nats-Sequence": "7", "Nats-Time-Stamp": "2024-01-02T03:04:05.123456789Z"},
+    )
     entry = stored_entry("B", "a.b", got)
     assert (entry.bucket, entry.key, entry.value, entry.revision) == ("B", "a.b", b"v", 7)
     assert entry.created is not None and entry.created.year == 2024
     assert (entry.delta, entry.operation) == (None, "PUT")
-    watched = MsgBase("$KV.B.a.b", b"", "$JS.ACK.KV_B.c.1.9.4.1700000000000000000.2",
-                      {"KV-Operation": "DEL"})
+    watched = MsgBase(
+        "$KV.B.a.b", b"", "$JS.ACK.KV_B.c.1.9.4.1700000000000000000.2", {"KV-Operation": "DEL"}
+    )
     entry = delivered_entry("B", "$KV.B", watched)
     assert (entry.key, entry.revision, entry.delta, entry.operation) == ("a.b", 9, 2, "DEL")
     assert entry.created is not None and entry.created.year == 2023
@@ -109,16 +114,32 @@ def test_entries_from_messages():
 def test_bucket_config_follows_adr8():
     cfg = bucket_config("B", {})
     assert cfg.to_json() == {
-        "name": "KV_B", "subjects": ["$KV.B.>"], "max_msgs_per_subject": 1, "discard": "new",
-        "duplicate_window": 120_000_000_000, "allow_rollup_hdrs": True, "deny_delete": True,
+        "name": "KV_B",
+        "subjects": ["$KV.B.>"],
+        "max_msgs_per_subject": 1,
+        "discard": "new",
+        "duplicate_window": 120_000_000_000,
+        "allow_rollup_hdrs": True,
+        "deny_delete": True,
         "allow_direct": True,
     }
-    cfg = bucket_config("B", {
-        "description": "d", "max_value_size": 1024, "history": 64, "ttl": 30,
-        "max_bucket_size": 10**8, "storage": "memory", "num_replicas": 3,
-        "compression": True, "republish": RePublish("$KV.B.>", "r.>"),
-        "metadata": {"k": "v"}, "placement": {"cluster": "c"}, "limit_marker_ttl": 2,
-    })
+    cfg = bucket_config(
+        "B",
+        {
+            "description": "d",
+            "max_value_size": 1024,
+            "history": 64,
+            "ttl": 30,
+            "max_bucket_size": 10**8,
+            "storage": "memory",
+            "num_replicas": 3,
+            "compression": True,
+            "republish": RePublish("$KV.B.>", "r.>"),
+            "metadata": {"k": "v"},
+            "placement": {"cluster": "c"},
+            "limit_marker_ttl": 2,
+        },
+    )
     assert (cfg.description, cfg.max_msg_size, cfg.max_msgs_per_subject) == ("d", 1024, 64)
     assert (cfg.max_age, cfg.duplicate_window, cfg.max_bytes) == (30, 30, 10**8)
     assert (cfg.storage, cfg.num_replicas, cfg.compression) == ("memory", 3, "s2")
@@ -135,16 +156,29 @@ def test_bucket_config_mirror_name():
     cfg = bucket_config("M", {"mirror_name": "B", "mirror_domain": "hub"})
     assert cfg.subjects is None and cfg.mirror_direct
     assert cfg.mirror is not None and cfg.mirror.to_json() == {
-        "name": "KV_B", "external": {"api": "$JS.hub.API"}}
+        "name": "KV_B",
+        "external": {"api": "$JS.hub.API"},
+    }
     cfg = bucket_config("M", {"mirror_name": "B"})
     assert cfg.mirror is not None and cfg.mirror.api is None
 
 
-@pytest.mark.parametrize("options", [
-    {"history": 0}, {"history": 65}, {"history": True}, {"history": "5"}, {"ttl": 0},
-    {"ttl": "1h"}, {"compression": "zstd"}, {"republish": {"src": "a", "dest": "b"}},
-    {"mirror_domain": "hub"}, {"mirror_name": "a.b"}, {"bogus": 1},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"history": 0},
+        {"history": 65},
+        {"history": True},
+        {"history": "5"},
+        {"ttl": 0},
+        {"ttl": "1h"},
+        {"compression": "zstd"},
+        {"republish": {"src": "a", "dest": "b"}},
+        {"mirror_domain": "hub"},
+        {"mirror_name": "a.b"},
+        {"bogus": 1},
+    ],
+)
 def test_bad_bucket_options(options):
     with pytest.raises(natskit.InvalidArgError):
         bucket_config("B", options)
@@ -155,8 +189,10 @@ def test_origins():
     src = origin._source("AGG")
     assert src.to_json() == {
         "name": "KV_B",
-        "subject_transforms": [{"src": "$KV.B.new.>", "dest": "$KV.AGG.new.>"},
-                               {"src": "$KV.B.x", "dest": "$KV.AGG.x"}],
+        "subject_transforms": [
+            {"src": "$KV.B.new.>", "dest": "$KV.AGG.new.>"},
+            {"src": "$KV.B.x", "dest": "$KV.AGG.x"},
+        ],
         "external": {"api": "$JS.hub.API", "deliver": "d.hub"},
     }
     src = KVOrigin("B", stream="MIRROR", api="JS.acc.API")._source(None)
@@ -174,12 +210,16 @@ def test_aggregate_config():
     assert cfg.name == "KV_AGG" and cfg.subjects == ["$KV.AGG.>"] and cfg.description == "agg"
     assert cfg.sources is not None and [s.name for s in cfg.sources] == ["KV_A", "KV_B"]
     assert cfg.sources[1].subject_transforms is not None
-    assert cfg.sources[1].subject_transforms[0].to_json() == {
-        "src": "$KV.B.>", "dest": "$KV.AGG.>"}
+    assert cfg.sources[1].subject_transforms[0].to_json() == {"src": "$KV.B.>", "dest": "$KV.AGG.>"}
     read_only = aggregate_config("AGG", False, origins, {})
     assert read_only.subjects is None and read_only.deny_delete
-    for bad in ((1, origins, {}), (True, [], {}), (True, origins[0], {}),
-                (True, ["B"], {}), (True, origins, {"mirror_name": "X"})):
+    for bad in (
+        (1, origins, {}),
+        (True, [], {}),
+        (True, origins[0], {}),
+        (True, ["B"], {}),
+        (True, origins, {"mirror_name": "X"}),
+    ):
         with pytest.raises(natskit.InvalidArgError):
             aggregate_config("AGG", *bad)
 
@@ -189,13 +229,18 @@ def test_mirror_config():
     assert cfg.name == "NEAR" and cfg.subjects is None and cfg.mirror_direct
     assert cfg.max_msgs_per_subject == 5 and cfg.allow_direct
     assert cfg.mirror is not None and cfg.mirror.to_json() == {
-        "name": "KV_B", "subject_transforms": [{"src": "$KV.B.new.>", "dest": "$KV.B.new.>"}],
-        "external": {"api": "$JS.hub.API"}}
+        "name": "KV_B",
+        "subject_transforms": [{"src": "$KV.B.new.>", "dest": "$KV.B.new.>"}],
+        "external": {"api": "$JS.hub.API"},
+    }
     whole = mirror_config("NEAR", KVOrigin("B"), {})
     assert whole.mirror is not None and whole.mirror.subject_transforms is None
-    for name, origin, options in (("KV_X", KVOrigin("B"), {}), ("N", "B", {}),
-                                  ("N", KVOrigin("B"), {"mirror_domain": "x"}),
-                                  (5, KVOrigin("B"), {})):
+    for name, origin, options in (
+        ("KV_X", KVOrigin("B"), {}),
+        ("N", "B", {}),
+        ("N", KVOrigin("B"), {"mirror_domain": "x"}),
+        (5, KVOrigin("B"), {}),
+    ):
         with pytest.raises(natskit.InvalidArgError):
             mirror_config(name, origin, options)  # type: ignore[arg-type]
 
@@ -212,12 +257,19 @@ def test_key_prefixes():
 
 
 def test_status():
-    info = StreamInfo.from_json({
-        "config": {"name": "KV_M", "max_msgs_per_subject": 5, "max_age": 60_000_000_000,
-                   "compression": "s2", "subject_delete_marker_ttl": 2_000_000_000,
-                   "mirror": {"name": "KV_B", "external": {"api": "$JS.hub.API"}}},
-        "state": {"messages": 3, "bytes": 100},
-    })
+    info = StreamInfo.from_json(
+        {
+            "config": {
+                "name": "KV_M",
+                "max_msgs_per_subject": 5,
+                "max_age": 60_000_000_000,
+                "compression": "s2",
+                "subject_delete_marker_ttl": 2_000_000_000,
+                "mirror": {"name": "KV_B", "external": {"api": "$JS.hub.API"}},
+            },
+            "state": {"messages": 3, "bytes": 100},
+        }
+    )
     status = kv_status("M", info)
     assert isinstance(status, KVStatus)
     assert (status.bucket, status.bytes, status.values, status.history) == ("M", 100, 3, 5)
@@ -228,4 +280,8 @@ def test_status():
     assert kv_status("M", info).mirror_domain is None
     plain = kv_status("B", StreamInfo.from_json({"config": {"name": "KV_B"}}))
     assert (plain.ttl, plain.is_compressed, plain.mirror_name, plain.history) == (
-        0.0, False, None, 0)
+        0.0,
+        False,
+        None,
+        0,
+    )

@@ -29,13 +29,15 @@ def server_frame(opcode, payload, final=True):
 def upgraded():
     ws = WebSocket("127.0.0.1", 8080)
     key = ws.request().split(b"Sec-WebSocket-Key: ")[1].split(b"\r\n")[0]
-    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
-                              .digest())
-    answer = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-              b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    answer = (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    )
     assert ws.receive_handshake(answer[:20]) is None  # more is needed
     assert ws.receive_handshake(answer[20:] + server_frame(2, b"INFO {}\r\n")) == (
-        server_frame(2, b"INFO {}\r\n"))
+        server_frame(2, b"INFO {}\r\n")
+    )
     return ws
 
 
@@ -46,8 +48,8 @@ def unmask_client_frame(data):
         size, head = int.from_bytes(data[2:4], "big"), 4
     elif size == 127:
         size, head = int.from_bytes(data[2:10], "big"), 10
-    key = data[head:head + 4]
-    return data[0], _mask(data[head + 4:head + 4 + size], key)
+    key = data[head : head + 4]
+    return data[0], _mask(data[head + 4 : head + 4 + size], key)
 
 
 def test_upgrade_request_and_answer_checks():
@@ -60,7 +62,8 @@ def test_upgrade_request_and_answer_checks():
         WebSocket("h", 1).receive_handshake(b"HTTP/1.1 400 Bad Request\r\n\r\n")
     with pytest.raises(ProtocolError, match="Accept"):
         WebSocket("h", 1).receive_handshake(
-            b"HTTP/1.1 101 OK\r\nSec-WebSocket-Accept: nope\r\n\r\n")
+            b"HTTP/1.1 101 OK\r\nSec-WebSocket-Accept: nope\r\n\r\n"
+        )
     with pytest.raises(ProtocolError, match="too long"):
         WebSocket("h", 1).receive_handshake(b"x" * 20000)
 
@@ -75,15 +78,20 @@ def test_encode_is_one_masked_binary_frame(payload):
 def test_decode_joins_frames_split_anywhere(payloads, step):
     ws = upgraded()
     stream = b"".join(server_frame(2, p) for p in payloads)
-    out = b"".join(ws.decode(stream[i:i + step]) for i in range(0, len(stream), step))
+    out = b"".join(ws.decode(stream[i : i + step]) for i in range(0, len(stream), step))
     assert out == b"".join(payloads)
 
 
 def test_fragments_extended_lengths_and_control_frames():
     ws = upgraded()
     big = b"b" * 70000
-    data = (server_frame(2, b"MSG a 1 3\r\n", final=False) + server_frame(0, b"abc\r\n")
-            + server_frame(9, b"ping!") + server_frame(2, b"x" * 300) + server_frame(2, big))
+    data = (
+        server_frame(2, b"MSG a 1 3\r\n", final=False)
+        + server_frame(0, b"abc\r\n")
+        + server_frame(9, b"ping!")
+        + server_frame(2, b"x" * 300)
+        + server_frame(2, big)
+    )
     assert ws.decode(data) == b"MSG a 1 3\r\nabc\r\n" + b"x" * 300 + big
     opcode, body = unmask_client_frame(ws.take_replies())
     assert (opcode, body) == (0x8A, b"ping!")  # a pong with the ping's payload
@@ -93,9 +101,11 @@ def test_fragments_extended_lengths_and_control_frames():
 
 
 def test_bad_frames_are_protocol_errors():
-    for bad in (bytes((0x82, 0x81)) + b"mask" + b"x",  # masked by the server
-                bytes((0xC2, 0x01)) + b"x",  # RSV1: compressed
-                server_frame(3, b"x")):  # an unknown opcode
+    for bad in (
+        bytes((0x82, 0x81)) + b"mask" + b"x",  # masked by the server
+        bytes((0xC2, 0x01)) + b"x",  # RSV1: compressed
+        server_frame(3, b"x"),
+    ):  # an unknown opcode
         with pytest.raises(ProtocolError):
             upgraded().decode(bad)
 

@@ -95,6 +95,7 @@ UNLIMITED = 1 << 62
 PUB_HEADS = 4096  # subjects whose PUB prefix is kept
 _CLOSED = Status.CLOSED  # for publish: an Enum attribute costs about 50 ns on CPython 3.11
 
+
 def _check_count(name: str, value: int | None) -> None:
     if value is not None and (type(value) is not int or value < 0):
         raise InvalidArgError(f"{name} must be a non-negative integer, not {value!r}")
@@ -148,8 +149,9 @@ class Connection(Requests):
     @property
     def stats(self) -> Stats:
         """Counters (a snapshot): messages and bytes (payload and headers) in and out."""
-        return Stats(self._in_msgs, self._out_msgs, self._in_bytes, self._out_bytes,
-                     self._reconnects)
+        return Stats(
+            self._in_msgs, self._out_msgs, self._in_bytes, self._out_bytes, self._reconnects
+        )
 
     @property
     def max_payload(self) -> int:
@@ -356,14 +358,21 @@ class Connection(Requests):
 
     def _enqueue(self, sub: Subscription, msg: Msg, size: int) -> None:
         """Hand ``msg`` to its subscription, or drop it over the pending limits."""
-        if (sub._in_msgs - sub._out_msgs >= sub.pending_msgs_limit
-                or sub._in_bytes - sub._out_bytes + size > sub.pending_bytes_limit):
+        if (
+            sub._in_msgs - sub._out_msgs >= sub.pending_msgs_limit
+            or sub._in_bytes - sub._out_bytes + size > sub.pending_bytes_limit
+        ):
             sub.dropped += 1
             if not sub._slow:
                 sub._slow = True
-                self._report(SlowConsumerError(
-                    f"slow consumer on subscription {sub.sid} ({sub.subject!r}): "
-                    "messages dropped", sid=sub.sid, subject=sub.subject))
+                self._report(
+                    SlowConsumerError(
+                        f"slow consumer on subscription {sub.sid} ({sub.subject!r}): "
+                        "messages dropped",
+                        sid=sub.sid,
+                        subject=sub.subject,
+                    )
+                )
             return
         sub._slow = False
         sub._in_msgs += 1
@@ -414,8 +423,13 @@ class Connection(Requests):
         for fut in pongs:
             if fut is not None:
                 fail(fut, ConnectionClosedError("the connection was lost"))
-        err = exc if isinstance(exc, NatsError) else BrokenSocketError(
-            f"connection lost: {exc}" if exc else "connection closed by the server")
+        err = (
+            exc
+            if isinstance(exc, NatsError)
+            else BrokenSocketError(
+                f"connection lost: {exc}" if exc else "connection closed by the server"
+            )
+        )
         if report:
             self._report(err)
         if reconnect:
@@ -643,8 +657,9 @@ class Connection(Requests):
         pending_bytes_limit: int | None = None,
     ) -> Subscription:
         """Subscribe; messages go to ``callback`` or are read with ``next_msg``."""
-        return self._subscribe(subject, queue, callback, max_msgs, pending_msgs_limit,
-                               pending_bytes_limit)
+        return self._subscribe(
+            subject, queue, callback, max_msgs, pending_msgs_limit, pending_bytes_limit
+        )
 
     def _subscribe(
         self,
@@ -669,7 +684,12 @@ class Connection(Requests):
         self._check_writable()
         opts = self.options
         sub = Subscription(
-            self, next(self._sids), subject, queue, callback, max_msgs,
+            self,
+            next(self._sids),
+            subject,
+            queue,
+            callback,
+            max_msgs,
             opts.pending_msgs_limit if pending_msgs_limit is None else pending_msgs_limit,
             opts.pending_bytes_limit if pending_bytes_limit is None else pending_bytes_limit,
         )
@@ -820,9 +840,16 @@ class Connection(Requests):
     ) -> Service:
         """Start a service instance (ADR-32): discovery now, endpoints with
         ``add_endpoint`` / ``add_group`` (see ``Service``)."""
-        svc = Service(self, name, version, description=description, metadata=metadata,
-                      queue_group=queue_group, queue_group_disabled=queue_group_disabled,
-                      stats_handler=stats_handler)
+        svc = Service(
+            self,
+            name,
+            version,
+            description=description,
+            metadata=metadata,
+            queue_group=queue_group,
+            queue_group_disabled=queue_group_disabled,
+            stats_handler=stats_handler,
+        )
         await svc._start()
         return svc
 

@@ -46,15 +46,17 @@ async def handshake(
     try:
         websocket = addr.scheme in ("ws", "wss")
         # over WebSocket a tls= context means TLS from the start, as in nats.go
-        tls = opts.tls_handshake_first or addr.scheme == "wss" or (
-            websocket and opts.tls is not None)
+        tls = (
+            opts.tls_handshake_first or addr.scheme == "wss" or (websocket and opts.tls is not None)
+        )
         if tls:
             await transport.start_tls(tls_context(opts), tls_name, deadline - monotonic())
         if websocket:
             if opts.secure and not tls:
                 raise SecureConnWantedError(f"secure=True needs wss://, not {addr.scheme}://")
             await transport.start_websocket(
-                addr.host, addr.port, deadline - monotonic(), addr.path or "/")
+                addr.host, addr.port, deadline - monotonic(), addr.path or "/"
+            )
         parser.reset()
         frames: deque[Any] = deque()
         first = await _read_frame(transport, parser, frames, deadline)

@@ -79,7 +79,10 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         stores ``subject``, after two retries 250 ms apart (ADR-22).
         """
         hdrs = publish_headers(
-            headers, stream=stream, msg_id=msg_id, expected_last_seq=expected_last_seq,
+            headers,
+            stream=stream,
+            msg_id=msg_id,
+            expected_last_seq=expected_last_seq,
             expected_last_subject_seq=expected_last_subject_seq,
             expected_last_msg_id=expected_last_msg_id,
         )
@@ -98,7 +101,8 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
                 attempt += 1
                 if attempt > RETRY_ATTEMPTS or monotonic() + RETRY_WAIT >= deadline:
                     raise NoRespondersError(
-                        f"no stream stores {subject!r} (no responders)") from None
+                        f"no stream stores {subject!r} (no responders)"
+                    ) from None
                 await sleep(RETRY_WAIT)
         if self._trace:
             log.debug("<<< %s %s", subject, reply.data.decode(errors="replace"))
@@ -133,7 +137,10 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         fails with ``NoRespondersError``.
         """
         hdrs = publish_headers(
-            headers, stream=stream, msg_id=msg_id, expected_last_seq=expected_last_seq,
+            headers,
+            stream=stream,
+            msg_id=msg_id,
+            expected_last_seq=expected_last_seq,
             expected_last_subject_seq=expected_last_subject_seq,
             expected_last_msg_id=expected_last_msg_id,
         )
@@ -220,8 +227,15 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         half). ``heartbeat`` defaults to half of ``expires``, at most 30 s.
         """
         ctx = ConsumeContext(
-            self, stream, consumer, callback, max_messages=max_messages, max_bytes=max_bytes,
-            expires=expires, heartbeat=heartbeat, threshold=threshold,
+            self,
+            stream,
+            consumer,
+            callback,
+            max_messages=max_messages,
+            max_bytes=max_bytes,
+            expires=expires,
+            heartbeat=heartbeat,
+            threshold=threshold,
         )
         await ctx._start()
         return ctx

@@ -125,7 +125,11 @@ class JetStreamManager:
         await self._api(f"STREAM.DELETE.{name}")
 
     async def purge_stream(
-        self, name: str, *, filter: str | None = None, keep: int | None = None,
+        self,
+        name: str,
+        *,
+        filter: str | None = None,
+        keep: int | None = None,
         seq: int | None = None,
     ) -> int:
         """Purge all messages, or those matching ``filter`` / below ``seq`` / beyond ``keep``."""
@@ -140,8 +144,9 @@ class JetStreamManager:
 
     async def stream_names(self, subject: str | None = None) -> list[str]:
         """Names of all streams, or of those that store ``subject``."""
-        return await self._paged("STREAM.NAMES", "streams",
-                                 {"subject": subject} if subject else None)
+        return await self._paged(
+            "STREAM.NAMES", "streams", {"subject": subject} if subject else None
+        )
 
     async def streams(self, subject: str | None = None) -> list[StreamInfo]:
         """``StreamInfo`` of all streams, or of those that store ``subject``."""
@@ -150,7 +155,11 @@ class JetStreamManager:
         return [StreamInfo.from_json(i) for i in infos]
 
     async def stream_msg_get(
-        self, stream: str, *, seq: int | None = None, last_by_subj: str | None = None,
+        self,
+        stream: str,
+        *,
+        seq: int | None = None,
+        last_by_subj: str | None = None,
         next_by_subj: str | None = None,
     ) -> Msg:
         """A stored message by ``seq``, last of ``last_by_subj``, or next of ``next_by_subj``."""
@@ -161,7 +170,11 @@ class JetStreamManager:
         return Msg(subject, data, None, headers)
 
     async def stream_direct_get(
-        self, stream: str, *, seq: int | None = None, last_by_subj: str | None = None,
+        self,
+        stream: str,
+        *,
+        seq: int | None = None,
+        last_by_subj: str | None = None,
         next_by_subj: str | None = None,
     ) -> Msg:
         """As ``stream_msg_get``, served by any replica or mirror (ADR-31, ``allow_direct``)."""

@@ -81,8 +81,9 @@ class KeyValue:
             raise self._not_found() from None
         if msg is None or msg.subject != subject:
             at = "" if revision is None else f" at revision {revision}"
-            raise KeyNotFoundError(f"key {key!r} not found in bucket {self.bucket!r}{at}",
-                                   status=404)
+            raise KeyNotFoundError(
+                f"key {key!r} not found in bucket {self.bucket!r}{at}", status=404
+            )
         return stored_entry(self.bucket, key, msg)
 
     async def get(self, key: str, revision: int | None = None) -> Entry:
@@ -95,7 +96,9 @@ class KeyValue:
         if entry.operation != "PUT":
             raise KeyNotFoundError(
                 f"key {key!r} in bucket {self.bucket!r} was deleted ({entry.operation} at "
-                f"revision {entry.revision})", status=404)
+                f"revision {entry.revision})",
+                status=404,
+            )
         return entry
 
     async def get_value(self, key: str, revision: int | None = None) -> bytes:
@@ -117,8 +120,7 @@ class KeyValue:
         """
         entries = await self._gather(key, include_history=True)
         if not entries:
-            raise KeyNotFoundError(f"no entries for {key!r} in bucket {self.bucket!r}",
-                                   status=404)
+            raise KeyNotFoundError(f"no entries for {key!r} in bucket {self.bucket!r}", status=404)
         return entries
 
     async def keys(self, pattern: str = ">") -> list[str]:
@@ -133,8 +135,10 @@ class KeyValue:
             while (entry := await watcher.next_entry(self._js.timeout)) is not None:
                 entries.append(entry)
         except TimeoutError:
-            raise TimeoutError(f"timed out reading {pattern!r} in bucket {self.bucket!r} "
-                               f"({len(entries)} entries so far)") from None
+            raise TimeoutError(
+                f"timed out reading {pattern!r} in bucket {self.bucket!r} "
+                f"({len(entries)} entries so far)"
+            ) from None
         finally:
             await watcher.close()
         return entries
@@ -142,7 +146,11 @@ class KeyValue:
     # -- writing ------------------------------------------------------------
 
     async def _publish(
-        self, key: str, value: Payload = b"", *, revision: int | None = None,
+        self,
+        key: str,
+        value: Payload = b"",
+        *,
+        revision: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> int:
         check_key(key)
@@ -151,11 +159,13 @@ class KeyValue:
         subject = f"{self._write}.{key}"
         try:
             ack = await self._js.publish(
-                subject, value, headers=headers, expected_last_subject_seq=revision)
+                subject, value, headers=headers, expected_last_subject_seq=revision
+            )
         except NoRespondersError:
             raise BucketNotFoundError(
-                f"bucket {self.bucket!r} not found or read-only (no stream stores "
-                f"{subject!r})", status=503) from None
+                f"bucket {self.bucket!r} not found or read-only (no stream stores {subject!r})",
+                status=503,
+            ) from None
         return ack.seq
 
     async def put(self, key: str, value: Payload) -> int:
@@ -181,8 +191,11 @@ class KeyValue:
         if latest.operation == "PUT":
             raise WrongLastSequenceError(
                 f"key {key!r} already exists in bucket {self.bucket!r} (revision "
-                f"{latest.revision})", status=error.status, err_code=error.err_code,
-                raw=error.raw)
+                f"{latest.revision})",
+                status=error.status,
+                err_code=error.err_code,
+                raw=error.raw,
+            )
         return await self._publish(key, value, revision=latest.revision, headers=headers)
 
     async def update(self, key: str, value: Payload, revision: int) -> int:
@@ -238,8 +251,12 @@ class KeyValue:
         policy = "all" if include_history else "new" if updates_only else "last_per_subject"
         watcher = KVWatcher(self.bucket, self._read, callback, values, ignore_deletes)
         await watcher._start(
-            self._js, self.stream, updates_only, deliver_policy=policy,
-            filter_subject=f"{self._read}.{key}", headers_only=meta_only,
+            self._js,
+            self.stream,
+            updates_only,
+            deliver_policy=policy,
+            filter_subject=f"{self._read}.{key}",
+            headers_only=meta_only,
             idle_heartbeat=idle_heartbeat,
         )
         return watcher

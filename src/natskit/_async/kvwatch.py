@@ -68,9 +68,7 @@ class KVWatcher:
         assert self._oc is not None
         return self._oc
 
-    async def _start(
-        self, js: JetStream, stream: str, updates_only: bool, **options: Any
-    ) -> None:
+    async def _start(self, js: JetStream, stream: str, updates_only: bool, **options: Any) -> None:
         try:
             self._oc = await js.ordered_consumer(stream, None, **options)
         except StreamNotFoundError:

@@ -43,8 +43,9 @@ log = logging.getLogger("natskit.jetstream")
 BYTES_ONLY_BATCH = 1_000_000
 
 
-async def send_pull(js: JetStream, stream: str, consumer: str, req: dict[str, Any],
-                    inbox: str) -> None:
+async def send_pull(
+    js: JetStream, stream: str, consumer: str, req: dict[str, Any], inbox: str
+) -> None:
     """Publish a ``CONSUMER.MSG.NEXT`` request whose messages go to ``inbox``."""
     subject = f"{js.api_prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer}"
     data = encode(req)
@@ -71,8 +72,9 @@ async def fetch(
         req = pull_request(batch, no_wait=True, max_bytes=max_bytes)
         wait = js.timeout
     else:
-        req = pull_request(batch, expires=fetch_expiry(timeout), max_bytes=max_bytes,
-                           heartbeat=heartbeat)
+        req = pull_request(
+            batch, expires=fetch_expiry(timeout), max_bytes=max_bytes, heartbeat=heartbeat
+        )
         wait = timeout
     conn = js._conn
     sub = conn._subscribe(conn.new_inbox())
@@ -159,8 +161,9 @@ class ConsumeContext(MsgIterator):
             raise InvalidArgError("max_messages and max_bytes are mutually exclusive")
         for value in (max_messages, max_bytes, threshold):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise InvalidArgError(f"max_messages, max_bytes and threshold are integers, "
-                                      f"not {value!r}")
+                raise InvalidArgError(
+                    f"max_messages, max_bytes and threshold are integers, not {value!r}"
+                )
         expires = check_timeout(expires, None) or 0.0
         if expires < 1.0:
             raise InvalidArgError("expires must be at least 1 second")
@@ -168,8 +171,9 @@ class ConsumeContext(MsgIterator):
         if not 0 < heartbeat <= expires / 2:
             raise InvalidArgError("heartbeat must be positive and at most half of expires")
         self._by_bytes = max_bytes is not None
-        self._limit = max_bytes if max_bytes is not None else (
-            500 if max_messages is None else max_messages)
+        self._limit = (
+            max_bytes if max_bytes is not None else (500 if max_messages is None else max_messages)
+        )
         self._threshold = self._limit // 2 if threshold is None else threshold
         if self._limit < 1 or not 0 <= self._threshold <= self._limit:
             raise InvalidArgError("need max_messages / max_bytes > 0 and 0 <= threshold <= it")
@@ -205,8 +209,11 @@ class ConsumeContext(MsgIterator):
             self._reconnecting = False
             spawn(self._restart, name="natskit-consume")
         elif status is Status.CLOSED:
-            spawn(self._stop, ConnectionClosedError("the connection is closed"),
-                  name="natskit-consume")
+            spawn(
+                self._stop,
+                ConnectionClosedError("the connection is closed"),
+                name="natskit-consume",
+            )
 
     # -- pulling ------------------------------------------------------------
 
@@ -225,8 +232,9 @@ class ConsumeContext(MsgIterator):
             room = self._limit - ahead
             self._outstanding += room
         if self._by_bytes:
-            req = pull_request(BYTES_ONLY_BATCH, expires=self._expires, max_bytes=room,
-                               heartbeat=self._heartbeat)
+            req = pull_request(
+                BYTES_ONLY_BATCH, expires=self._expires, max_bytes=room, heartbeat=self._heartbeat
+            )
         else:
             req = pull_request(room, expires=self._expires, heartbeat=self._heartbeat)
         try:
@@ -266,11 +274,15 @@ class ConsumeContext(MsgIterator):
             with self._lock:
                 self._outstanding = max(self._outstanding - (size if self._by_bytes else msgs), 0)
             kind, err = pull_status(msg.status, msg.description)
-            if (self._by_bytes and "maxbytes" in msg.description.lower()
-                    and self._outstanding == self._buffered == 0):
+            if (
+                self._by_bytes
+                and "maxbytes" in msg.description.lower()
+                and self._outstanding == self._buffered == 0
+            ):
                 # Even a pull for all of max_bytes cannot take the next message.
-                await self._stop(JetStreamError(
-                    f"a message is larger than max_bytes={self._limit}", status=409))
+                await self._stop(
+                    JetStreamError(f"a message is larger than max_bytes={self._limit}", status=409)
+                )
                 return
             if msg.status == 503:  # no responders: is the consumer gone?
                 problem: NatsError | None = err
@@ -309,13 +321,23 @@ class ConsumeContext(MsgIterator):
         if sub is None or self._stopped:
             return
         if status is Status.CLOSED:
-            spawn(self._stop, ConnectionClosedError("the connection is closed"),
-                  name="natskit-consume")
+            spawn(
+                self._stop,
+                ConnectionClosedError("the connection is closed"),
+                name="natskit-consume",
+            )
             return
-        if (status is Status.CONNECTED and sub.delivered == self._seen and not sub.pending_msgs
-                and self._outstanding > 0):
-            self._warn(ConsumerNotActiveError(
-                f"no heartbeat from consumer {self.consumer!r} of stream {self.stream!r}"))
+        if (
+            status is Status.CONNECTED
+            and sub.delivered == self._seen
+            and not sub.pending_msgs
+            and self._outstanding > 0
+        ):
+            self._warn(
+                ConsumerNotActiveError(
+                    f"no heartbeat from consumer {self.consumer!r} of stream {self.stream!r}"
+                )
+            )
             spawn(self._restart, name="natskit-consume")
         self._seen = sub.delivered
         self._arm()

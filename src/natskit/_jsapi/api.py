@@ -56,10 +56,17 @@ def prefix_for(domain: str | None, prefix: str | None) -> str:
 def error_from(err: dict[str, Any], raw: Any = None) -> JetStreamError:
     """The natskit error for an ADR-1 ``error`` object."""
     err_code = err.get("err_code")
-    cls = _BY_ERR_CODE.get(err_code, JetStreamError) if isinstance(err_code, int) else (
-        JetStreamError)
-    return cls(str(err.get("description", "")), status=err.get("code"), err_code=err_code,
-               raw=raw if raw is not None else err)
+    cls = (
+        _BY_ERR_CODE.get(err_code, JetStreamError)
+        if isinstance(err_code, int)
+        else (JetStreamError)
+    )
+    return cls(
+        str(err.get("description", "")),
+        status=err.get("code"),
+        err_code=err_code,
+        raw=raw if raw is not None else err,
+    )
 
 
 def parse_reply(data: bytes) -> dict[str, Any]:
@@ -197,10 +204,8 @@ def stored_msg(reply: dict[str, Any], stream: str) -> tuple[str, bytes, Headers]
 def direct_get_error(status: int, description: str, stream: str) -> JetStreamError:
     """The error for a Direct Get status reply (ADR-31)."""
     if status == 404:
-        return MsgNotFoundError(description or "message not found", status=404,
-                                err_code=10037)
-    return JetStreamError(f"direct get on stream {stream!r}: {status} {description}",
-                          status=status)
+        return MsgNotFoundError(description or "message not found", status=404, err_code=10037)
+    return JetStreamError(f"direct get on stream {stream!r}: {status} {description}", status=status)
 
 
 def supports_action(server_version: str) -> bool:

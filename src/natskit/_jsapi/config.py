@@ -16,7 +16,6 @@ from .wire import _Wire
 __all__ = ["ConsumerConfig", "RePublish", "StreamConfig", "StreamSource", "SubjectTransform"]
 
 
-
 @dataclass(repr=False)
 class SubjectTransform(_Wire):
     """A subject transform (ADR-36; Tcl ``make_subject_transform``)."""
@@ -174,7 +173,13 @@ class ConsumerConfig(_Wire):
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     _durations = frozenset(
-        {"ack_wait", "backoff", "max_expires", "inactive_threshold", "priority_timeout",
-         "idle_heartbeat"}
+        {
+            "ack_wait",
+            "backoff",
+            "max_expires",
+            "inactive_threshold",
+            "priority_timeout",
+            "idle_heartbeat",
+        }
     )
     _times = frozenset({"opt_start_time", "pause_until"})

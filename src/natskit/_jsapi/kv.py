@@ -28,11 +28,24 @@ DUPLICATE_WINDOW = 120.0  # seconds, or the bucket's ttl when shorter (ADR-8)
 _BUCKET = re.compile(r"[a-zA-Z0-9_-]+")
 _TOKEN = re.compile(r"[-/_=a-zA-Z0-9]+")
 _KEY = re.compile(r"(?!_kv)[-/_=a-zA-Z0-9]+(?:\.[-/_=a-zA-Z0-9]+)*")  # a whole plain key
-_OPTIONS = frozenset({
-    "description", "max_value_size", "history", "ttl", "max_bucket_size", "storage",
-    "num_replicas", "compression", "republish", "metadata", "placement", "limit_marker_ttl",
-    "mirror_name", "mirror_domain",
-})
+_OPTIONS = frozenset(
+    {
+        "description",
+        "max_value_size",
+        "history",
+        "ttl",
+        "max_bucket_size",
+        "storage",
+        "num_replicas",
+        "compression",
+        "republish",
+        "metadata",
+        "placement",
+        "limit_marker_ttl",
+        "mirror_name",
+        "mirror_domain",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -112,15 +125,18 @@ class KVOrigin:
                 for key in self.keys or [">"]
             ]
         api = prefix_for(self.domain, self.api) if self.domain or self.api else None
-        return StreamSource(self.stream or f"KV_{self.bucket}", subject_transforms=transforms,
-                            api=api, deliver=self.deliver)
+        return StreamSource(
+            self.stream or f"KV_{self.bucket}",
+            subject_transforms=transforms,
+            api=api,
+            deliver=self.deliver,
+        )
 
 
 def check_bucket(bucket: str) -> None:
     """``InvalidArgError`` unless ``bucket`` is a valid bucket name (ADR-8)."""
     if not isinstance(bucket, str) or not _BUCKET.fullmatch(bucket):
-        raise InvalidArgError(
-            f"invalid bucket name {bucket!r}: use letters, digits, '-' and '_'")
+        raise InvalidArgError(f"invalid bucket name {bucket!r}: use letters, digits, '-' and '_'")
 
 
 def check_key(key: str, *, pattern: bool = False) -> None:
@@ -141,7 +157,8 @@ def check_key(key: str, *, pattern: bool = False) -> None:
     what = "key pattern" if pattern else "key"
     raise InvalidArgError(
         f"invalid {what} {key!r}: use dot-separated tokens of letters, digits and '-/_=' "
-        "(not starting with '_kv')" + (", '*' tokens and a last '>'" if pattern else ""))
+        "(not starting with '_kv')" + (", '*' tokens and a last '>'" if pattern else "")
+    )
 
 
 def operation(headers: Headers | None) -> str:
@@ -174,8 +191,15 @@ def stored_entry(bucket: str, key: str, msg: MsgBase) -> Entry:
 def delivered_entry(bucket: str, prefix: str, msg: MsgBase) -> Entry:
     """The entry of a message from a watcher's consumer; keys follow ``<prefix>.``."""
     meta = msg.metadata
-    return Entry(bucket, msg.subject[len(prefix) + 1:], msg.data, meta.stream_seq,
-                 meta.timestamp, meta.num_pending, operation(msg._headers))
+    return Entry(
+        bucket,
+        msg.subject[len(prefix) + 1 :],
+        msg.data,
+        meta.stream_seq,
+        meta.timestamp,
+        meta.num_pending,
+        operation(msg._headers),
+    )
 
 
 def key_prefixes(bucket: str, config: StreamConfig, api_prefix: str) -> tuple[str, str]:
@@ -205,10 +229,16 @@ def kv_status(bucket: str, info: StreamInfo) -> KVStatus:
         if len(api) == 3 and api[0] == "$JS" and api[2] == "API":
             mirror_domain = api[1]
     return KVStatus(
-        bucket=bucket, bytes=info.state.bytes, history=cfg.max_msgs_per_subject or 0,
-        ttl=cfg.max_age or 0.0, values=info.state.messages,
-        is_compressed=cfg.compression not in (None, "none"), mirror_name=mirror_name,
-        mirror_domain=mirror_domain, stream_config=cfg, stream_state=info.state,
+        bucket=bucket,
+        bytes=info.state.bytes,
+        history=cfg.max_msgs_per_subject or 0,
+        ttl=cfg.max_age or 0.0,
+        values=info.state.messages,
+        is_compressed=cfg.compression not in (None, "none"),
+        mirror_name=mirror_name,
+        mirror_domain=mirror_domain,
+        stream_config=cfg,
+        stream_state=info.state,
         limit_marker_ttl=cfg.subject_delete_marker_ttl or 0.0,
     )
 
@@ -225,8 +255,11 @@ def bucket_config(bucket: str, options: dict[str, Any], *, topology: bool = Fals
         raise InvalidArgError(f"not a bucket option here: {', '.join(unknown)}")
     opt = options.get
     history = opt("history", 1)
-    if isinstance(history, bool) or not isinstance(history, int) or not (
-            1 <= history <= MAX_HISTORY):
+    if (
+        isinstance(history, bool)
+        or not isinstance(history, int)
+        or not (1 <= history <= MAX_HISTORY)
+    ):
         raise InvalidArgError(f"history must be an integer from 1 to {MAX_HISTORY}")
     ttl = opt("ttl")
     if ttl is not None:
@@ -235,14 +268,24 @@ def bucket_config(bucket: str, options: dict[str, Any], *, topology: bool = Fals
     if republish is not None and not isinstance(republish, RePublish):
         raise InvalidArgError("republish must be a RePublish")
     cfg = StreamConfig(
-        f"KV_{bucket}", description=opt("description"), subjects=[f"$KV.{bucket}.>"],
-        max_msgs_per_subject=history, max_age=ttl,
+        f"KV_{bucket}",
+        description=opt("description"),
+        subjects=[f"$KV.{bucket}.>"],
+        max_msgs_per_subject=history,
+        max_age=ttl,
         duplicate_window=min(ttl, DUPLICATE_WINDOW) if ttl else DUPLICATE_WINDOW,
-        max_msg_size=opt("max_value_size"), max_bytes=opt("max_bucket_size"),
-        storage=opt("storage"), num_replicas=opt("num_replicas"),
-        compression=_compression(opt("compression")), republish=republish,
-        metadata=opt("metadata"), placement=opt("placement"), discard="new",
-        allow_rollup_hdrs=True, deny_delete=True, allow_direct=True,
+        max_msg_size=opt("max_value_size"),
+        max_bytes=opt("max_bucket_size"),
+        storage=opt("storage"),
+        num_replicas=opt("num_replicas"),
+        compression=_compression(opt("compression")),
+        republish=republish,
+        metadata=opt("metadata"),
+        placement=opt("placement"),
+        discard="new",
+        allow_rollup_hdrs=True,
+        deny_delete=True,
+        allow_direct=True,
     )
     if opt("limit_marker_ttl") is not None:
         cfg.allow_msg_ttl = True
@@ -273,8 +316,11 @@ def aggregate_config(
     unless ``writable`` (then it has no subjects of its own)."""
     if not isinstance(writable, bool):
         raise InvalidArgError(f"writable must be True or False, not {writable!r}")
-    if isinstance(origins, KVOrigin) or not origins or not all(
-            isinstance(o, KVOrigin) for o in origins):
+    if (
+        isinstance(origins, KVOrigin)
+        or not origins
+        or not all(isinstance(o, KVOrigin) for o in origins)
+    ):
         raise InvalidArgError("origins must be a non-empty list of KVOrigin")
     cfg = bucket_config(bucket, options, topology=True)
     cfg.sources = [o._source(bucket) for o in origins]

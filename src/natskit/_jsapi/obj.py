@@ -25,10 +25,18 @@ from .kv import _compression, check_bucket
 __all__ = ["ObjectInfo", "ObjectLink", "ObjectStoreStatus"]
 
 CHUNK_SIZE = 128 * 1024
-_OPTIONS = frozenset({
-    "description", "ttl", "max_bytes", "storage", "num_replicas", "compression",
-    "placement", "metadata",
-})
+_OPTIONS = frozenset(
+    {
+        "description",
+        "ttl",
+        "max_bytes",
+        "storage",
+        "num_replicas",
+        "compression",
+        "placement",
+        "metadata",
+    }
+)
 
 
 def stream_name(bucket: str) -> str:
@@ -55,8 +63,11 @@ def header_lists(headers: Mapping[str, Any] | None) -> dict[str, list[str]] | No
     out: dict[str, list[str]] = {}
     for key, value in headers.items():
         values = [value] if isinstance(value, str) else value
-        if not (isinstance(key, str) and isinstance(values, (list, tuple))
-                and all(isinstance(v, str) for v in values)):
+        if not (
+            isinstance(key, str)
+            and isinstance(values, (list, tuple))
+            and all(isinstance(v, str) for v in values)
+        ):
             raise InvalidArgError("object headers map str keys to str or lists of str")
         out[key] = list(values)
     return out
@@ -109,8 +120,9 @@ class ObjectInfo:
 
     def to_json(self) -> bytes:
         out: dict[str, Any] = dict(self.raw)  # fields of newer clients are kept
-        out.update(name=self.name, bucket=self.bucket, nuid=self.nuid, size=self.size,
-                   chunks=self.chunks)
+        out.update(
+            name=self.name, bucket=self.bucket, nuid=self.nuid, size=self.size, chunks=self.chunks
+        )
         for key in ("description", "headers", "metadata"):
             value = getattr(self, key)
             if value:
@@ -147,13 +159,20 @@ class ObjectInfo:
             options = raw.get("options") or {}
             link = options.get("link")
             info = cls(
-                name=raw["name"], bucket=raw.get("bucket", ""), nuid=raw.get("nuid", ""),
-                size=int(raw.get("size", 0)), chunks=int(raw.get("chunks", 0)),
-                digest=raw.get("digest", ""), deleted=bool(raw.get("deleted", False)),
-                mtime=mtime, description=raw.get("description"),
-                headers=raw.get("headers"), metadata=raw.get("metadata"),
+                name=raw["name"],
+                bucket=raw.get("bucket", ""),
+                nuid=raw.get("nuid", ""),
+                size=int(raw.get("size", 0)),
+                chunks=int(raw.get("chunks", 0)),
+                digest=raw.get("digest", ""),
+                deleted=bool(raw.get("deleted", False)),
+                mtime=mtime,
+                description=raw.get("description"),
+                headers=raw.get("headers"),
+                metadata=raw.get("metadata"),
                 link=ObjectLink(link["bucket"], link.get("name") or None) if link else None,
-                max_chunk_size=options.get("max_chunk_size"), raw=raw,
+                max_chunk_size=options.get("max_chunk_size"),
+                raw=raw,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise JetStreamError(f"bad object metadata: {exc}") from None
@@ -190,20 +209,33 @@ def bucket_config(bucket: str, options: dict[str, Any]) -> StreamConfig:
         raise InvalidArgError(f"not an object store option: {', '.join(unknown)}")
     opt = options.get
     return StreamConfig(
-        stream_name(bucket), description=opt("description"),
-        subjects=[f"$O.{bucket}.C.>", f"$O.{bucket}.M.>"], max_age=opt("ttl"),
-        max_bytes=opt("max_bytes"), storage=opt("storage"), num_replicas=opt("num_replicas"),
-        compression=_compression(opt("compression")), placement=opt("placement"),
-        metadata=opt("metadata"), discard="new", allow_rollup_hdrs=True, allow_direct=True,
+        stream_name(bucket),
+        description=opt("description"),
+        subjects=[f"$O.{bucket}.C.>", f"$O.{bucket}.M.>"],
+        max_age=opt("ttl"),
+        max_bytes=opt("max_bytes"),
+        storage=opt("storage"),
+        num_replicas=opt("num_replicas"),
+        compression=_compression(opt("compression")),
+        placement=opt("placement"),
+        metadata=opt("metadata"),
+        discard="new",
+        allow_rollup_hdrs=True,
+        allow_direct=True,
     )
 
 
 def object_status(bucket: str, info: StreamInfo) -> ObjectStoreStatus:
     cfg = info.config
     return ObjectStoreStatus(
-        bucket=bucket, description=cfg.description, ttl=cfg.max_age or 0.0,
-        storage=cfg.storage or "file", replicas=cfg.num_replicas or 1,
-        sealed=bool(cfg.sealed), size=info.state.bytes,
-        is_compressed=cfg.compression not in (None, "none"), metadata=cfg.metadata,
+        bucket=bucket,
+        description=cfg.description,
+        ttl=cfg.max_age or 0.0,
+        storage=cfg.storage or "file",
+        replicas=cfg.num_replicas or 1,
+        sealed=bool(cfg.sealed),
+        size=info.state.bytes,
+        is_compressed=cfg.compression not in (None, "none"),
+        metadata=cfg.metadata,
         stream_info=info,
     )

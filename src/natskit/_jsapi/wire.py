@@ -24,8 +24,11 @@ W = TypeVar("W", bound="_Wire")
 
 def to_ns(seconds: float) -> int:
     """Seconds (int or float) to whole nanoseconds."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(
-            seconds):
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not math.isfinite(seconds)
+    ):
         raise InvalidArgError(f"a duration must be a number of seconds, not {seconds!r}")
     return round(seconds * _NS)
 
@@ -68,8 +71,11 @@ class _Wire:
         return [f.name for f in dataclasses.fields(cls) if f.name != "raw"]  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
-        parts = [f"{name}={getattr(self, name)!r}" for name in self._field_names()
-                 if getattr(self, name) is not None]
+        parts = [
+            f"{name}={getattr(self, name)!r}"
+            for name in self._field_names()
+            if getattr(self, name) is not None
+        ]
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def to_json(self) -> dict[str, Any]:

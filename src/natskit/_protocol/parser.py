@@ -285,7 +285,7 @@ class Parser:
         pos = 0
         end = len(buf)
         if buf.startswith(b"MSG "):  # worth a split if its first line is a known MSG
-            first = cache.get(buf[:find(b"\r\n")])
+            first = cache.get(buf[: find(b"\r\n")])
             if first is not None and first[4] < 0:
                 pos = self._split_run(buf, frames)
         while pos < end:

@@ -76,7 +76,7 @@ class WebSocket:
                 raise ProtocolError("the WebSocket upgrade answer is too long")
             return None
         lines = bytes(self._head[:end]).decode("latin-1").split("\r\n")
-        rest = bytes(self._head[end + 4:])
+        rest = bytes(self._head[end + 4 :])
         self._head = bytearray()
         status = lines[0].split(" ", 2)
         if len(status) < 2 or status[1] != "101":
@@ -122,12 +122,12 @@ class WebSocket:
                 head = 4
                 if end - pos < head:
                     break
-                size = int.from_bytes(buf[pos + 2:pos + 4], "big")
+                size = int.from_bytes(buf[pos + 2 : pos + 4], "big")
             elif size == 127:
                 head = 10
                 if end - pos < head:
                     break
-                size = int.from_bytes(buf[pos + 2:pos + 10], "big")
+                size = int.from_bytes(buf[pos + 2 : pos + 10], "big")
                 if size > MAX_FRAME:
                     raise ProtocolError(f"a WebSocket frame of {size} bytes is too large")
             opcode = b0 & 0x0F
@@ -135,7 +135,7 @@ class WebSocket:
                 raise ProtocolError("a WebSocket control frame is fragmented or too long")
             if end - pos < head + size:
                 break
-            payload = bytes(buf[pos + head:pos + head + size])
+            payload = bytes(buf[pos + head : pos + head + size])
             pos += head + size
             if not self.closed:  # nothing counts after the server's close frame
                 self._frame(opcode, payload, out)

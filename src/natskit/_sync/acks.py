@@ -149,8 +149,9 @@ class AckWindow:
                 self._arm(nearest)
         for ack in due:
             self._conn._resp_map.pop(ack.token, None)
-            ack.set_exception(TimeoutError(
-                f"no ack for the publish to {ack.subject!r} within {ack.timeout} s"))
+            ack.set_exception(
+                TimeoutError(f"no ack for the publish to {ack.subject!r} within {ack.timeout} s")
+            )
 
     def _finish(self, ack: PendingAck) -> bool:
         """Free the slot of ``ack``; True only the first time (the reader and the

@@ -82,8 +82,9 @@ class KeyValue:
             raise self._not_found() from None
         if msg is None or msg.subject != subject:
             at = "" if revision is None else f" at revision {revision}"
-            raise KeyNotFoundError(f"key {key!r} not found in bucket {self.bucket!r}{at}",
-                                   status=404)
+            raise KeyNotFoundError(
+                f"key {key!r} not found in bucket {self.bucket!r}{at}", status=404
+            )
         return stored_entry(self.bucket, key, msg)
 
     def get(self, key: str, revision: int | None = None) -> Entry:
@@ -96,7 +97,9 @@ class KeyValue:
         if entry.operation != "PUT":
             raise KeyNotFoundError(
                 f"key {key!r} in bucket {self.bucket!r} was deleted ({entry.operation} at "
-                f"revision {entry.revision})", status=404)
+                f"revision {entry.revision})",
+                status=404,
+            )
         return entry
 
     def get_value(self, key: str, revision: int | None = None) -> bytes:
@@ -118,8 +121,7 @@ class KeyValue:
         """
         entries = self._gather(key, include_history=True)
         if not entries:
-            raise KeyNotFoundError(f"no entries for {key!r} in bucket {self.bucket!r}",
-                                   status=404)
+            raise KeyNotFoundError(f"no entries for {key!r} in bucket {self.bucket!r}", status=404)
         return entries
 
     def keys(self, pattern: str = ">") -> list[str]:
@@ -134,8 +136,10 @@ class KeyValue:
             while (entry := watcher.next_entry(self._js.timeout)) is not None:
                 entries.append(entry)
         except TimeoutError:
-            raise TimeoutError(f"timed out reading {pattern!r} in bucket {self.bucket!r} "
-                               f"({len(entries)} entries so far)") from None
+            raise TimeoutError(
+                f"timed out reading {pattern!r} in bucket {self.bucket!r} "
+                f"({len(entries)} entries so far)"
+            ) from None
         finally:
             watcher.close()
         return entries
@@ -143,7 +147,11 @@ class KeyValue:
     # -- writing ------------------------------------------------------------
 
     def _publish(
-        self, key: str, value: Payload = b"", *, revision: int | None = None,
+        self,
+        key: str,
+        value: Payload = b"",
+        *,
+        revision: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> int:
         check_key(key)
@@ -152,11 +160,13 @@ class KeyValue:
         subject = f"{self._write}.{key}"
         try:
             ack = self._js.publish(
-                subject, value, headers=headers, expected_last_subject_seq=revision)
+                subject, value, headers=headers, expected_last_subject_seq=revision
+            )
         except NoRespondersError:
             raise BucketNotFoundError(
-                f"bucket {self.bucket!r} not found or read-only (no stream stores "
-                f"{subject!r})", status=503) from None
+                f"bucket {self.bucket!r} not found or read-only (no stream stores {subject!r})",
+                status=503,
+            ) from None
         return ack.seq
 
     def put(self, key: str, value: Payload) -> int:
@@ -182,8 +192,11 @@ class KeyValue:
         if latest.operation == "PUT":
             raise WrongLastSequenceError(
                 f"key {key!r} already exists in bucket {self.bucket!r} (revision "
-                f"{latest.revision})", status=error.status, err_code=error.err_code,
-                raw=error.raw)
+                f"{latest.revision})",
+                status=error.status,
+                err_code=error.err_code,
+                raw=error.raw,
+            )
         return self._publish(key, value, revision=latest.revision, headers=headers)
 
     def update(self, key: str, value: Payload, revision: int) -> int:
@@ -239,8 +252,12 @@ class KeyValue:
         policy = "all" if include_history else "new" if updates_only else "last_per_subject"
         watcher = KVWatcher(self.bucket, self._read, callback, values, ignore_deletes)
         watcher._start(
-            self._js, self.stream, updates_only, deliver_policy=policy,
-            filter_subject=f"{self._read}.{key}", headers_only=meta_only,
+            self._js,
+            self.stream,
+            updates_only,
+            deliver_policy=policy,
+            filter_subject=f"{self._read}.{key}",
+            headers_only=meta_only,
             idle_heartbeat=idle_heartbeat,
         )
         return watcher

@@ -57,7 +57,8 @@ class KeyValueManager:
             if level < TTL_API_LEVEL:
                 raise JetStreamError(
                     f"limit_marker_ttl needs JetStream API level {TTL_API_LEVEL} "
-                    f"(nats-server 2.11+), the server has level {level}")
+                    f"(nats-server 2.11+), the server has level {level}"
+                )
         return self._js.add_stream(config)
 
     def create_key_value(self, bucket: str, **options: Any) -> KeyValue:

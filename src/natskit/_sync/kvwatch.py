@@ -69,9 +69,7 @@ class KVWatcher:
         assert self._oc is not None
         return self._oc
 
-    def _start(
-        self, js: JetStream, stream: str, updates_only: bool, **options: Any
-    ) -> None:
+    def _start(self, js: JetStream, stream: str, updates_only: bool, **options: Any) -> None:
         try:
             self._oc = js.ordered_consumer(stream, None, **options)
         except StreamNotFoundError:

@@ -72,7 +72,7 @@ def _chunks(data: Any, size: int) -> Iterator[bytes]:
     if isinstance(data, (bytes, bytearray, memoryview)):
         view = memoryview(data).cast("B")
         for start in range(0, len(view), size):
-            yield bytes(view[start:start + size])
+            yield bytes(view[start : start + size])
         return
     read = getattr(data, "read", None)
     if read is None:
@@ -83,7 +83,8 @@ def _chunks(data: Any, size: int) -> Iterator[bytes]:
             return
         if not isinstance(chunk, (bytes, bytearray, memoryview)):
             raise InvalidArgError(
-                "put needs a binary file object whose read() returns bytes (opened with 'rb')")
+                "put needs a binary file object whose read() returns bytes (opened with 'rb')"
+            )
         yield bytes(chunk)
 
 
@@ -115,8 +116,7 @@ class ObjectStore:
         was deleted, unless ``show_deleted``)."""
         info = self._meta(name)
         if info is None or (info.deleted and not show_deleted):
-            raise ObjectNotFoundError(f"object {name!r} not found in {self.bucket!r}",
-                                      status=404)
+            raise ObjectNotFoundError(f"object {name!r} not found in {self.bucket!r}", status=404)
         return info
 
     def get(self, name: str) -> bytes:
@@ -147,7 +147,8 @@ class ObjectStore:
         sha = new_sha()
         size = count = 0
         oc = self._js.ordered_consumer(
-            self.stream, None, filter_subject=chunk_subject(self.bucket, info.nuid))
+            self.stream, None, filter_subject=chunk_subject(self.bucket, info.nuid)
+        )
         try:
             while True:  # every chunk stored under the nuid, as many as there are
                 msg = oc.next_msg(self._js.timeout)
@@ -162,7 +163,8 @@ class ObjectStore:
         if size != info.size or count != info.chunks or digest_of(sha) != info.digest:
             raise DigestMismatchError(
                 f"object {name!r}: read {count} chunks, {size} bytes, {digest_of(sha)}; "
-                f"expected {info.chunks}, {info.size}, {info.digest}")
+                f"expected {info.chunks}, {info.size}, {info.digest}"
+            )
         return info
 
     def list(self, *, show_deleted: bool = False) -> list[ObjectInfo]:
@@ -177,7 +179,10 @@ class ObjectStore:
         return sorted(infos, key=lambda i: i.name)
 
     def watch(
-        self, *, include_history: bool = False, ignore_deletes: bool = False,
+        self,
+        *,
+        include_history: bool = False,
+        ignore_deletes: bool = False,
         updates_only: bool = False,
     ) -> ObjectWatcher:
         """Watch the bucket's metadata: the current entry of each object (every one
@@ -189,7 +194,8 @@ class ObjectStore:
         watcher = ObjectWatcher(self, ignore_deletes)
         try:
             watcher._oc = self._js.ordered_consumer(
-                self.stream, None, deliver_policy=policy, filter_subject=f"$O.{self.bucket}.M.>")
+                self.stream, None, deliver_policy=policy, filter_subject=f"$O.{self.bucket}.M.>"
+            )
         except StreamNotFoundError:
             raise _not_found(self.bucket) from None
         watcher._initial = InitialData(watcher._oc, updates_only)
@@ -220,9 +226,15 @@ class ObjectStore:
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidArgError("chunk_size must be a positive integer")
         old = self._meta(name)
-        info = ObjectInfo(name, self.bucket, next_nuid(), description=description,
-                          headers=header_lists(headers), metadata=metadata,
-                          max_chunk_size=chunk_size)
+        info = ObjectInfo(
+            name,
+            self.bucket,
+            next_nuid(),
+            description=description,
+            headers=header_lists(headers),
+            metadata=metadata,
+            max_chunk_size=chunk_size,
+        )
         self._store(info, _chunks(data, chunk_size), subject)
         if old is not None and old.nuid and old.chunks:
             try:
@@ -297,7 +309,11 @@ class ObjectStore:
             self._purge_chunks(nuid)
 
     def update_meta(
-        self, name: str, *, new_name: str | None = None, description: str | None = None,
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        description: str | None = None,
         headers: Mapping[str, str | HeaderLists] | None = None,
         metadata: dict[str, str] | None = None,
     ) -> ObjectInfo:
@@ -339,8 +355,9 @@ class ObjectStore:
         old = self._meta(name)
         if old is not None and not old.deleted and old.link is None:
             raise InvalidArgError(f"{name!r} is an object; delete it before linking")
-        info = ObjectInfo(name, self.bucket, next_nuid(), link=link,
-                          mtime=datetime.now(timezone.utc))
+        info = ObjectInfo(
+            name, self.bucket, next_nuid(), link=link, mtime=datetime.now(timezone.utc)
+        )
         self._js.publish(subject, info.to_json(), headers=ROLLUP)
         return info
 

@@ -43,10 +43,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("natskit.jetstream")
 
 # Options of ordered_consumer() that go into the consumer configuration.
-OPTIONS = frozenset({
-    "description", "headers_only", "deliver_policy", "opt_start_seq", "opt_start_time",
-    "filter_subject", "filter_subjects", "replay_policy", "metadata",
-})
+OPTIONS = frozenset(
+    {
+        "description",
+        "headers_only",
+        "deliver_policy",
+        "opt_start_seq",
+        "opt_start_time",
+        "filter_subject",
+        "filter_subjects",
+        "replay_policy",
+        "metadata",
+    }
+)
 ACK_WAIT = 22 * 3600.0  # as nats.go: acks are off, so this only has to be long
 
 
@@ -81,8 +90,14 @@ class OrderedConsumer(MsgIterator):
         self._callback = callback
         self._heartbeat = heartbeat
         self._config = ConsumerConfig(
-            **options, ack_policy="none", max_deliver=1, flow_control=True, mem_storage=True,
-            num_replicas=1, ack_wait=ACK_WAIT, idle_heartbeat=idle_heartbeat,
+            **options,
+            ack_policy="none",
+            max_deliver=1,
+            flow_control=True,
+            mem_storage=True,
+            num_replicas=1,
+            ack_wait=ACK_WAIT,
+            idle_heartbeat=idle_heartbeat,
             inactive_threshold=inactive_threshold,
         )
         self._lock = StateLock()
@@ -163,9 +178,12 @@ class OrderedConsumer(MsgIterator):
                     conn._publish_internal(stalled, b"", subject_trusted=True)
                 last = msg.headers.get("Nats-Last-Consumer")
                 if last is not None and last.isdigit() and int(last) != self._consumer_seq:
-                    self._reset(ConsumerSequenceMismatchError(
-                        f"heartbeat reports consumer sequence {last}, "
-                        f"last delivered {self._consumer_seq}"))
+                    self._reset(
+                        ConsumerSequenceMismatchError(
+                            f"heartbeat reports consumer sequence {last}, "
+                            f"last delivered {self._consumer_seq}"
+                        )
+                    )
             else:
                 self._reset(JetStreamError(f"{msg.status} {msg.description}", status=msg.status))
             return
@@ -183,8 +201,11 @@ class OrderedConsumer(MsgIterator):
                 self._consumer_seq, self._stream_seq = meta.consumer_seq, meta.stream_seq
                 ok = True
         if not ok:
-            self._reset(ConsumerSequenceMismatchError(
-                f"consumer sequence {meta.consumer_seq}, expected {expected}"))
+            self._reset(
+                ConsumerSequenceMismatchError(
+                    f"consumer sequence {meta.consumer_seq}, expected {expected}"
+                )
+            )
         else:
             self._pass(msg)
 
@@ -225,8 +246,11 @@ class OrderedConsumer(MsgIterator):
                 self._stop(ConnectionClosedError("the connection is closed"))
                 return
             if self._gen and self._heartbeats_missed():
-                self._reset(ConsumerNotActiveError(
-                    f"no heartbeat for {3 * self._heartbeat} s (stream {self.stream})"))
+                self._reset(
+                    ConsumerNotActiveError(
+                        f"no heartbeat for {3 * self._heartbeat} s (stream {self.stream})"
+                    )
+                )
             if self._gen == 0 and conn.status is Status.CONNECTED:
                 self._replace()
 
@@ -238,7 +262,8 @@ class OrderedConsumer(MsgIterator):
             self._seen = (sub.delivered, now)
             return False
         return self._js._conn.status is Status.CONNECTED and now - self._seen[1] >= (
-            3 * self._heartbeat)
+            3 * self._heartbeat
+        )
 
     def _replace(self) -> None:
         self._drop_sub()

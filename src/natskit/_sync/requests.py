@@ -40,13 +40,24 @@ class Requests:
 
         def new_inbox(self) -> str: ...
 
-        def _subscribe(self, subject: str, queue: str | None = None, callback: Any = None,
-                       max_msgs: int | None = None) -> Subscription: ...
+        def _subscribe(
+            self,
+            subject: str,
+            queue: str | None = None,
+            callback: Any = None,
+            max_msgs: int | None = None,
+        ) -> Subscription: ...
 
-        def _publish_internal(self, subject: str, payload: Payload = b"", *,
-                                    reply: str | None = None, headers: HeadersArg = None,
-                                    subject_trusted: bool = False,
-                                    urgent: bool = False) -> None: ...
+        def _publish_internal(
+            self,
+            subject: str,
+            payload: Payload = b"",
+            *,
+            reply: str | None = None,
+            headers: HeadersArg = None,
+            subject_trusted: bool = False,
+            urgent: bool = False,
+        ) -> None: ...
 
     def _init_requests(self) -> None:
         self._resp_sub: Subscription | None = None
@@ -56,7 +67,7 @@ class Requests:
 
     def _on_response(self, msg: Msg) -> None:
         """A reply on the shared inbox: resolve its request (reader side)."""
-        fut = self._resp_map.pop(msg.subject[len(self._resp_prefix):], None)
+        fut = self._resp_map.pop(msg.subject[len(self._resp_prefix) :], None)
         if fut is None:
             return
         if msg.is_no_responders:  # (msg.subject is the reply inbox: _request names the subject)
@@ -100,8 +111,12 @@ class Requests:
         token = self._start_request(fut)
         try:
             self._publish_internal(
-                subject, payload, reply=self._resp_prefix + token, headers=headers,
-                subject_trusted=subject_trusted, urgent=True,
+                subject,
+                payload,
+                reply=self._resp_prefix + token,
+                headers=headers,
+                subject_trusted=subject_trusted,
+                urgent=True,
             )
             return wait_future(fut, timeout)
         except TimeoutError:

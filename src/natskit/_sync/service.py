@@ -97,7 +97,11 @@ class ServiceRequest:
         self.respond(json.dumps(value).encode(), headers=headers)
 
     def respond_error(
-        self, code: str | int, description: str, data: bytes | str = b"", *,
+        self,
+        code: str | int,
+        description: str,
+        data: bytes | str = b"",
+        *,
         headers: HeadersArg = None,
     ) -> None:
         """Answer with an error: the ``Nats-Service-Error`` and ``-Code`` headers."""
@@ -175,8 +179,11 @@ class Group:
         self, name: str, *, queue_group: str | None = None, queue_group_disabled: bool = False
     ) -> Group:
         """A group inside this one: ``<this prefix>.<name>``."""
-        return Group(self._service, group_prefix(self._prefix, name),
-                     resolve_queue_group(queue_group, queue_group_disabled, self._queue_group))
+        return Group(
+            self._service,
+            group_prefix(self._prefix, name),
+            resolve_queue_group(queue_group, queue_group_disabled, self._queue_group),
+        )
 
     def add_endpoint(
         self,
@@ -219,8 +226,9 @@ class Service(Group):
         queue_group_disabled: bool = False,
         stats_handler: Callable[[Endpoint], Any] | None = None,
     ) -> None:
-        super().__init__(self, "", resolve_queue_group(
-            queue_group, queue_group_disabled, DEFAULT_QUEUE_GROUP))
+        super().__init__(
+            self, "", resolve_queue_group(queue_group, queue_group_disabled, DEFAULT_QUEUE_GROUP)
+        )
         self._conn = conn
         self.name = check_name(name, "service name")
         self.version = check_version(version)
@@ -251,7 +259,8 @@ class Service(Group):
         if self.stopped:
             raise ConnectionClosedError(f"service {self.name!r} is stopped")
         sub = self._conn.subscribe(
-            endpoint.subject, queue=endpoint.queue_group, callback=endpoint._handle)
+            endpoint.subject, queue=endpoint.queue_group, callback=endpoint._handle
+        )
         if self._stopped:  # stopped meanwhile (another thread or task)
             sub._unsubscribe_quietly()
             raise ConnectionClosedError(f"service {self.name!r} is stopped")
@@ -265,8 +274,13 @@ class Service(Group):
         return self._stopped or self._conn.status is Status.CLOSED
 
     def _identity(self, kind: str) -> dict[str, Any]:
-        return {"type": kind, "name": self.name, "id": self.id, "version": self.version,
-                "metadata": self.metadata}
+        return {
+            "type": kind,
+            "name": self.name,
+            "id": self.id,
+            "version": self.version,
+            "metadata": self.metadata,
+        }
 
     def ping(self) -> dict[str, Any]:
         """The PING answer: type, name, id, version, metadata."""
@@ -274,16 +288,24 @@ class Service(Group):
 
     def info(self) -> dict[str, Any]:
         """The INFO answer: identity, description and the endpoints."""
-        return {**self._identity(INFO_TYPE), "description": self.description,
-                "endpoints": [e._info.info() for e in self.endpoints]}
+        return {
+            **self._identity(INFO_TYPE),
+            "description": self.description,
+            "endpoints": [e._info.info() for e in self.endpoints],
+        }
 
     def stats(self) -> dict[str, Any]:
         """The STATS answer: identity, ``started`` and per-endpoint counters
         (times in nanoseconds; ``data`` from ``stats_handler`` when given)."""
         handler = self._stats_handler
-        return {**self._identity(STATS_TYPE), "started": format_time(self._started),
-                "endpoints": [e._info.stats_dict(handler(e) if handler else None, bool(handler))
-                              for e in self.endpoints]}
+        return {
+            **self._identity(STATS_TYPE),
+            "started": format_time(self._started),
+            "endpoints": [
+                e._info.stats_dict(handler(e) if handler else None, bool(handler))
+                for e in self.endpoints
+            ],
+        }
 
     def reset(self) -> None:
         """Zero every endpoint's stats; ``started`` becomes now."""
@@ -327,4 +349,5 @@ def _discovery_callback(answer: Callable[[], dict[str, Any]]) -> Callable[[Msg],
             msg.respond(data, headers=headers)
         except NatsError as exc:
             log.debug("discovery reply failed: %s", exc)
+
     return reply

@@ -20,16 +20,21 @@ from .common import CliError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="natskit", description="A NATS command-line tool (natskit, blocking API).")
-    parser.add_argument("-s", "--server", default=os.environ.get("NATS_URL"),
-                        help="server URL(s), comma-separated (default: $NATS_URL or "
-                             "nats://127.0.0.1:4222)")
+        prog="natskit", description="A NATS command-line tool (natskit, blocking API)."
+    )
+    parser.add_argument(
+        "-s",
+        "--server",
+        default=os.environ.get("NATS_URL"),
+        help="server URL(s), comma-separated (default: $NATS_URL or nats://127.0.0.1:4222)",
+    )
     parser.add_argument("--user", help="user name")
     parser.add_argument("--password", help="password")
     parser.add_argument("--token", help="authentication token")
     parser.add_argument("--creds", help="a .creds file (JWT and NKey seed)")
-    parser.add_argument("--timeout", type=float, default=5.0,
-                        help="seconds to wait for replies (default 5)")
+    parser.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds to wait for replies (default 5)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     core.register(commands)
     jetstream.register(commands)

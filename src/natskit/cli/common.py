@@ -19,8 +19,11 @@ class CliError(Exception):
 
 def open_connection(args: argparse.Namespace) -> Connection:
     servers = args.server.split(",") if args.server else None
-    options: dict[str, Any] = {"name": "natskit-cli", "request_timeout": args.timeout,
-                               "max_reconnect_attempts": 0}
+    options: dict[str, Any] = {
+        "name": "natskit-cli",
+        "request_timeout": args.timeout,
+        "max_reconnect_attempts": 0,
+    }
     for key in ("user", "password", "token", "creds"):
         if getattr(args, key):
             options[key] = getattr(args, key)
@@ -48,8 +51,9 @@ def headers_of(pairs: Sequence[str] | None) -> Headers | None:
 
 
 def add_header_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-H", "--header", action="append", metavar="KEY:VALUE",
-                        help="a header (repeatable)")
+    parser.add_argument(
+        "-H", "--header", action="append", metavar="KEY:VALUE", help="a header (repeatable)"
+    )
 
 
 def show_msg(msg: Msg, number: int | None = None, *, raw: bool = False) -> None:

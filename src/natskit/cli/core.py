@@ -79,8 +79,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     # SIGTERM and SIGHUP end the tool like Ctrl-C, so that the server is stopped with it.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, _: sys.exit(128 + signum))
-    server = NatsServer(jetstream=args.jetstream, port=args.port or None,
-                        store_dir=args.store_dir)
+    server = NatsServer(jetstream=args.jetstream, port=args.port or None, store_dir=args.store_dir)
     try:
         server.start()
     except RuntimeError as exc:  # no binary, or the server would not start: its log says why
@@ -138,8 +137,9 @@ def cmd_sub(args: argparse.Namespace) -> int:
 
 def cmd_req(args: argparse.Namespace) -> int:
     with open_connection(args) as nc:
-        reply = nc.request(args.subject, payload(args.data), headers=headers_of(args.header),
-                           timeout=args.timeout)
+        reply = nc.request(
+            args.subject, payload(args.data), headers=headers_of(args.header), timeout=args.timeout
+        )
     show_msg(reply, raw=args.raw)
     return 0
 

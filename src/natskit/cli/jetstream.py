@@ -37,24 +37,42 @@ def _run(args: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     g = _group(commands, "stream", "JetStream streams")
     _action(g, "ls", stream_ls, "list the streams")
-    _action(g, "info", lambda js, a: show_json(js.stream_info(a.name).raw), "a stream's info",
-            "name")
+    _action(
+        g, "info", lambda js, a: show_json(js.stream_info(a.name).raw), "a stream's info", "name"
+    )
     p = _action(g, "add", stream_add, "create a stream", "name")
     p.add_argument("--subjects", required=True, help="comma-separated subjects")
     p.add_argument("--storage", choices=["file", "memory"], default="file")
     p.add_argument("--replicas", type=int, default=1)
     _action(g, "rm", lambda js, a: js.delete_stream(a.name), "delete a stream", "name")
-    _action(g, "purge", lambda js, a: print(f"purged {js.purge_stream(a.name)} message(s)"),
-            "remove every message of a stream", "name")
+    _action(
+        g,
+        "purge",
+        lambda js, a: print(f"purged {js.purge_stream(a.name)} message(s)"),
+        "remove every message of a stream",
+        "name",
+    )
 
     g = _group(commands, "consumer", "JetStream consumers")
     _action(g, "ls", consumer_ls, "list a stream's consumers", "stream")
-    _action(g, "info", lambda js, a: show_json(js.consumer_info(a.stream, a.name).raw),
-            "a consumer's info", "stream", "name")
+    _action(
+        g,
+        "info",
+        lambda js, a: show_json(js.consumer_info(a.stream, a.name).raw),
+        "a consumer's info",
+        "stream",
+        "name",
+    )
     p = _action(g, "add", consumer_add, "create a durable pull consumer", "stream", "name")
     p.add_argument("--filter", help="filter subject")
-    _action(g, "rm", lambda js, a: js.delete_consumer(a.stream, a.name), "delete a consumer",
-            "stream", "name")
+    _action(
+        g,
+        "rm",
+        lambda js, a: js.delete_consumer(a.stream, a.name),
+        "delete a consumer",
+        "stream",
+        "name",
+    )
     p = _action(g, "next", consumer_next, "fetch and ack messages", "stream", "name")
     p.add_argument("--count", type=int, default=1)
 
@@ -64,43 +82,71 @@ def register(commands: Any) -> None:
     p.add_argument("--history", type=int, default=1)
     p.add_argument("--storage", choices=["file", "memory"], default="file")
     _action(g, "rm", lambda js, a: js.delete_key_value(a.bucket), "delete a bucket", "bucket")
-    _action(g, "put", kv_put, "set a key ('-' reads the value from standard input)",
-            "bucket", "key", "value")
+    _action(
+        g,
+        "put",
+        kv_put,
+        "set a key ('-' reads the value from standard input)",
+        "bucket",
+        "key",
+        "value",
+    )
     p = _action(g, "get", kv_get, "print a key's value", "bucket", "key")
     p.add_argument("--revision", type=int)
-    _action(g, "del", lambda js, a: js.key_value(a.bucket).delete(a.key), "delete a key",
-            "bucket", "key")
-    _action(g, "keys", lambda js, a: print("\n".join(js.key_value(a.bucket).keys())),
-            "list the keys", "bucket")
+    _action(
+        g,
+        "del",
+        lambda js, a: js.key_value(a.bucket).delete(a.key),
+        "delete a key",
+        "bucket",
+        "key",
+    )
+    _action(
+        g,
+        "keys",
+        lambda js, a: print("\n".join(js.key_value(a.bucket).keys())),
+        "list the keys",
+        "bucket",
+    )
     _action(g, "history", kv_history, "print every revision of a key", "bucket", "key")
 
     g = _group(commands, "object", "Object Store buckets")
     _action(g, "ls", object_ls, "list the buckets, or the objects of one")
     g.choices["ls"].add_argument("bucket", nargs="?")
-    _action(g, "add", lambda js, a: js.create_object_store(a.bucket), "create a bucket",
-            "bucket")
+    _action(g, "add", lambda js, a: js.create_object_store(a.bucket), "create a bucket", "bucket")
     _action(g, "rm", object_rm, "delete an object, or a whole bucket", "bucket")
     g.choices["rm"].add_argument("name", nargs="?")
     p = _action(g, "put", object_put, "store a file", "bucket", "file")
     p.add_argument("--name", help="the object's name (default: the file's)")
-    p = _action(g, "get", object_get, "write an object to a file or standard output",
-                "bucket", "name")
+    p = _action(
+        g, "get", object_get, "write an object to a file or standard output", "bucket", "name"
+    )
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
-    _action(g, "info", lambda js, a: show_json(_object_dict(js.object_store(a.bucket)
-                                                            .info(a.name))),
-            "an object's metadata", "bucket", "name")
+    _action(
+        g,
+        "info",
+        lambda js, a: show_json(_object_dict(js.object_store(a.bucket).info(a.name))),
+        "an object's metadata",
+        "bucket",
+        "name",
+    )
 
 
 def stream_ls(js: JetStream, args: argparse.Namespace) -> None:
     for info in js.streams():
         s = info.state
-        print(f"{info.name}\t{','.join(info.config.subjects or [])}\t{s.messages} msgs\t"
-              f"{s.bytes} B")
+        print(
+            f"{info.name}\t{','.join(info.config.subjects or [])}\t{s.messages} msgs\t{s.bytes} B"
+        )
 
 
 def stream_add(js: JetStream, args: argparse.Namespace) -> None:
-    info = js.add_stream(args.name, subjects=args.subjects.split(","), storage=args.storage,
-                         num_replicas=args.replicas)
+    info = js.add_stream(
+        args.name,
+        subjects=args.subjects.split(","),
+        storage=args.storage,
+        num_replicas=args.replicas,
+    )
     print(f"created stream {info.name}")
 
 

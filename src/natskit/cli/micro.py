@@ -13,11 +13,15 @@ from .common import open_connection, show_json
 
 def register(commands: Any) -> None:
     parser = commands.add_parser("service", help="discover services ($SRV.PING|INFO|STATS)")
-    parser.add_argument("action", choices=["ls", "info", "stats"],
-                        help="ls: one line per instance; info, stats: their JSON")
+    parser.add_argument(
+        "action",
+        choices=["ls", "info", "stats"],
+        help="ls: one line per instance; info, stats: their JSON",
+    )
     parser.add_argument("name", nargs="?", help="only this service")
-    parser.add_argument("--wait", type=float, default=0.5,
-                        help="seconds to collect answers (default 0.5)")
+    parser.add_argument(
+        "--wait", type=float, default=0.5, help="seconds to collect answers (default 0.5)"
+    )
     parser.set_defaults(run=cmd_service)
 
 
@@ -38,8 +42,10 @@ def cmd_service(args: argparse.Namespace) -> int:
         if isinstance(answer, dict):
             answers.append(answer)
         else:
-            print(f"natskit: skipping an answer that is not a JSON object: {msg.data[:60]!r}",
-                  file=sys.stderr)
+            print(
+                f"natskit: skipping an answer that is not a JSON object: {msg.data[:60]!r}",
+                file=sys.stderr,
+            )
     answers.sort(key=lambda a: (str(a.get("name", "")), str(a.get("id", ""))))
     if args.action == "ls":
         for a in answers:
