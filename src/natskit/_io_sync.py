@@ -26,6 +26,7 @@ from .errors import (
     BrokenSocketError,
     ConnectionRefusedError,
     ConnectionTimeoutError,
+    NatsError,
     ReconnectBufferExceededError,
     TimeoutError,
     TLSError,
@@ -413,9 +414,11 @@ class Transport:
                     on_data(data)
                 if ws.closed:
                     break
+        except NatsError as err:  # a ProtocolError (some natskit errors are OSErrors)
+            exc = err
         except OSError as err:
             exc = BrokenSocketError(f"socket failed: {err}")
-        except Exception as err:  # a ProtocolError, or a bug: drop the connection
+        except Exception as err:  # a bug: drop the connection
             exc = err
         if not self._closed:
             self.close()  # the socket is done for: release it

@@ -1,7 +1,35 @@
 """natskit errors: every class derives from :class:`NatsError` and has a ``code``.
 
 ``code`` is the name the Tcl client and nats.go use for the same condition
-(``"ErrTimeout"``, ...), so log lines and tests can match on it.
+(``"ErrTimeout"``, ...), so log lines and tests can match on it. Where a
+Python built-in means the same, the class is also that built-in, so
+``except TimeoutError``, ``except ConnectionError`` and ``except ValueError``
+work as Python users expect. The tree (``*``: also the built-in named)::
+
+    NatsError
+    +-- NetworkError (* ConnectionError)    reaching or keeping a server failed
+    |   +-- BrokenSocketError               the socket failed or was closed
+    |   +-- ConnectionRefusedError          refused, or the host did not resolve
+    |   +-- ConnectionTimeoutError (* TimeoutError, natskit.TimeoutError)
+    |   +-- TLSError                        the TLS handshake failed
+    |   +-- StaleConnectionError            PINGs not answered
+    |   +-- NoServersError                  no server of the pool could be reached
+    +-- TimeoutError (* TimeoutError)       a request, flush or other wait
+    +-- InvalidArgError (* ValueError)      a bad argument, refused before sending
+    |   +-- BadSubjectError, BadQueueNameError, BadTimeoutError
+    +-- AuthorizationError                  -ERR: authorization failed
+    |   +-- AuthExpiredError, AuthRevokedError, AccountAuthExpiredError
+    +-- PermissionsError, ServerError       other -ERR from the server
+    +-- JetStreamError                      an error reply of the JetStream API
+    |   +-- JetStreamNotEnabledError, JetStreamNotEnabledForAccountError,
+    |   |   WrongLastSequenceError, StreamNotFoundError, ConsumerNotFoundError,
+    |   |   ConsumerNotActiveError, ConsumerSequenceMismatchError,
+    |   |   MsgNotFoundError, BucketNotFoundError, KeyNotFoundError,
+    |   |   ObjectNotFoundError, DigestMismatchError
+    +-- ConnectionClosedError, SecureConnWantedError, ProtocolError,
+        MaxPayloadError, HeadersNotSupportedError, BadHeaderMsgError,
+        ReconnectBufferExceededError, SlowConsumerError, BadSubscriptionError,
+        NoRespondersError, NotJSMessageError, ServiceError
 """
 
 from __future__ import annotations
@@ -37,6 +65,7 @@ __all__ = [
     "MaxPayloadError",
     "MsgNotFoundError",
     "NatsError",
+    "NetworkError",
     "NoRespondersError",
     "NoServersError",
     "NotJSMessageError",
@@ -66,12 +95,6 @@ class ConnectionClosedError(NatsError):
     """The connection is closed (or was closed while waiting)."""
 
     code = "ErrConnectionClosed"
-
-
-class NoServersError(NatsError):
-    """No server of the pool could be reached."""
-
-    code = "ErrNoServers"
 
 
 class InvalidArgError(NatsError, ValueError):
@@ -116,6 +139,48 @@ class TimeoutError(NatsError, builtins.TimeoutError):
     code = "ErrTimeout"
 
 
+class NetworkError(NatsError, builtins.ConnectionError):
+    """Reaching a server, or keeping the connection to it, failed."""
+
+    code = "ErrNetwork"
+
+
+class BrokenSocketError(NetworkError):
+    """The TCP socket failed, or the server closed it."""
+
+    code = "ErrBrokenSocket"
+
+
+class ConnectionRefusedError(NetworkError):
+    """The TCP connection was refused (or the host name did not resolve)."""
+
+    code = "ErrConnectionRefused"
+
+
+class ConnectionTimeoutError(NetworkError, TimeoutError):
+    """Connecting to a server took longer than ``connect_timeout``."""
+
+    code = "ErrConnectionTimeout"
+
+
+class TLSError(NetworkError):
+    """The TLS handshake failed."""
+
+    code = "ErrTLS"
+
+
+class StaleConnectionError(NetworkError):
+    """A party did not answer PING in time."""
+
+    code = "ErrStaleConnection"
+
+
+class NoServersError(NetworkError):
+    """No server of the pool could be reached."""
+
+    code = "ErrNoServers"
+
+
 class NoRespondersError(NatsError):
     """Nobody is subscribed to the request subject (status 503)."""
 
@@ -139,40 +204,10 @@ class SlowConsumerError(NatsError):
         self.subject = subject
 
 
-class BrokenSocketError(NatsError):
-    """The TCP socket failed."""
-
-    code = "ErrBrokenSocket"
-
-
-class TLSError(NatsError):
-    """The TLS handshake failed."""
-
-    code = "ErrTLS"
-
-
-class StaleConnectionError(NatsError):
-    """A party did not answer PING in time."""
-
-    code = "ErrStaleConnection"
-
-
-class ConnectionRefusedError(NatsError):
-    """The TCP connection was refused (or the host name did not resolve)."""
-
-    code = "ErrConnectionRefused"
-
-
 class SecureConnWantedError(NatsError):
     """TLS was required but the server does not offer it."""
 
     code = "ErrSecureConnWanted"
-
-
-class ConnectionTimeoutError(NatsError):
-    """Connecting to a server took longer than ``connect_timeout``."""
-
-    code = "ErrConnectionTimeout"
 
 
 class BadHeaderMsgError(NatsError):

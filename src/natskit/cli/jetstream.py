@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._sync.jetstream import JetStream
+from ..errors import NatsError
 from .common import CliError, open_connection, payload, show_json, show_msg
 
 Action = Callable[[JetStream, argparse.Namespace], Any]
@@ -213,6 +214,8 @@ def object_put(js: JetStream, args: argparse.Namespace) -> None:
     try:
         with open(args.file, "rb") as file:
             info = js.object_store(args.bucket).put(name, file)
+    except NatsError:
+        raise  # a NetworkError is an OSError too, but not the file's
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc}") from None
     print(f"stored {info.name}: {info.size} B in {info.chunks} chunk(s), {info.digest}")
@@ -229,6 +232,8 @@ def object_get(js: JetStream, args: argparse.Namespace) -> None:
         with open(partial, "wb") as out:
             info = store.get_to(args.name, out)
         os.replace(partial, args.output)
+    except NatsError:
+        raise  # a NetworkError is an OSError too, but not the file's
     except OSError as exc:
         raise CliError(f"cannot write {args.output}: {exc}") from None
     finally:
