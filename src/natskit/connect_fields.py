@@ -31,10 +31,10 @@ def _seed_text(value: str) -> str:
     """
     if not isinstance(value, str):
         raise InvalidArgError(f"nkey_seed must be a str, not {type(value).__name__}")
-    from .nkeys import _B32_ALPHABET
+    from .nkeys import B32_ALPHABET
 
     text = value.strip()
-    if text.startswith("S") and set(text) <= _B32_ALPHABET and not os.path.exists(text):
+    if text.startswith("S") and set(text) <= B32_ALPHABET and not os.path.exists(text):
         return text
     return _read_text(value, "NKey seed").strip()
 

@@ -11,7 +11,7 @@ from natskit.errors import InvalidArgError
 __all__ = ["Headers", "HeadersInit"]
 
 
-def _valid_key(key: str) -> bool:
+def valid_key(key: str) -> bool:
     """True when ``key`` is 1+ printable ASCII characters (33..126) other than ':'."""
     # isprintable() on ASCII text admits 32..126, so only the space needs excluding.
     return bool(key) and key.isascii() and key.isprintable() and " " not in key and ":" not in key
@@ -20,7 +20,7 @@ def _valid_key(key: str) -> bool:
 def _check_key(key: object) -> str:
     if not isinstance(key, str):
         raise InvalidArgError(f"header key must be a str, not {type(key).__name__}")
-    if not _valid_key(key):
+    if not valid_key(key):
         raise InvalidArgError(
             f"invalid header key {key!r}: use printable ASCII characters other than ':'"
         )
@@ -66,13 +66,6 @@ class Headers:
                 self.add(*pair)
         else:
             raise InvalidArgError(f"cannot make Headers from {type(initial).__name__}")
-
-    @classmethod
-    def _wrap(cls, d: dict[str, list[str]]) -> Headers:
-        """Adopt ``d`` without checking it (for the wire decoder, which checks)."""
-        h = cls.__new__(cls)
-        h._d = d
-        return h
 
     def add(self, key: str, value: str) -> None:
         """Append ``value`` to the values of ``key``."""
@@ -123,7 +116,7 @@ class Headers:
 
     def copy(self) -> Headers:
         """An independent copy."""
-        return Headers._wrap({k: list(v) for k, v in self._d.items()})
+        return Headers(self)
 
     def __contains__(self, key: object) -> bool:
         return key in self._d

@@ -11,13 +11,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import InvalidArgError, NotJSMessageError
 from .headers import Headers
 from .timeutil import parse_time, parse_time_ns
 
 HeadersArg = Headers | Mapping[str, str | Sequence[str]] | None
+_M = TypeVar("_M", bound="MsgBase")
+_new = object.__new__
 
 _STATUS_NO_RESPONDERS = 503
 _STATUS_CONTROL = 100
@@ -59,6 +61,11 @@ class MsgMetadata:
         return cls(tokens[2], tokens[3], delivered, sseq, cseq, stamp, pending, domain, ts)
 
 
+def headers_of(msg: MsgBase) -> Headers | None:
+    """The headers of ``msg``, None when it has none (no empty ``Headers`` made)."""
+    return msg._headers or None
+
+
 def _rfc3339(text: str) -> str:
     m = _GO_TIME.fullmatch(text)
     return f"{m[1]}T{m[2]}{m[3]}:{m[4]}" if m else text
@@ -67,7 +74,7 @@ def _rfc3339(text: str) -> str:
 class MsgBase:
     """A NATS message: ``subject``, ``data`` (bytes), ``reply``, ``headers``."""
 
-    __slots__ = ("_conn", "_headers", "data", "description", "reply", "status", "subject")
+    __slots__ = ("_headers", "_link", "data", "description", "reply", "status", "subject")
 
     def __init__(
         self,
@@ -89,7 +96,29 @@ class MsgBase:
         )
         self.status: int | None = None
         self.description = ""
-        self._conn: Any = None
+        self._link: Any = None  # the connection's Link, for respond() and the acks
+
+    @classmethod
+    def received(
+        cls: type[_M],
+        subject: str,
+        data: bytes,
+        reply: str | None,
+        link: Any,
+        headers: Headers | None = None,
+        status: int | None = None,
+        description: str = "",
+    ) -> _M:
+        """A message from the server: fields as parsed, no checks (the reader's fast path)."""
+        msg = _new(cls)
+        msg.subject = subject
+        msg.data = data
+        msg.reply = reply
+        msg._link = link
+        msg._headers = headers
+        msg.status = status
+        msg.description = description
+        return msg
 
     @property
     def headers(self) -> Headers:

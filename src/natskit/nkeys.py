@@ -30,7 +30,7 @@ _PREFIX_SEED = 18 << 3
 _PREFIXES = {"operator": 14 << 3, "account": 0, "user": 20 << 3, "server": 13 << 3}
 _KINDS = {prefix: kind for kind, prefix in _PREFIXES.items()}
 _KEY_LEN = 32
-_B32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+B32_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 _NO_CRYPTOGRAPHY = (
     "NKey authentication needs the 'cryptography' package: pip install natskit[nkeys]"
 )
@@ -67,7 +67,7 @@ def _encode(prefix: bytes, payload: bytes) -> str:
 
 def _decode(text: str, what: str) -> bytes:
     """Base32-decode ``text`` and check its CRC; return prefix and payload."""
-    if not text or not set(text) <= _B32_ALPHABET:
+    if not text or not set(text) <= B32_ALPHABET:
         raise InvalidArgError(f"invalid {what}: not base32 text")
     try:
         raw = base64.b32decode(text + "=" * (-len(text) % 8))

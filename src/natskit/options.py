@@ -38,10 +38,10 @@ class Server:
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
-    reconnects: int = 0  # failed attempts since the last success
+    failures: int = 0  # failed reconnect attempts since the last success
     discovered: bool = False  # learned from INFO connect_urls
     last_attempt: float = -1e9  # monotonic time of the last connection attempt
-    auth_error: str | None = None  # class name of the last authorization error
+    last_auth_error: type[Exception] | None = None  # of the last failed attempt, if any
 
 
 def _redact(url: str) -> str:

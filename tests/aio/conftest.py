@@ -4,10 +4,13 @@ connection define their own ``nc``, which takes precedence."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 import natskit.aio
 from natskit._io_async import Event
+from natskit.testing import NatsServer
 
 
 class Reconnected(Event):
@@ -15,7 +18,7 @@ class Reconnected(Event):
 
     lost = False
 
-    def on_status(self, status):
+    def on_status(self, status: natskit.Status) -> None:
         if status is natskit.Status.RECONNECTING:
             self.lost = True
         elif status is natskit.Status.CONNECTED and self.lost:
@@ -23,12 +26,14 @@ class Reconnected(Event):
 
 
 @pytest.fixture
-def reconnected():
+def reconnected() -> Reconnected:
     return Reconnected()
 
 
 @pytest.fixture
-async def nc(jetstream_server, reconnected):
+async def nc(
+    jetstream_server: NatsServer, reconnected: Reconnected
+) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(
         jetstream_server.url, reconnect_time_wait=0.1, status_cb=reconnected.on_status
     )

@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator
 
 import pytest
 
 import natskit.aio
 from natskit._io_async import wait_future
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-async def nc(jetstream_server):
+async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(jetstream_server.url)
     yield conn
     await conn.close()
 
 
-async def test_subjects_that_are_not_str(nc):
+async def test_subjects_that_are_not_str(nc: natskit.aio.Connection) -> None:
     for subject in (5, None, b"a"):
         with pytest.raises(natskit.BadSubjectError):
-            await nc.publish(subject, b"x")
+            await nc.publish(subject, b"x")  # type: ignore[arg-type]  # the error under test
         with pytest.raises(natskit.BadSubjectError):
-            await nc.request(subject, b"x", timeout=1)
+            await nc.request(subject, b"x", timeout=1)  # type: ignore[arg-type]  # the error under test
     with pytest.raises(natskit.BadQueueNameError):
-        await nc.subscribe("a", queue=5)
+        await nc.subscribe("a", queue=5)  # type: ignore[arg-type]  # the error under test
     with pytest.raises(natskit.InvalidArgError):
-        await nc.jetstream().stream_info(5)
+        await nc.jetstream().stream_info(5)  # type: ignore[arg-type]  # the error under test
 
 
-async def test_unchecked_subjects_still_keep_the_protocol_intact(jetstream_server):
+async def test_unchecked_subjects_still_keep_the_protocol_intact(
+    jetstream_server: NatsServer,
+) -> None:
     async with await natskit.aio.connect(jetstream_server.url, check_subjects=False) as nc:
         for subject in ("a b", "a\r\nPUB c 1\r\nx", ""):
             with pytest.raises(natskit.BadSubjectError):
@@ -38,7 +42,7 @@ async def test_unchecked_subjects_still_keep_the_protocol_intact(jetstream_serve
         assert nc.is_connected
 
 
-async def test_endless_timeouts_wait_as_long_as_possible(nc):
+async def test_endless_timeouts_wait_as_long_as_possible(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("a")
     await nc.publish("a", b"1")
     assert (await sub.next_msg(timeout=math.inf)).data == b"1"
@@ -48,15 +52,15 @@ async def test_endless_timeouts_wait_as_long_as_possible(nc):
     assert (await wait_future(fut, 5)).data == b"3"
     for bad in (-1, "1", math.nan):
         with pytest.raises(natskit.BadTimeoutError):
-            await sub.next_msg(timeout=bad)
+            await sub.next_msg(timeout=bad)  # type: ignore[arg-type]  # the error under test
 
 
-async def test_jetstream_arguments(nc):
+async def test_jetstream_arguments(nc: natskit.aio.Connection) -> None:
     js = nc.jetstream(timeout=2)
     await js.add_stream("S", subjects=["s"], storage="memory")
     await js.add_pull_consumer("S", "C")
     with pytest.raises(natskit.InvalidArgError):
-        await js.consume("S", "C", max_messages="5")
+        await js.consume("S", "C", max_messages="5")  # type: ignore[arg-type]  # the error under test
     with pytest.raises(natskit.InvalidArgError):
         await js.add_stream("T", subjects=["t"], max_age=math.inf)  # nanoseconds are finite
     for heartbeat in (0, -1, "5"):

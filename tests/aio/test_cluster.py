@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import natskit.aio
 from natskit import Status
 from natskit._io_async import Event, monotonic, sleep
+from natskit.testing import NatsCluster
 
-FAST = {"reconnect_time_wait": 0.05, "connect_timeout": 2, "randomize": False}
+FAST: dict[str, Any] = {"reconnect_time_wait": 0.05, "connect_timeout": 2, "randomize": False}
 
 
 class Watch:
-    def __init__(self):
+    def __init__(self) -> None:
         self.reconnecting = Event()
         self.reconnected = Event()
 
-    def on_status(self, status):
+    def on_status(self, status: Status) -> None:
         if status is Status.RECONNECTING:
             self.reconnecting.set()
         elif status is Status.CONNECTED and self.reconnecting.is_set():
             self.reconnected.set()
 
 
-async def until_routed(nc, subject, timeout=10.0):
+async def until_routed(nc: natskit.aio.Connection, subject: str, timeout: float = 10.0) -> None:
     """Wait until a request from ``nc`` to ``subject`` is answered.
 
     A node learns of the subscriptions on other nodes asynchronously, after the
@@ -36,14 +39,14 @@ async def until_routed(nc, subject, timeout=10.0):
             await sleep(0.01)
 
 
-async def test_pool_grows_from_connect_urls(nats_cluster):
+async def test_pool_grows_from_connect_urls(nats_cluster: NatsCluster) -> None:
     async with await natskit.aio.connect(nats_cluster.urls[0], **FAST) as nc:
         ports = sorted(s.port for s in nc.servers)
         assert ports == sorted(s.port for s in nats_cluster.servers)
         assert nc.servers[0].port == nats_cluster.servers[0].port
 
 
-async def test_kill_node_under_traffic(nats_cluster):
+async def test_kill_node_under_traffic(nats_cluster: NatsCluster) -> None:
     """Kill the node of the publisher, a subscriber and a requester.
 
     Asserts: the subscriptions survive, the pending request completes, every
@@ -60,7 +63,7 @@ async def test_kill_node_under_traffic(nats_cluster):
         on_moving = await moving.subscribe("traffic")
         service = await steady.subscribe("svc")
 
-        async def ready(msg):
+        async def ready(msg: natskit.aio.Msg) -> None:
             await msg.respond(b"")
 
         await steady.subscribe("ready", callback=ready)
@@ -81,13 +84,14 @@ async def test_kill_node_under_traffic(nats_cluster):
         for i in range(100, 1100):
             await moving.publish("traffic", str(i))  # buffered while reconnecting
         assert await watch.reconnected.wait(20)
+        assert moving.current_server is not None
         assert moving.current_server.port != nats_cluster.servers[0].port
         await moving.flush()
         await question.respond(b"answer")
         await moving.publish("traffic", b"end")  # after the others: one publisher keeps order
 
         for sub in (on_steady, on_moving):
-            got = []
+            got: list[int] = []
             while True:
                 data = (await sub.next_msg(timeout=10)).data
                 if data == b"end":

@@ -5,15 +5,23 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 import natskit.aio
 from natskit import Status
 from natskit._io_async import Event
+from natskit.testing import NatsServer
 
 
-async def test_connect_and_close(nats_server):
+def status_now(nc: natskit.aio.Connection) -> Status:
+    """``nc.status`` read again: mypy would keep it narrowed by an earlier check."""
+    return nc.status
+
+
+async def test_connect_and_close(nats_server: NatsServer) -> None:
     nc = await natskit.aio.connect(nats_server.url, name="tester")
     assert nc.status is Status.CONNECTED
     assert nc.is_connected
@@ -23,20 +31,20 @@ async def test_connect_and_close(nats_server):
     assert nc.current_server == natskit.ServerAddress("127.0.0.1", nats_server.port, "nats")
     assert nc.servers == [nc.current_server]
     await nc.close()
-    assert nc.status is Status.CLOSED
+    assert status_now(nc) is Status.CLOSED
     assert nc.last_error is None
     await nc.close()  # idempotent
-    assert nc.status is Status.CLOSED
+    assert status_now(nc) is Status.CLOSED
 
 
-async def test_context_manager_closes(nats_server):
+async def test_context_manager_closes(nats_server: NatsServer) -> None:
     async with await natskit.aio.connect(nats_server.url) as nc:
         await nc.publish("a", b"b")
         assert nc.status is Status.CONNECTED
-    assert nc.status is Status.CLOSED
+    assert status_now(nc) is Status.CLOSED
 
 
-async def test_options_are_readable_and_checked(nats_server):
+async def test_options_are_readable_and_checked(nats_server: NatsServer) -> None:
     nc = natskit.aio.Connection(nats_server.url, name="x", request_timeout=3)
     assert nc.options.name == "x"
     assert nc.options.request_timeout == 3
@@ -50,7 +58,7 @@ async def test_options_are_readable_and_checked(nats_server):
         natskit.aio.Connection("http://127.0.0.1:4222")
 
 
-async def test_closed_connection_refuses_work(nats_server):
+async def test_closed_connection_refuses_work(nats_server: NatsServer) -> None:
     nc = natskit.aio.Connection(nats_server.url)
     with pytest.raises(natskit.ConnectionClosedError):
         await nc.publish("a", b"")
@@ -62,7 +70,7 @@ async def test_closed_connection_refuses_work(nats_server):
         await nc.request("a", b"", timeout=0.5)
 
 
-async def test_connect_refused_raises_specific_error(nats_server):
+async def test_connect_refused_raises_specific_error(nats_server: NatsServer) -> None:
     port = nats_server.port
     nats_server.stop()
     with pytest.raises(natskit.ConnectionRefusedError) as info:
@@ -70,12 +78,14 @@ async def test_connect_refused_raises_specific_error(nats_server):
     assert info.value.code == "ErrConnectionRefused"
 
 
-async def test_a_hanging_name_lookup_is_bounded_by_connect_timeout(nats_server, monkeypatch):
+async def test_a_hanging_name_lookup_is_bounded_by_connect_timeout(
+    nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A resolver that never answers (a fault no real server produces, so faked)."""
     release = threading.Event()
     real = socket.getaddrinfo
 
-    def slow(host, *args, **kwargs):
+    def slow(host: str | bytes | None, *args: Any, **kwargs: Any) -> list[Any]:
         if host == "hangs.example":
             release.wait(30)
         return real("127.0.0.1" if host == "hangs.example" else host, *args, **kwargs)
@@ -96,7 +106,9 @@ async def test_a_hanging_name_lookup_is_bounded_by_connect_timeout(nats_server, 
         assert nc.is_connected  # names still resolve
 
 
-async def test_two_dead_servers_raise_no_servers(nats_server_factory):
+async def test_two_dead_servers_raise_no_servers(
+    nats_server_factory: Callable[..., NatsServer],
+) -> None:
     a = nats_server_factory()
     b = nats_server_factory()
     urls = [a.url, b.url]
@@ -106,11 +118,11 @@ async def test_two_dead_servers_raise_no_servers(nats_server_factory):
         await natskit.aio.connect(urls, connect_timeout=1)
 
 
-async def test_connect_wait_false_buffers_until_connected(nats_server):
+async def test_connect_wait_false_buffers_until_connected(nats_server: NatsServer) -> None:
     nc = natskit.aio.Connection(nats_server.url)
     connected = Event()
 
-    def on_status(status):
+    def on_status(status: Status) -> None:
         if status is Status.CONNECTED:
             connected.set()
 
@@ -125,7 +137,7 @@ async def test_connect_wait_false_buffers_until_connected(nats_server):
     await nc.close()
 
 
-async def test_connect_sends_options(nats_server):
+async def test_connect_sends_options(nats_server: NatsServer) -> None:
     async with await natskit.aio.connect(nats_server.url, name="svc-1", echo=False) as nc:
         sub = await nc.subscribe("echo")
         await nc.publish("echo", b"x")
@@ -134,11 +146,11 @@ async def test_connect_sends_options(nats_server):
             await sub.next_msg(timeout=0.2)
 
 
-async def test_status_callback_sees_connect_and_close(nats_server):
-    seen = []
+async def test_status_callback_sees_connect_and_close(nats_server: NatsServer) -> None:
+    seen: list[Status] = []
     closed = Event()
 
-    def on_status(status):
+    def on_status(status: Status) -> None:
         seen.append(status)
         if status is Status.CLOSED:
             closed.set()
@@ -149,7 +161,7 @@ async def test_status_callback_sees_connect_and_close(nats_server):
     assert seen == [Status.CONNECTING, Status.CONNECTED, Status.CLOSED]
 
 
-async def test_flush_and_rtt(nats_server):
+async def test_flush_and_rtt(nats_server: NatsServer) -> None:
     async with await natskit.aio.connect(nats_server.url) as nc:
         await nc.flush(timeout=2)
         rtt = await nc.rtt()
@@ -158,17 +170,17 @@ async def test_flush_and_rtt(nats_server):
             await nc.flush(timeout=-1)
 
 
-async def test_new_inbox_is_unique(nats_server):
+async def test_new_inbox_is_unique(nats_server: NatsServer) -> None:
     nc = natskit.aio.Connection(nats_server.url, inbox_prefix="_MY")
     inboxes = {nc.new_inbox() for _ in range(1000)}
     assert len(inboxes) == 1000
     assert all(i.startswith("_MY.") and len(i) == len("_MY.") + 22 for i in inboxes)
 
 
-async def test_server_shutdown_closes_connection(nats_server):
+async def test_server_shutdown_closes_connection(nats_server: NatsServer) -> None:
     closed = Event()
 
-    def on_status(status):
+    def on_status(status: Status) -> None:
         if status is Status.CLOSED:
             closed.set()
 
@@ -182,7 +194,7 @@ async def test_server_shutdown_closes_connection(nats_server):
         await sub.next_msg(timeout=1)
 
 
-async def test_stats_count_messages(nats_server):
+async def test_stats_count_messages(nats_server: NatsServer) -> None:
     async with await natskit.aio.connect(nats_server.url) as nc:
         sub = await nc.subscribe("s")
         for _ in range(3):

@@ -3,12 +3,16 @@ and other behaviours that involve a server going away or saying no."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 import natskit.aio
 from natskit import Status
-from natskit._io_async import Event
-from tests.fake_server import FakeServer
+from natskit._io_async import Event, Future
+from natskit.testing import NatsServer
+from tests.fake_server import FakeClient, FakeServer
 
 PERMISSIONS = """
 authorization {
@@ -20,20 +24,20 @@ authorization {
 """
 
 
-async def wait_done(fut):
+async def wait_done(fut: Future[Any]) -> None:
     done = Event()
     fut.add_done_callback(lambda f: done.set())
     assert await done.wait(30)
 
 
-async def test_request_future_no_responders(nats_server):
+async def test_request_future_no_responders(nats_server: NatsServer) -> None:
     async with await natskit.aio.connect(nats_server.url) as nc:
         fut = await nc.request_future("nobody", b"", timeout=5)
         await wait_done(fut)
         assert isinstance(fut.exception(), natskit.NoRespondersError)
 
 
-async def test_connection_lost_fails_pending_requests_with_timeout(nats_server):
+async def test_connection_lost_fails_pending_requests_with_timeout(nats_server: NatsServer) -> None:
     nc = await natskit.aio.connect(
         nats_server.url, max_reconnect_attempts=1, reconnect_time_wait=0.05
     )
@@ -47,8 +51,8 @@ async def test_connection_lost_fails_pending_requests_with_timeout(nats_server):
     assert nc.last_error is not None
 
 
-async def test_connection_lost_fails_pending_flush():
-    def handler(client):
+async def test_connection_lost_fails_pending_flush() -> None:
+    def handler(client: FakeClient) -> None:
         client.handshake()
         client.read_until(b"PING", timeout=5)
         client.close()
@@ -59,7 +63,7 @@ async def test_connection_lost_fails_pending_flush():
             await nc.flush(timeout=600)
 
 
-async def test_close_sends_everything_buffered(nats_server):
+async def test_close_sends_everything_buffered(nats_server: NatsServer) -> None:
     receiver = await natskit.aio.connect(nats_server.url)
     sub = await receiver.subscribe("burst")
     await receiver.flush()
@@ -72,12 +76,14 @@ async def test_close_sends_everything_buffered(nats_server):
     await receiver.close()
 
 
-async def test_permission_violation_reported_connection_stays(nats_server_factory):
+async def test_permission_violation_reported_connection_stays(
+    nats_server_factory: Callable[..., NatsServer],
+) -> None:
     server = nats_server_factory(config=PERMISSIONS)
-    errors = []
+    errors: list[Exception] = []
     got_error = Event()
 
-    def on_error(err):
+    def on_error(err: Exception) -> None:
         errors.append(err)
         got_error.set()
 
@@ -95,7 +101,9 @@ async def test_permission_violation_reported_connection_stays(nats_server_factor
         await nc.close()
 
 
-async def test_wrong_password_is_an_authorization_error(nats_server_factory):
+async def test_wrong_password_is_an_authorization_error(
+    nats_server_factory: Callable[..., NatsServer],
+) -> None:
     server = nats_server_factory(config=PERMISSIONS)
     with pytest.raises(natskit.AuthorizationError):
         await natskit.aio.connect(server.url, user="alice", password="wrong")
@@ -103,7 +111,7 @@ async def test_wrong_password_is_an_authorization_error(nats_server_factory):
         await natskit.aio.connect(server.url)
 
 
-async def test_credentials_in_url(nats_server_factory):
+async def test_credentials_in_url(nats_server_factory: Callable[..., NatsServer]) -> None:
     server = nats_server_factory(config=PERMISSIONS)
     url = f"nats://alice:secret@127.0.0.1:{server.port}"
     async with await natskit.aio.connect(url) as nc:
@@ -112,7 +120,9 @@ async def test_credentials_in_url(nats_server_factory):
 
 
 @pytest.mark.parametrize("mode", [{"verbose": True}, {"pedantic": True}])
-async def test_verbose_and_pedantic_against_a_real_server(nats_server, mode):
+async def test_verbose_and_pedantic_against_a_real_server(
+    nats_server: NatsServer, mode: dict[str, bool]
+) -> None:
     async with await natskit.aio.connect(nats_server.url, **mode) as nc:
         sub = await nc.subscribe("v.>")
         await nc.publish("v.1", b"one")

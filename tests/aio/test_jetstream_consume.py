@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 import natskit.aio
 from natskit._io_async import Event, monotonic, sleep
+from natskit.testing import NatsServer
+
+if TYPE_CHECKING:
+    from tests.aio.conftest import Reconnected
 
 
 @pytest.fixture
-async def js(nc):
+async def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
     js = nc.jetstream(timeout=2)
     await js.add_stream("S", subjects=["s.>"])
     await js.add_pull_consumer("S", "C")
     return js
 
 
-async def pull_waiting(js, timeout=5.0):
+async def pull_waiting(js: natskit.aio.JetStream, timeout: float = 5.0) -> None:
     """Wait until the server holds a pull request of consumer S/C.
 
     A pull request is a plain publish, which the server takes over asynchronously:
@@ -27,16 +33,19 @@ async def pull_waiting(js, timeout=5.0):
         await sleep(0.01)
 
 
-async def publish(js, start, stop):
+async def publish(js: natskit.aio.JetStream, start: int, stop: int) -> None:
     for i in range(start, stop):
         await js.publish("s.x", str(i))
 
 
-async def test_consume_with_callback_pulls_again_at_the_threshold(js):
-    got = []
+async def test_consume_with_callback_pulls_again_at_the_threshold(
+    js: natskit.aio.JetStream,
+) -> None:
+    got: list[int] = []
     done = Event()
 
-    async def on_msg(msg):  # a coroutine in asyncio, a plain function when blocking
+    # a coroutine in asyncio, a plain function when blocking
+    async def on_msg(msg: natskit.aio.Msg) -> None:
         got.append(int(msg.data))
         await msg.ack()
         if len(got) == 30:
@@ -52,10 +61,10 @@ async def test_consume_with_callback_pulls_again_at_the_threshold(js):
     await ctx.stop()  # twice is fine
 
 
-async def test_consume_by_iteration(js):
+async def test_consume_by_iteration(js: natskit.aio.JetStream) -> None:
     await publish(js, 0, 12)
     ctx = await js.consume("S", "C", max_messages=5)
-    got = []
+    got: list[int] = []
     for _ in range(12):
         msg = await ctx.next_msg(timeout=2)
         await msg.ack()
@@ -69,7 +78,7 @@ async def test_consume_by_iteration(js):
         await ctx.next_msg(timeout=1)
 
 
-async def test_consume_by_bytes(js):
+async def test_consume_by_bytes(js: natskit.aio.JetStream) -> None:
     await publish(js, 0, 10)
     ctx = await js.consume("S", "C", max_bytes=300, threshold=100)
     got = [int((await ctx.next_msg(timeout=2)).data) for _ in range(10)]
@@ -77,7 +86,7 @@ async def test_consume_by_bytes(js):
     await ctx.stop()
 
 
-async def test_consume_pulls_again_after_the_pull_expired(js):
+async def test_consume_pulls_again_after_the_pull_expired(js: natskit.aio.JetStream) -> None:
     ctx = await js.consume("S", "C", max_messages=1, expires=1, heartbeat=0.2)
     # The passage of time is the scenario: after 1.3 s the first pull (expires=1) has
     # ended with 408 Request Timeout, and only a new pull can bring the messages.
@@ -88,8 +97,10 @@ async def test_consume_pulls_again_after_the_pull_expired(js):
     await ctx.stop()
 
 
-async def test_consumer_deleted_stops_consume(js, nc):
-    errors = []
+async def test_consumer_deleted_stops_consume(
+    js: natskit.aio.JetStream, nc: natskit.aio.Connection
+) -> None:
+    errors: list[BaseException | None] = []
     ctx = await js.consume("S", "C", max_messages=5, expires=1, heartbeat=0.2)
     await pull_waiting(js)  # the consumer is deleted under a waiting pull: 409
     await js.delete_consumer("S", "C")
@@ -101,7 +112,12 @@ async def test_consumer_deleted_stops_consume(js, nc):
     assert not ctx.is_active
 
 
-async def test_consume_survives_a_server_restart(js, nc, jetstream_server, reconnected):
+async def test_consume_survives_a_server_restart(
+    js: natskit.aio.JetStream,
+    nc: natskit.aio.Connection,
+    jetstream_server: NatsServer,
+    reconnected: Reconnected,
+) -> None:
     ctx = await js.consume("S", "C", max_messages=5, expires=1, heartbeat=0.2)
     await publish(js, 0, 1)
     assert (await ctx.next_msg(timeout=2)).data == b"0"
@@ -113,7 +129,7 @@ async def test_consume_survives_a_server_restart(js, nc, jetstream_server, recon
     await ctx.stop()
 
 
-async def test_consume_arguments(js):
+async def test_consume_arguments(js: natskit.aio.JetStream) -> None:
     with pytest.raises(natskit.InvalidArgError):
         await js.consume("S", "C", max_messages=5, max_bytes=100)
     with pytest.raises(natskit.InvalidArgError):

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 import natskit.aio
 from natskit import ConsumerConfig, StreamConfig
+from natskit._async.memory import MemoryNetwork
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-async def nc(jetstream_server):
+async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(jetstream_server.url)
     yield conn
     await conn.close()
 
 
 @pytest.fixture
-def js(nc):
+def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
     return nc.jetstream(timeout=2)
 
 
-async def test_stream_lifecycle(js):
+async def test_stream_lifecycle(js: natskit.aio.JetStream) -> None:
     info = await js.add_stream(
         "S1", subjects=["s1.>"], max_age=60, storage="memory", metadata={"owner": "me"}
     )
@@ -55,12 +59,12 @@ async def test_stream_lifecycle(js):
     assert (err.value.status, err.value.err_code) == (404, 10059)
     with pytest.raises(natskit.StreamNotFoundError):
         await js.delete_stream("S2")
-    with pytest.raises(natskit.JetStreamError) as err:  # name in use, other configuration
+    with pytest.raises(natskit.JetStreamError) as in_use:  # name in use, other configuration
         await js.add_stream("S1", subjects=["other"])
-    assert err.value.err_code == 10058
+    assert in_use.value.err_code == 10058
 
 
-async def test_stream_arguments_are_checked(js):
+async def test_stream_arguments_are_checked(js: natskit.aio.JetStream) -> None:
     with pytest.raises(natskit.InvalidArgError):
         await js.add_stream("bad.name", subjects=["a"])
     with pytest.raises(natskit.InvalidArgError, match="subject"):
@@ -71,7 +75,7 @@ async def test_stream_arguments_are_checked(js):
         await js.stream_msg_get("S")
 
 
-async def test_stream_from_json(js):
+async def test_stream_from_json(js: natskit.aio.JetStream) -> None:
     reply = await js.add_stream_from_json(
         json.dumps({"name": "J", "subjects": ["j.>"], "storage": "memory", "max_age": 10**9})
     )
@@ -83,7 +87,7 @@ async def test_stream_from_json(js):
         await js.add_stream_from_json({"subjects": ["x"]})
 
 
-async def test_purge(js):
+async def test_purge(js: natskit.aio.JetStream) -> None:
     await js.add_stream("P", subjects=["p.*"], storage="memory")
     for i in range(10):
         await js.publish(f"p.{'a' if i % 2 else 'b'}", str(i))
@@ -95,7 +99,7 @@ async def test_purge(js):
         await js.purge_stream("NOPE")
 
 
-async def test_stored_messages(js):
+async def test_stored_messages(js: natskit.aio.JetStream) -> None:
     await js.add_stream("M", subjects=["m.*"], storage="memory", allow_direct=True)
     for subject, data in (("m.a", b"1"), ("m.b", b"2"), ("m.a", b"3")):
         await js.publish(subject, data, headers={"H": data.decode()})
@@ -120,7 +124,7 @@ async def test_stored_messages(js):
         await js.stream_direct_get("ND", seq=1)
 
 
-async def test_consumer_lifecycle(js):
+async def test_consumer_lifecycle(js: natskit.aio.JetStream) -> None:
     await js.add_stream("C", subjects=["c.>"], storage="memory")
     info = await js.add_consumer(
         "C", durable_name="D", ack_policy="explicit", ack_wait=10, filter_subject="c.x"
@@ -168,7 +172,7 @@ async def test_consumer_lifecycle(js):
         await js.add_consumer("C", durable_name="x", bogus=1)
 
 
-async def test_account_info(js):
+async def test_account_info(js: natskit.aio.JetStream) -> None:
     await js.add_stream("A", subjects=["a"], storage="memory")
     info = await js.account_info()
     assert isinstance(info, natskit.AccountInfo)
@@ -176,25 +180,22 @@ async def test_account_info(js):
     assert info.raw["type"] == "io.nats.jetstream.api.v1.account_info_response"
 
 
-class PagingConn:
-    """A stand-in connection whose STREAM.NAMES replies come in pages of two."""
+async def test_paged_lists_are_followed_to_the_end() -> None:
+    names = [f"S{i}" for i in range(5)]
+    requests: list[dict[str, Any]] = []
 
-    def __init__(self):
-        self.names = [f"S{i}" for i in range(5)]
-        self.requests = []
-        self.server_info = {}
-
-    async def request(self, subject, data, timeout=None):
+    def page(data: bytes) -> list[bytes]:
         body = json.loads(data)
-        self.requests.append(body)
-        page = self.names[body["offset"] : body["offset"] + 2]
-        reply = {"total": len(self.names), "offset": body["offset"], "limit": 2, "streams": page}
-        return natskit.aio.Msg("inbox", json.dumps(reply))
+        requests.append(body)
+        page = names[body["offset"] : body["offset"] + 2]
+        reply = {"total": len(names), "offset": body["offset"], "limit": 2, "streams": page}
+        return [json.dumps(reply).encode()]
 
-
-async def test_paged_lists_are_followed_to_the_end():
-    conn = PagingConn()
-    js = natskit.aio.JetStream(conn)
-    assert await js.stream_names("x") == conn.names
-    assert [r["offset"] for r in conn.requests] == [0, 2, 4]
-    assert all(r["subject"] == "x" for r in conn.requests)
+    net = MemoryNetwork()  # a scripted server whose pages hold two names
+    net.listen("mem").replies["$JS.API.STREAM.NAMES"] = page
+    nc = await net.connect("nats://mem:4222")
+    js = nc.jetstream()
+    assert await js.stream_names("x") == names
+    assert [r["offset"] for r in requests] == [0, 2, 4]
+    assert all(r["subject"] == "x" for r in requests)
+    await nc.close()

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 import natskit.aio
 from natskit._io_async import Event
+from natskit.testing import NatsServer
+
+if TYPE_CHECKING:
+    from tests.aio.conftest import Reconnected
 
 
 @pytest.fixture
-async def js(nc):
+async def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
     js = nc.jetstream(timeout=2)
     await js.add_stream("S", subjects=["s.>"])
     return js
 
 
-async def publish(js, start, stop, subject="s.x"):
+async def publish(js: natskit.aio.JetStream, start: int, stop: int, subject: str = "s.x") -> None:
     for i in range(start, stop):
         await js.publish(subject, str(i))
 
 
-async def take(oc, count):
+async def take(oc: natskit.aio.OrderedConsumer, count: int) -> list[int]:
     return [int((await oc.next_msg(timeout=5)).data) for _ in range(count)]
 
 
-async def test_iterate_in_order(js):
+async def test_iterate_in_order(js: natskit.aio.JetStream) -> None:
     await publish(js, 0, 10)
     oc = await js.ordered_consumer("S", idle_heartbeat=0.5)
     assert await take(oc, 10) == list(range(10))
@@ -42,13 +48,13 @@ async def test_iterate_in_order(js):
     await oc.close()
 
 
-async def test_callback_and_options(js):
+async def test_callback_and_options(js: natskit.aio.JetStream) -> None:
     await publish(js, 0, 5, "s.a")
     await publish(js, 5, 10, "s.b")
-    got = []
+    got: list[int] = []
     done = Event()
 
-    def on_msg(msg):
+    def on_msg(msg: natskit.aio.Msg) -> None:
         got.append(int(msg.data))
         if len(got) == 7:
             done.set()
@@ -68,7 +74,7 @@ async def test_callback_and_options(js):
         await js.ordered_consumer("NOPE")
 
 
-async def test_a_gap_resets_without_loss_or_duplicates(js):
+async def test_a_gap_resets_without_loss_or_duplicates(js: natskit.aio.JetStream) -> None:
     await publish(js, 0, 3)
     oc = await js.ordered_consumer("S", idle_heartbeat=0.5)
     assert await take(oc, 3) == [0, 1, 2]
@@ -87,7 +93,9 @@ async def test_a_gap_resets_without_loss_or_duplicates(js):
     await oc.close()
 
 
-async def test_server_restart_recreates_the_consumer(js, jetstream_server, reconnected):
+async def test_server_restart_recreates_the_consumer(
+    js: natskit.aio.JetStream, jetstream_server: NatsServer, reconnected: Reconnected
+) -> None:
     oc = await js.ordered_consumer("S", idle_heartbeat=0.2)
     await publish(js, 0, 3)
     assert await take(oc, 3) == [0, 1, 2]
@@ -99,7 +107,7 @@ async def test_server_restart_recreates_the_consumer(js, jetstream_server, recon
     await oc.close()
 
 
-async def test_deleted_stream_stops_it(js):
+async def test_deleted_stream_stops_it(js: natskit.aio.JetStream) -> None:
     oc = await js.ordered_consumer("S", idle_heartbeat=0.2)
     await publish(js, 0, 1)
     assert await take(oc, 1) == [0]
@@ -110,7 +118,9 @@ async def test_deleted_stream_stops_it(js):
     await oc.close()
 
 
-async def test_closed_connection_ends_iteration(js, nc):
+async def test_closed_connection_ends_iteration(
+    js: natskit.aio.JetStream, nc: natskit.aio.Connection
+) -> None:
     oc = await js.ordered_consumer("S", idle_heartbeat=0.2)
     await nc.close()
     assert [m async for m in oc] == []

@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 import pytest
 
 import natskit.aio
 from natskit._io_async import Event, monotonic
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-async def nc(jetstream_server):
+async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(jetstream_server.url)
     yield conn
     await conn.close()
 
 
 @pytest.fixture
-async def js(nc):
+async def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
     js = nc.jetstream(timeout=2)
     await js.add_stream("ORDERS", subjects=["orders.>"], storage="memory")
     return js
 
 
-async def test_publish_returns_pub_ack(js):
+async def test_publish_returns_pub_ack(js: natskit.aio.JetStream) -> None:
     ack = await js.publish("orders.new", b"1")
     assert isinstance(ack, natskit.PubAck)
     assert (ack.stream, ack.seq, ack.duplicate, ack.domain) == ("ORDERS", 1, False, None)
@@ -34,13 +36,13 @@ async def test_publish_returns_pub_ack(js):
     assert stored.data == b"two" and stored.headers.get("X") == "y"
 
 
-async def test_publish_msg(js):
+async def test_publish_msg(js: natskit.aio.JetStream) -> None:
     ack = await js.publish_msg(natskit.aio.Msg("orders.x", b"m", headers={"K": "v"}), msg_id="a")
     assert ack.seq == 1
     assert (await js.stream_msg_get("ORDERS", seq=1)).headers.get("Nats-Msg-Id") == "a"
 
 
-async def test_duplicate_detection(js):
+async def test_duplicate_detection(js: natskit.aio.JetStream) -> None:
     first = await js.publish("orders.a", b"1", msg_id="id-1")
     again = await js.publish("orders.a", b"1", msg_id="id-1")
     assert not first.duplicate
@@ -48,7 +50,7 @@ async def test_duplicate_detection(js):
     assert (await js.stream_info("ORDERS")).state.messages == 1
 
 
-async def test_expected_checks(js):
+async def test_expected_checks(js: natskit.aio.JetStream) -> None:
     await js.publish("orders.a", b"1", msg_id="m1")
     await js.publish("orders.b", b"2", expected_last_seq=1, expected_last_msg_id="m1")
     await js.publish("orders.a", b"3", expected_last_subject_seq=1)
@@ -57,19 +59,19 @@ async def test_expected_checks(js):
     assert (info.value.status, info.value.err_code) == (400, 10071)
     with pytest.raises(natskit.WrongLastSequenceError):
         await js.publish("orders.a", b"4", expected_last_seq=1)
-    with pytest.raises(natskit.JetStreamError) as info:
+    with pytest.raises(natskit.JetStreamError) as other:
         await js.publish("orders.a", b"5", stream="OTHER")
-    assert info.value.err_code == 10060  # expected stream does not match
+    assert other.value.err_code == 10060  # expected stream does not match
 
 
-async def test_no_stream_raises_no_responders_after_retries(js):
+async def test_no_stream_raises_no_responders_after_retries(js: natskit.aio.JetStream) -> None:
     start = monotonic()
     with pytest.raises(natskit.NoRespondersError):
         await js.publish("nowhere", b"x")
     assert monotonic() - start >= 0.45  # two retries, 250 ms apart (ADR-22)
 
 
-async def test_publish_future_and_wait_for_all(js):
+async def test_publish_future_and_wait_for_all(js: natskit.aio.JetStream) -> None:
     js.max_pending_acks = 5
     futures = [await js.publish_future("orders.f", str(i)) for i in range(20)]
     await js.publish_async_complete(timeout=5)
@@ -83,7 +85,9 @@ async def test_publish_future_and_wait_for_all(js):
     assert isinstance(nobody.exception(), natskit.NoRespondersError)
 
 
-async def test_publish_async_complete_times_out(nc, js):
+async def test_publish_async_complete_times_out(
+    nc: natskit.aio.Connection, js: natskit.aio.JetStream
+) -> None:
     await nc.subscribe("slow.ack")  # a responder that never answers
     await nc.flush()
     fut = await js.publish_future("slow.ack", b"x", timeout=1)
@@ -93,7 +97,9 @@ async def test_publish_async_complete_times_out(nc, js):
     assert isinstance(fut.exception(), natskit.TimeoutError)
 
 
-async def test_each_publish_future_keeps_its_own_timeout(nc, js):
+async def test_each_publish_future_keeps_its_own_timeout(
+    nc: natskit.aio.Connection, js: natskit.aio.JetStream
+) -> None:
     await nc.subscribe("slow.ack")  # a responder that never answers
     await nc.flush()
     slow = await js.publish_future("slow.ack", b"1", timeout=30)
@@ -117,7 +123,7 @@ async def test_each_publish_future_keeps_its_own_timeout(nc, js):
     assert after.result().seq == 2
 
 
-async def test_options_and_prefixes(nc):
+async def test_options_and_prefixes(nc: natskit.aio.Connection) -> None:
     js = nc.jetstream()
     assert (js.api_prefix, js.timeout) == ("$JS.API", 5.0)
     assert nc.jetstream(domain="hub").api_prefix == "$JS.hub.API"
@@ -128,7 +134,9 @@ async def test_options_and_prefixes(nc):
         nc.jetstream(timeout=-1)
 
 
-async def test_trace_logs_requests_and_replies(nc, caplog):
+async def test_trace_logs_requests_and_replies(
+    nc: natskit.aio.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
     js = nc.jetstream(trace=True)
     with caplog.at_level(logging.DEBUG, logger="natskit.jetstream"):
         await js.account_info()
@@ -139,7 +147,7 @@ async def test_trace_logs_requests_and_replies(nc, caplog):
     )
 
 
-async def test_jetstream_not_enabled(nats_server):
+async def test_jetstream_not_enabled(nats_server: NatsServer) -> None:
     async with await natskit.aio.connect(nats_server.url) as conn:
         js = conn.jetstream(timeout=1)
         with pytest.raises(natskit.JetStreamNotEnabledError):

@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,  # unasync: remove
+    Callable,
+)
+
 import pytest
 
 import natskit.aio
-from natskit._io_async import monotonic, sleep, spawn
+from natskit._io_async import Task, monotonic, sleep, spawn
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-async def nc(jetstream_server):
+async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(jetstream_server.url)
     yield conn
     await conn.close()
 
 
 @pytest.fixture
-async def js(nc):
+async def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
     js = nc.jetstream(timeout=2)
     await js.add_stream("S", subjects=["s.>"], storage="memory")
     await js.add_pull_consumer("S", "C", ack_wait=30)
     return js
 
 
-async def publish(js, count, subject="s.x"):
+async def publish(js: natskit.aio.JetStream, count: int, subject: str = "s.x") -> None:
     for i in range(count):
         await js.publish(subject, str(i))
 
 
-async def pull_waiting(js, timeout=5.0):
+async def pull_waiting(js: natskit.aio.JetStream, timeout: float = 5.0) -> None:
     """Wait until the server holds a pull request of consumer S/C.
 
     A pull request is a plain publish, which the server takes over asynchronously:
@@ -39,18 +46,21 @@ async def pull_waiting(js, timeout=5.0):
         await sleep(0.01)
 
 
-def when_pulled(js, action):
+def when_pulled(
+    js: natskit.aio.JetStream,
+    action: Callable[[], Awaitable[object]],  # unasync: sync: action: Callable[[], object],
+) -> Task:
     """Run ``action()`` (awaited in asyncio) as soon as the server holds a pull request;
     join the returned task to see its errors."""
 
-    async def run():
+    async def run() -> None:
         await pull_waiting(js)
         await action()
 
     return spawn(run, name="when-pulled")
 
 
-async def test_fetch_without_timeout_takes_what_is_there(js):
+async def test_fetch_without_timeout_takes_what_is_there(js: natskit.aio.JetStream) -> None:
     assert await js.fetch("S", "C", 5) == []
     await publish(js, 3)
     msgs = await js.fetch("S", "C", 5)
@@ -58,13 +68,13 @@ async def test_fetch_without_timeout_takes_what_is_there(js):
     assert all(isinstance(m, natskit.aio.Msg) for m in msgs)
 
 
-async def test_fetch_batch_limits_and_default(js):
+async def test_fetch_batch_limits_and_default(js: natskit.aio.JetStream) -> None:
     await publish(js, 5)
     assert len(await js.fetch("S", "C")) == 1
     assert len(await js.fetch("S", "C", 3, timeout=1)) == 3
 
 
-async def test_fetch_with_timeout_waits_then_returns_partial(js):
+async def test_fetch_with_timeout_waits_then_returns_partial(js: natskit.aio.JetStream) -> None:
     await publish(js, 2)
     start = monotonic()
     msgs = await js.fetch("S", "C", 10, timeout=0.3)
@@ -72,14 +82,14 @@ async def test_fetch_with_timeout_waits_then_returns_partial(js):
     assert 0.2 < monotonic() - start < 1.0  # the server ended the pull (408) first
 
 
-async def test_fetch_waits_for_new_messages(js):
+async def test_fetch_waits_for_new_messages(js: natskit.aio.JetStream) -> None:
     publisher = when_pulled(js, lambda: js.publish("s.late", b"late"))
     msgs = await js.fetch("S", "C", 1, timeout=2)
     assert [m.data for m in msgs] == [b"late"]
     await publisher.join()
 
 
-async def test_fetch_options(js):
+async def test_fetch_options(js: natskit.aio.JetStream) -> None:
     await publish(js, 4)
     msgs = await js.fetch("S", "C", 10, timeout=0.5, max_bytes=150)
     assert 1 <= len(msgs) < 4
@@ -90,7 +100,7 @@ async def test_fetch_options(js):
         await js.fetch("S", "bad.name")
 
 
-async def test_fetch_errors_from_a_missing_stream_or_consumer(js):
+async def test_fetch_errors_from_a_missing_stream_or_consumer(js: natskit.aio.JetStream) -> None:
     with pytest.raises(natskit.ConsumerNotFoundError):
         await js.fetch("S", "NOPE", 1)
     with pytest.raises(natskit.ConsumerNotFoundError):
@@ -99,7 +109,7 @@ async def test_fetch_errors_from_a_missing_stream_or_consumer(js):
         await js.fetch("NOPE", "C", 1, timeout=0.5)
 
 
-async def test_consumer_deleted_during_fetch(js):
+async def test_consumer_deleted_during_fetch(js: natskit.aio.JetStream) -> None:
     deleter = when_pulled(js, lambda: js.delete_consumer("S", "C"))
     with pytest.raises(natskit.ConsumerNotFoundError) as info:
         await js.fetch("S", "C", 5, timeout=3)
@@ -107,13 +117,13 @@ async def test_consumer_deleted_during_fetch(js):
     await deleter.join()
 
 
-async def test_connection_lost_during_fetch(jetstream_server):
+async def test_connection_lost_during_fetch(jetstream_server: NatsServer) -> None:
     conn = await natskit.aio.connect(jetstream_server.url, allow_reconnect=False)
     js = conn.jetstream()
     await js.add_stream("S", subjects=["s"], storage="memory")
     await js.add_pull_consumer("S", "C")
 
-    async def kill():
+    async def kill() -> None:
         await pull_waiting(js)
         jetstream_server.kill()
 
@@ -124,21 +134,23 @@ async def test_connection_lost_during_fetch(jetstream_server):
     await conn.close()
 
 
-async def test_closing_the_connection_during_fetch(js, nc):
+async def test_closing_the_connection_during_fetch(
+    js: natskit.aio.JetStream, nc: natskit.aio.Connection
+) -> None:
     closer = when_pulled(js, nc.close)
     with pytest.raises(natskit.ConnectionClosedError):
         await js.fetch("S", "C", 1, timeout=5)
     await closer.join()
 
 
-async def test_next(js):
+async def test_next(js: natskit.aio.JetStream) -> None:
     await publish(js, 1)
     assert (await js.next("S", "C", timeout=1)).data == b"0"
     with pytest.raises(natskit.TimeoutError):
         await js.next("S", "C", timeout=0.2)
 
 
-async def test_metadata_and_acks(js):
+async def test_metadata_and_acks(js: natskit.aio.JetStream) -> None:
     await publish(js, 4)
     # The server counts a consumer's pending messages exactly when it creates it, then
     # learns of new ones asynchronously: num_pending of consumer C, made before the
@@ -162,7 +174,7 @@ async def test_metadata_and_acks(js):
     assert info.num_ack_pending == 0 and info.ack_floor.stream_seq == 4
 
 
-async def test_acks_on_jetstream_and_nak_delay(js):
+async def test_acks_on_jetstream_and_nak_delay(js: natskit.aio.JetStream) -> None:
     await publish(js, 2)
     first, second = await js.fetch("S", "C", 2)
     await js.ack_sync(first)
@@ -183,7 +195,9 @@ async def test_acks_on_jetstream_and_nak_delay(js):
     assert (await js.consumer_info("S", "C")).num_ack_pending == 0
 
 
-async def test_not_a_jetstream_message(nc, js):
+async def test_not_a_jetstream_message(
+    nc: natskit.aio.Connection, js: natskit.aio.JetStream
+) -> None:
     msg = natskit.aio.Msg("plain", b"x")
     with pytest.raises(natskit.NotJSMessageError):
         _ = msg.metadata

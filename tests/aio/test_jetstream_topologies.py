@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,  # unasync: remove
+    Callable,
+)
+
 import pytest
 
 import natskit.aio
 from natskit import StreamSource
 from natskit._io_async import sleep
+from natskit.testing import NatsCluster, NatsHubLeaf
 
 
-async def eventually(check, timeout=10.0):
+async def eventually(
+    check: Callable[[], Awaitable[bool]],  # unasync: sync: check: Callable[[], bool],
+    timeout: float = 10.0,
+) -> None:
     """Await ``check()`` until it returns true (every 50 ms, up to ``timeout`` s)."""
     for _ in range(int(timeout / 0.05)):
         if await check():
@@ -19,13 +29,13 @@ async def eventually(check, timeout=10.0):
 
 
 @pytest.fixture
-async def leaf_nc(nats_hub_leaf):
+async def leaf_nc(nats_hub_leaf: NatsHubLeaf) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(nats_hub_leaf.leaf.url)
     yield conn
     await conn.close()
 
 
-async def test_domains_select_the_jetstream(leaf_nc):
+async def test_domains_select_the_jetstream(leaf_nc: natskit.aio.Connection) -> None:
     hub = leaf_nc.jetstream(domain="hub")
     leaf = leaf_nc.jetstream(domain="leaf")
     assert (await hub.account_info()).domain == "hub"
@@ -46,7 +56,7 @@ async def test_domains_select_the_jetstream(leaf_nc):
     assert (await prefixed.stream_info("ORDERS")).state.messages == 1
 
 
-async def test_mirror_and_sources_across_domains(leaf_nc):
+async def test_mirror_and_sources_across_domains(leaf_nc: natskit.aio.Connection) -> None:
     hub = leaf_nc.jetstream(domain="hub")
     leaf = leaf_nc.jetstream(domain="leaf")
     await hub.add_stream("UP", subjects=["up.>"])
@@ -63,7 +73,7 @@ async def test_mirror_and_sources_across_domains(leaf_nc):
         ],
     )
 
-    async def copied():
+    async def copied() -> bool:
         mirror = (await leaf.stream_info("MIRROR")).state.messages
         agg = (await leaf.stream_info("AGG")).state.messages
         return mirror == 3 and agg == 4
@@ -75,7 +85,7 @@ async def test_mirror_and_sources_across_domains(leaf_nc):
     assert (await leaf.stream_msg_get("MIRROR", seq=3)).data == b"2"
 
 
-async def test_publishing_with_msg_id_through_a_node_failure(nats_cluster):
+async def test_publishing_with_msg_id_through_a_node_failure(nats_cluster: NatsCluster) -> None:
     nc = await natskit.aio.connect(nats_cluster.urls, reconnect_time_wait=0.1)
     admin = nc.jetstream(timeout=5)
     js = nc.jetstream(timeout=0.5)

@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,  # unasync: remove
+    Callable,
+)
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 import natskit.aio
-from natskit import RePublish
+from natskit import Entry, RePublish
 from natskit._io_async import sleep
+from natskit.testing import NatsServer
 from tests.aio.kv_helpers import Entries, summary
 
 UTF8 = "Mężny bądź, chroń pułk twój i sześć flag"
 
+Call = Callable[[], Awaitable[object]]  # unasync: sync: Call = Callable[[], object]
+
 
 @pytest.fixture
-async def nc(jetstream_server):
+async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(jetstream_server.url)
     yield conn
     await conn.close()
 
 
 @pytest.fixture
-def js(nc):
+def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
     return nc.jetstream(timeout=2)
 
 
 @pytest.fixture
-async def kv(js):
+async def kv(js: natskit.aio.JetStream) -> natskit.aio.KeyValue:
     return await js.create_key_value("B", history=64)
 
 
-async def until(check, timeout=5.0):
+async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
     """Wait until ``check()`` is true (every 10 ms, up to ``timeout`` s).
 
     Only for conditions without an event, such as a ``values`` mapping that a watcher
@@ -43,7 +51,7 @@ async def until(check, timeout=5.0):
     raise AssertionError("condition not reached")
 
 
-async def test_bind(js):
+async def test_bind(js: natskit.aio.JetStream) -> None:
     with pytest.raises(natskit.BucketNotFoundError):
         await js.key_value("non-existing-bucket")
     with pytest.raises(natskit.InvalidArgError):
@@ -57,7 +65,7 @@ async def test_bind(js):
     assert (bound.bucket, bound.stream) == ("B", "KV_B")
 
 
-async def test_put_and_get(js, kv):
+async def test_put_and_get(js: natskit.aio.JetStream, kv: natskit.aio.KeyValue) -> None:
     assert await kv.put("key1", b"value1") == 1
     entry = await (await js.key_value("B")).get("key1")
     assert isinstance(entry, natskit.Entry)
@@ -94,7 +102,7 @@ async def test_put_and_get(js, kv):
         await kv.get("key1", 0)
 
 
-async def test_create_update_delete_purge_revert(kv):
+async def test_create_update_delete_purge_revert(kv: natskit.aio.KeyValue) -> None:
     rev = await kv.create("key3", b"value3")
     assert await kv.get_value("key3") == b"value3"
     with pytest.raises(natskit.WrongLastSequenceError) as err:
@@ -128,12 +136,14 @@ async def test_create_update_delete_purge_revert(kv):
         await kv.update("key2", b"x", -1)
 
 
-async def test_a_deleted_bucket_fails_clearly(nc, js):
+async def test_a_deleted_bucket_fails_clearly(
+    nc: natskit.aio.Connection, js: natskit.aio.JetStream
+) -> None:
     await js.create_key_value("GONE")
     kv = await nc.jetstream(timeout=0.2).key_value("GONE")  # no publish retries
     await kv.put("k", b"v")
     await js.delete_key_value("GONE")
-    calls = [
+    calls: list[Call] = [
         lambda: kv.put("k", b"v"),
         lambda: kv.create("k", b"v"),
         lambda: kv.update("k", b"v", 1),
@@ -153,7 +163,9 @@ async def test_a_deleted_bucket_fails_clearly(nc, js):
             await call()
 
 
-async def test_bucket_options_and_status(nc, js):
+async def test_bucket_options_and_status(
+    nc: natskit.aio.Connection, js: natskit.aio.JetStream
+) -> None:
     large = await js.create_key_value(
         "large",
         history=64,
@@ -206,7 +218,9 @@ async def test_bucket_options_and_status(nc, js):
         await js.create_key_value("short", ttl=20)
 
 
-async def test_empty_list_and_delete_buckets(js, kv):
+async def test_empty_list_and_delete_buckets(
+    js: natskit.aio.JetStream, kv: natskit.aio.KeyValue
+) -> None:
     for i in range(3):
         await kv.put(f"key{i}", b"v")
     assert (await kv.status()).values == 3
@@ -224,7 +238,7 @@ async def test_empty_list_and_delete_buckets(js, kv):
         await js.key_value("B")
 
 
-async def test_history_and_keys(kv):
+async def test_history_and_keys(kv: natskit.aio.KeyValue) -> None:
     with pytest.raises(natskit.KeyNotFoundError):
         await kv.history(">")
     assert await kv.keys() == []
@@ -265,7 +279,7 @@ async def test_history_and_keys(kv):
         await kv.keys("a.>.b")
 
 
-async def test_watch_one_key(kv):
+async def test_watch_one_key(kv: natskit.aio.KeyValue) -> None:
     await kv.put("key2", b"value2")
     got = Entries()
     watcher = await kv.watch("key2", callback=got, idle_heartbeat=0.5)
@@ -282,7 +296,7 @@ async def test_watch_one_key(kv):
         ("key2", b"", "DEL"),
     ]
     assert [e.revision for e in got if e] == [1, 3, 4]
-    assert got[0].delta == 0
+    assert got[0] is not None and got[0].delta == 0
     with pytest.raises(natskit.BadSubscriptionError):  # it feeds its callback
         await watcher.next_entry(0.1)
     await watcher.close()
@@ -293,7 +307,7 @@ async def test_watch_one_key(kv):
     await watcher.close()  # twice is fine
 
 
-async def test_watch_a_wildcard_without_deletes(kv):
+async def test_watch_a_wildcard_without_deletes(kv: natskit.aio.KeyValue) -> None:
     got = Entries()
     watcher = await kv.watch("keys.*", callback=got, ignore_deletes=True, idle_heartbeat=0.5)
     await kv.put("keys.1", b"value1")
@@ -305,7 +319,7 @@ async def test_watch_a_wildcard_without_deletes(kv):
     await watcher.close()
 
 
-async def test_watch_keeps_a_mapping_current(kv):
+async def test_watch_keeps_a_mapping_current(kv: natskit.aio.KeyValue) -> None:
     await kv.put("params.P0", b"VAL0")
     await kv.put("params.P9", b"gone")
     await kv.delete("params.P9")
@@ -334,7 +348,7 @@ async def test_watch_keeps_a_mapping_current(kv):
     await with_cb.close()
 
 
-async def test_watch_updates_only(kv):
+async def test_watch_updates_only(kv: natskit.aio.KeyValue) -> None:
     await kv.put("params.P0", b"old")
     got = Entries()
     watcher = await kv.watch("params.*", updates_only=True, callback=got, idle_heartbeat=0.5)
@@ -353,7 +367,7 @@ async def test_watch_updates_only(kv):
         await kv.watch(updates_only=True, include_history=True)
 
 
-async def test_watch_by_iteration(kv):
+async def test_watch_by_iteration(kv: natskit.aio.KeyValue) -> None:
     await kv.put("a", b"1")
     await kv.put("a", b"2")
     await kv.put("b", b"1")
@@ -372,7 +386,7 @@ async def test_watch_by_iteration(kv):
         await history.next_entry(0.1)
 
     latest = await kv.watch(meta_only=True, idle_heartbeat=0.5)
-    got = []
+    got: list[Entry | None] = []
     async for entry in latest:
         got.append(entry)
         if entry is None:
@@ -384,7 +398,7 @@ async def test_watch_by_iteration(kv):
         await kv.watch("bad key")
 
 
-async def test_watch_an_empty_bucket(kv):
+async def test_watch_an_empty_bucket(kv: natskit.aio.KeyValue) -> None:
     got = Entries()
     watcher = await kv.watch(callback=got, idle_heartbeat=0.5)
     await got.wait_len(1)
@@ -400,11 +414,12 @@ async def test_watch_an_empty_bucket(kv):
     await iterated.close()
 
 
-async def test_a_callback_may_close_its_watcher(kv):
+async def test_a_callback_may_close_its_watcher(kv: natskit.aio.KeyValue) -> None:
     seen = Entries()
-    watchers = []
+    watchers: list[natskit.aio.KVWatcher] = []
 
-    async def close_on_put(entry):  # a coroutine in asyncio, a plain function when blocking
+    # a coroutine in asyncio, a plain function when blocking
+    async def close_on_put(entry: Entry | None) -> None:
         seen(entry)
         if entry is not None:
             await watchers[0].close()
@@ -418,7 +433,9 @@ async def test_a_callback_may_close_its_watcher(kv):
     assert summary(seen) == [None, ("closing.1", b"1", "PUT")]
 
 
-async def test_a_watch_ends_when_its_bucket_is_deleted(js, kv):
+async def test_a_watch_ends_when_its_bucket_is_deleted(
+    js: natskit.aio.JetStream, kv: natskit.aio.KeyValue
+) -> None:
     watcher = await kv.watch(idle_heartbeat=0.1)
     assert await watcher.next_entry(2) is None
     await js.delete_key_value("B")
@@ -428,7 +445,9 @@ async def test_a_watch_ends_when_its_bucket_is_deleted(js, kv):
     await watcher.close()
 
 
-async def test_reads_without_direct_get(js, kv):
+async def test_reads_without_direct_get(
+    js: natskit.aio.JetStream, kv: natskit.aio.KeyValue
+) -> None:
     await kv.put("k", b"v1")
     await kv.put("k", b"v2")
     cfg = (await js.stream_info("KV_B")).config
@@ -447,7 +466,9 @@ async def test_reads_without_direct_get(js, kv):
         await kv.get("k")
 
 
-async def test_limit_markers_and_per_key_ttl(js, kv):
+async def test_limit_markers_and_per_key_ttl(
+    js: natskit.aio.JetStream, kv: natskit.aio.KeyValue
+) -> None:
     with pytest.raises(natskit.JetStreamError):  # the bucket has no limit markers
         await kv.create("k", b"v", ttl=1)
     ttl_kv = await js.create_key_value("T", limit_marker_ttl=1)

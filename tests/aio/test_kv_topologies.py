@@ -3,17 +3,26 @@ a replicated bucket in a cluster."""
 
 from __future__ import annotations
 
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,  # unasync: remove
+    Callable,
+)
+
 import pytest
 
 import natskit.aio
 from natskit import KVOrigin, StreamSource
 from natskit._io_async import sleep
+from natskit.testing import NatsCluster, NatsHubLeaf
 from tests.aio.kv_helpers import Entries
 
 ORDERS = {"shipped.1": b"order 1", "new.2": b"order 2", "new.3": b"order 3"}
 
+Check = Callable[[], Awaitable[bool]]  # unasync: sync: Check = Callable[[], bool]
 
-async def eventually(check, timeout=10.0):
+
+async def eventually(check: Check, timeout: float = 10.0) -> None:
     """Await ``check()`` until it returns true (NATS errors count as false).
 
     For server state that no event announces (what a mirror or source has copied);
@@ -28,54 +37,56 @@ async def eventually(check, timeout=10.0):
     raise AssertionError("condition not reached")
 
 
-def has_keys(kv, keys):
+def has_keys(kv: natskit.aio.KeyValue, keys: list[str]) -> Check:
     """A check for ``eventually``: ``kv.keys()`` is ``keys``."""
 
-    async def check():
+    async def check() -> bool:
         return await kv.keys() == keys
 
     return check
 
 
-def has_messages(js, stream, count):
+def has_messages(js: natskit.aio.JetStream, stream: str, count: int) -> Check:
     """A check for ``eventually``: ``stream`` holds ``count`` messages."""
 
-    async def check():
+    async def check() -> bool:
         return (await js.stream_info(stream)).state.messages == count
 
     return check
 
 
 @pytest.fixture
-async def hub_nc(nats_hub_leaf):
+async def hub_nc(nats_hub_leaf: NatsHubLeaf) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(nats_hub_leaf.hub.url)
     yield conn
     await conn.close()
 
 
 @pytest.fixture
-async def leaf_nc(nats_hub_leaf):
+async def leaf_nc(nats_hub_leaf: NatsHubLeaf) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(nats_hub_leaf.leaf.url)
     yield conn
     await conn.close()
 
 
 @pytest.fixture
-def hub(hub_nc):
+def hub(hub_nc: natskit.aio.Connection) -> natskit.aio.JetStream:
     return hub_nc.jetstream(timeout=2)
 
 
 @pytest.fixture
-def leaf(leaf_nc):
+def leaf(leaf_nc: natskit.aio.Connection) -> natskit.aio.JetStream:
     return leaf_nc.jetstream(timeout=2)
 
 
 @pytest.fixture
-async def kv_hub(hub):
+async def kv_hub(hub: natskit.aio.JetStream) -> natskit.aio.KeyValue:
     return await hub.create_key_value("HUB", history=64)
 
 
-async def test_a_hub_bucket_through_a_leaf_connection(leaf_nc, leaf, kv_hub):
+async def test_a_hub_bucket_through_a_leaf_connection(
+    leaf_nc: natskit.aio.Connection, leaf: natskit.aio.JetStream, kv_hub: natskit.aio.KeyValue
+) -> None:
     to_hub = leaf_nc.jetstream(domain="hub", timeout=2)
     kv = await to_hub.key_value("HUB")
     await kv_hub.put("key1", b"value1")
@@ -109,7 +120,9 @@ async def test_a_hub_bucket_through_a_leaf_connection(leaf_nc, leaf, kv_hub):
     assert (await kv.status()).values == 5
 
 
-async def test_a_mirror_in_the_same_domain(hub, kv_hub):
+async def test_a_mirror_in_the_same_domain(
+    hub: natskit.aio.JetStream, kv_hub: natskit.aio.KeyValue
+) -> None:
     mirror = await hub.create_key_value("MIRROR", mirror_name="HUB", history=64)
     status = await mirror.status()
     assert (status.mirror_name, status.mirror_domain) == ("HUB", None)
@@ -130,7 +143,9 @@ async def test_a_mirror_in_the_same_domain(hub, kv_hub):
     assert msg.headers.get("Nats-Stream") == "KV_MIRROR"
 
 
-async def test_a_mirror_in_another_domain(leaf, kv_hub):
+async def test_a_mirror_in_another_domain(
+    leaf: natskit.aio.JetStream, kv_hub: natskit.aio.KeyValue
+) -> None:
     mirror = await leaf.create_key_value(
         "LEAF_MIRROR", mirror_name="HUB", mirror_domain="hub", history=64
     )
@@ -155,7 +170,12 @@ async def test_a_mirror_in_another_domain(leaf, kv_hub):
     assert (status.mirror_name, status.mirror_domain) == ("HUB", "hub")
 
 
-async def test_aggregates(leaf_nc, hub, leaf, kv_hub):
+async def test_aggregates(
+    leaf_nc: natskit.aio.Connection,
+    hub: natskit.aio.JetStream,
+    leaf: natskit.aio.JetStream,
+    kv_hub: natskit.aio.KeyValue,
+) -> None:
     for key, value in ORDERS.items():
         await kv_hub.put(key, value)
     origin = KVOrigin("HUB", keys=["new.>"], domain="hub")
@@ -192,11 +212,14 @@ async def test_aggregates(leaf_nc, hub, leaf, kv_hub):
         "ALL_ORDERS", False, [KVOrigin("HUB", stream="MIRROR", domain="hub")]
     )
     await eventually(has_messages(leaf, "KV_ALL_ORDERS", 4))
-    assert (await from_mirror.status()).stream_config.sources[0].name == "MIRROR"
+    sources = (await from_mirror.status()).stream_config.sources
+    assert sources is not None and sources[0].name == "MIRROR"
     assert await from_mirror.get_value("new.3") == b"order 3"
 
 
-async def test_kv_mirror_answers_direct_gets_in_its_domain(leaf, kv_hub):
+async def test_kv_mirror_answers_direct_gets_in_its_domain(
+    leaf: natskit.aio.JetStream, kv_hub: natskit.aio.KeyValue
+) -> None:
     for key, value in ORDERS.items():
         await kv_hub.put(key, value)
     origin = KVOrigin("HUB", keys=["new.>"], domain="hub")
@@ -206,7 +229,7 @@ async def test_kv_mirror_answers_direct_gets_in_its_domain(leaf, kv_hub):
         await leaf.key_value("LEAF_MIRROR")
     await eventually(has_messages(leaf, "LEAF_MIRROR", 2))
 
-    async def answered():  # Direct Gets of the hub's bucket in the leaf's own domain
+    async def answered() -> bool:  # Direct Gets of the hub's bucket in the leaf's own domain
         msg = await leaf.stream_direct_get("KV_HUB", last_by_subj="$KV.HUB.new.2")
         return msg.data == b"order 2" and msg.headers.get("Nats-Stream") == "LEAF_MIRROR"
 
@@ -217,7 +240,7 @@ async def test_kv_mirror_answers_direct_gets_in_its_domain(leaf, kv_hub):
     await leaf.delete_stream("LEAF_MIRROR")
 
 
-async def test_a_replicated_bucket(nats_cluster):
+async def test_a_replicated_bucket(nats_cluster: NatsCluster) -> None:
     nc = await natskit.aio.connect(nats_cluster.urls)
     js = nc.jetstream(timeout=5)
     kv = await js.create_key_value("R3", num_replicas=3, history=2)
@@ -231,7 +254,7 @@ async def test_a_replicated_bucket(nats_cluster):
     await kv.delete("k")
     assert await kv.create("k", b"3") == rev + 3
 
-    async def history_is_current():
+    async def history_is_current() -> bool:
         # history() reads through an R1 ordered consumer, which the server may place on
         # a follower of the R3 stream that has not applied the last write yet.
         return [e.value for e in await kv.history("k")] == [b"", b"3"]

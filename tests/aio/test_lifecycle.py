@@ -7,13 +7,14 @@ import pytest
 import natskit.aio
 from natskit import Status
 from natskit._io_async import Event
+from natskit.testing import NatsServer
 
 
-async def test_callbacks_run_after_close_and_connect_again(nats_server):
-    seen = []
+async def test_callbacks_run_after_close_and_connect_again(nats_server: NatsServer) -> None:
+    seen: list[Status] = []
     connected_again = Event()
 
-    def on_status(status):
+    def on_status(status: Status) -> None:
         seen.append(status)
         if seen.count(Status.CONNECTED) == 2:
             connected_again.set()
@@ -32,10 +33,11 @@ async def test_callbacks_run_after_close_and_connect_again(nats_server):
             Status.CONNECTED,
         ]
 
-        async def answer(msg):
+        async def answer(msg: natskit.aio.Msg) -> None:
             await msg.respond(b"inner")
 
-        async def ask(msg):  # waits inside a callback: needs a second worker
+        # waits inside a callback: needs a second worker
+        async def ask(msg: natskit.aio.Msg) -> None:
             reply = await nc.request("inner", timeout=2)
             await msg.respond(reply.data)
 
@@ -46,7 +48,9 @@ async def test_callbacks_run_after_close_and_connect_again(nats_server):
         await nc.close()
 
 
-async def test_publish_future_on_a_closed_connection_frees_its_ack_slot(nats_server):
+async def test_publish_future_on_a_closed_connection_frees_its_ack_slot(
+    nats_server: NatsServer,
+) -> None:
     nc = await natskit.aio.connect(nats_server.url)
     js = nc.jetstream()
     await nc.close()
@@ -56,7 +60,7 @@ async def test_publish_future_on_a_closed_connection_frees_its_ack_slot(nats_ser
     await js.publish_async_complete(timeout=0.1)
 
 
-async def test_acks_leave_the_publish_subject_cache_alone(jetstream_server):
+async def test_acks_leave_the_publish_subject_cache_alone(jetstream_server: NatsServer) -> None:
     # Ack subjects are unique per message: caching them would evict the user's subjects.
     async with await natskit.aio.connect(jetstream_server.url) as nc:
         js = nc.jetstream(timeout=2)
@@ -65,7 +69,7 @@ async def test_acks_leave_the_publish_subject_cache_alone(jetstream_server):
         for i in range(5):
             await js.publish("s", str(i))
         msgs = await js.fetch("S", "C", batch=5, timeout=2)
-        cached = len(nc._pub_heads)
+        cached = len(nc._templates)
         for msg in msgs:
             await msg.ack_sync()
-        assert len(nc._pub_heads) == cached
+        assert len(nc._templates) == cached

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 import natskit.aio
 from natskit._io_async import Event
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-async def nc(nats_server):
+async def nc(nats_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(nats_server.url)
     yield conn
     await conn.close()
 
 
-async def test_publish_subscribe_iteration(nc):
+async def test_publish_subscribe_iteration(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("greet.*")
     await nc.publish("greet.joe", b"hello")
     await nc.publish("greet.ann", "héllo")  # str goes out as UTF-8
@@ -28,7 +31,7 @@ async def test_publish_subscribe_iteration(nc):
     assert sub.pending_msgs == 0
 
 
-async def test_binary_payload_round_trip(nc):
+async def test_binary_payload_round_trip(nc: natskit.aio.Connection) -> None:
     payload = bytes(range(256)) * 40 + b"\r\nMSG x 1 2\r\n"
     sub = await nc.subscribe("bin")
     await nc.publish("bin", payload)
@@ -37,18 +40,18 @@ async def test_binary_payload_round_trip(nc):
     assert msg.size == len(payload)
 
 
-async def test_empty_payload(nc):
+async def test_empty_payload(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("empty")
     await nc.publish("empty")
     msg = await sub.next_msg(timeout=2)
     assert msg.data == b""
 
 
-async def test_callback_subscription(nc):
-    got = []
+async def test_callback_subscription(nc: natskit.aio.Connection) -> None:
+    got: list[bytes] = []
     done = Event()
 
-    def on_msg(msg):
+    def on_msg(msg: natskit.aio.Msg) -> None:
         got.append(msg.data)
         if len(got) == 3:
             done.set()
@@ -60,7 +63,7 @@ async def test_callback_subscription(nc):
     assert got == [b"0", b"1", b"2"]
 
 
-async def test_async_iteration_ends_after_max_msgs(nc):
+async def test_async_iteration_ends_after_max_msgs(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("it", max_msgs=3)
     for i in range(5):
         await nc.publish("it", str(i))
@@ -71,7 +74,7 @@ async def test_async_iteration_ends_after_max_msgs(nc):
         await sub.next_msg(timeout=0.1)
 
 
-async def test_next_msg_timeout(nc):
+async def test_next_msg_timeout(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("quiet")
     with pytest.raises(natskit.TimeoutError) as info:
         await sub.next_msg(timeout=0.05)
@@ -79,13 +82,13 @@ async def test_next_msg_timeout(nc):
     assert info.value.code == "ErrTimeout"
 
 
-async def test_next_msg_on_callback_subscription_is_an_error(nc):
+async def test_next_msg_on_callback_subscription_is_an_error(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("cb2", callback=lambda m: None)
     with pytest.raises(natskit.BadSubscriptionError):
         await sub.next_msg(timeout=0.1)
 
 
-async def test_unsubscribe_stops_delivery(nc):
+async def test_unsubscribe_stops_delivery(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("u")
     await nc.publish("u", b"1")
     assert (await sub.next_msg(timeout=2)).data == b"1"
@@ -98,7 +101,7 @@ async def test_unsubscribe_stops_delivery(nc):
         await sub.unsubscribe()
 
 
-async def test_unsubscribe_max_msgs_counts_already_delivered(nc):
+async def test_unsubscribe_max_msgs_counts_already_delivered(nc: natskit.aio.Connection) -> None:
     """Tcl rule: max_msgs counts every message received on the sid."""
     sub = await nc.subscribe("m")
     for i in range(3):
@@ -120,11 +123,11 @@ async def test_unsubscribe_max_msgs_counts_already_delivered(nc):
     assert sub2.delivered == 3
 
 
-async def test_subscribe_max_msgs_with_callback(nc):
-    got = []
+async def test_subscribe_max_msgs_with_callback(nc: natskit.aio.Connection) -> None:
+    got: list[bytes] = []
     done = Event()
 
-    def on_msg(msg):
+    def on_msg(msg: natskit.aio.Msg) -> None:
         got.append(msg.data)
         if len(got) == 2:
             done.set()
@@ -139,7 +142,9 @@ async def test_subscribe_max_msgs_with_callback(nc):
     assert not sub.is_active
 
 
-async def test_queue_group_delivers_each_message_once(nc, nats_server):
+async def test_queue_group_delivers_each_message_once(
+    nc: natskit.aio.Connection, nats_server: NatsServer
+) -> None:
     other = await natskit.aio.connect(nats_server.url)
     try:
         a = await nc.subscribe("work", queue="workers")
@@ -149,7 +154,7 @@ async def test_queue_group_delivers_each_message_once(nc, nats_server):
             await nc.publish("work", str(i))
         await nc.flush()  # the server has routed all 50 ...
         await other.flush()  # ... and both connections have read what it sent them
-        got = []
+        got: list[bytes] = []
         for sub in (a, b):
             got += [(await sub.next_msg(timeout=1)).data for _ in range(sub.pending_msgs)]
             assert sub.pending_msgs == 0
@@ -158,7 +163,7 @@ async def test_queue_group_delivers_each_message_once(nc, nats_server):
         await other.close()
 
 
-async def test_headers_round_trip(nc):
+async def test_headers_round_trip(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("h")
     headers = natskit.Headers()
     headers.add("X-Trace", "1")
@@ -175,7 +180,7 @@ async def test_headers_round_trip(nc):
     assert msg2.headers.get_all("Multi") == ["x", "y"]
 
 
-async def test_publish_msg_with_reply_and_headers(nc):
+async def test_publish_msg_with_reply_and_headers(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("pm")
     out = natskit.aio.Msg("pm", b"data", reply="answer.here", headers={"K": "v"})
     await nc.publish_msg(out)
@@ -185,7 +190,7 @@ async def test_publish_msg_with_reply_and_headers(nc):
     assert got == out
 
 
-async def test_bad_subjects_raise_and_send_nothing(nc):
+async def test_bad_subjects_raise_and_send_nothing(nc: natskit.aio.Connection) -> None:
     for bad in ["", "a b", "a..b", ".a", "a.", "a\r\nPUB x 1", "a\tb"]:
         with pytest.raises(natskit.BadSubjectError):
             await nc.publish(bad, b"x")
@@ -205,7 +210,7 @@ async def test_bad_subjects_raise_and_send_nothing(nc):
     assert nc.last_error is None
 
 
-async def test_bad_headers_raise_and_send_nothing(nc):
+async def test_bad_headers_raise_and_send_nothing(nc: natskit.aio.Connection) -> None:
     with pytest.raises(natskit.InvalidArgError):
         await nc.publish("h", b"", headers={"Bad\r\nKey": "v"})
     with pytest.raises(natskit.InvalidArgError):
@@ -214,7 +219,7 @@ async def test_bad_headers_raise_and_send_nothing(nc):
     assert nc.last_error is None
 
 
-async def test_max_payload_raises_and_connection_stays(nc):
+async def test_max_payload_raises_and_connection_stays(nc: natskit.aio.Connection) -> None:
     limit = nc.max_payload
     sub = await nc.subscribe("big")
     with pytest.raises(natskit.MaxPayloadError):
@@ -226,8 +231,8 @@ async def test_max_payload_raises_and_connection_stays(nc):
     assert nc.is_connected
 
 
-async def test_subscription_drain_delivers_pending(nc):
-    got = []
+async def test_subscription_drain_delivers_pending(nc: natskit.aio.Connection) -> None:
+    got: list[bytes] = []
     sub = await nc.subscribe("d", callback=lambda m: got.append(m.data))
     for i in range(100):
         await nc.publish("d", str(i))
@@ -236,9 +241,9 @@ async def test_subscription_drain_delivers_pending(nc):
     assert not sub.is_active
 
 
-async def test_connection_drain_closes(nats_server):
+async def test_connection_drain_closes(nats_server: NatsServer) -> None:
     nc = await natskit.aio.connect(nats_server.url)
-    got = []
+    got: list[bytes] = []
     await nc.subscribe("cd", callback=lambda m: got.append(m.data))
     for i in range(50):
         await nc.publish("cd", str(i))
@@ -247,11 +252,11 @@ async def test_connection_drain_closes(nats_server):
     assert len(got) == 50
 
 
-async def test_slow_consumer_drops_and_reports_once(nats_server):
-    errors = []
+async def test_slow_consumer_drops_and_reports_once(nats_server: NatsServer) -> None:
+    errors: list[Exception] = []
     reported = Event()
 
-    def on_error(err):
+    def on_error(err: Exception) -> None:
         errors.append(err)
         reported.set()
 
@@ -276,7 +281,7 @@ async def test_slow_consumer_drops_and_reports_once(nats_server):
         await nc.close()
 
 
-async def test_slow_consumer_bytes_limit(nc):
+async def test_slow_consumer_bytes_limit(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("slowb", pending_bytes_limit=100)
     for _ in range(5):
         await nc.publish("slowb", b"x" * 40)
@@ -285,7 +290,7 @@ async def test_slow_consumer_bytes_limit(nc):
     assert sub.dropped == 3
 
 
-async def test_many_messages_in_order(nc):
+async def test_many_messages_in_order(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("many")
     for i in range(5000):
         await nc.publish("many", i.to_bytes(4, "big"))

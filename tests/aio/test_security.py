@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 import natskit.aio
-from tests.fake_server import FakeServer
+from natskit.testing import NatsServer
+from tests.fake_server import FakeClient, FakeServer
 
 USERS = """
 authorization {
@@ -19,29 +22,32 @@ authorization { token: t0ken-value }
 """
 
 
-async def test_secure_refuses_a_server_without_tls(nats_server):
+async def test_secure_refuses_a_server_without_tls(nats_server: NatsServer) -> None:
     with pytest.raises(natskit.SecureConnWantedError) as info:
         await natskit.aio.connect(nats_server.url, secure=True)
     assert info.value.code == "ErrSecureConnWanted"
 
 
-async def test_tls_scheme_refuses_a_server_without_tls(nats_server):
+async def test_tls_scheme_refuses_a_server_without_tls(nats_server: NatsServer) -> None:
     with pytest.raises(natskit.SecureConnWantedError):
         await natskit.aio.connect(f"tls://127.0.0.1:{nats_server.port}")
 
 
-async def test_url_credentials_win_over_options(nats_server_factory):
+async def test_url_credentials_win_over_options(
+    nats_server_factory: Callable[..., NatsServer],
+) -> None:
     server = nats_server_factory(config=USERS)
     url = f"nats://alice:s3cret-pw@127.0.0.1:{server.port}"
     async with await natskit.aio.connect(url, user="alice", password="wrong") as nc:
         await nc.flush()
 
 
-async def test_user_password_win_over_token():
-    seen = []
+async def test_user_password_win_over_token() -> None:
+    seen: list[dict[str, Any]] = []
 
-    def handler(client):
+    def handler(client: FakeClient) -> None:
         client.handshake()
+        assert client.connect_options is not None  # set by handshake()
         seen.append(client.connect_options)
         client.read_line(timeout=5)
 
@@ -52,7 +58,7 @@ async def test_user_password_win_over_token():
     assert "auth_token" not in seen[0]
 
 
-async def test_token_authentication(nats_server_factory):
+async def test_token_authentication(nats_server_factory: Callable[..., NatsServer]) -> None:
     server = nats_server_factory(config=TOKEN)
     async with await natskit.aio.connect(server.url, token="t0ken-value") as nc:
         await nc.flush()
@@ -62,13 +68,15 @@ async def test_token_authentication(nats_server_factory):
         await natskit.aio.connect(server.url, token="wrong")
 
 
-async def test_no_credentials_known(nats_server_factory):
+async def test_no_credentials_known(nats_server_factory: Callable[..., NatsServer]) -> None:
     server = nats_server_factory(config=USERS)
     with pytest.raises(natskit.AuthorizationError, match="no credentials known"):
         await natskit.aio.connect(server.url)
 
 
-async def test_secrets_never_in_logs_or_errors(nats_server_factory, caplog):
+async def test_secrets_never_in_logs_or_errors(
+    nats_server_factory: Callable[..., NatsServer], caplog: pytest.LogCaptureFixture
+) -> None:
     server = nats_server_factory(config=USERS)
     caplog.set_level(logging.DEBUG, logger="natskit")
     with pytest.raises(natskit.AuthorizationError) as info:

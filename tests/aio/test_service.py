@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 
 import natskit.aio
 from natskit._io_async import Event, monotonic, sleep, wait_future
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-async def nc(nats_server):
+async def nc(nats_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
     conn = await natskit.aio.connect(nats_server.url)
     yield conn
     await conn.close()
 
 
-async def add(req):
+async def add(req: natskit.aio.ServiceRequest) -> None:
     await req.respond_json(sum(json.loads(req.data)))
 
 
-async def until(condition, timeout=5.0):
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     """Poll ``condition`` (stats are counted just after the handler answered)."""
     deadline = monotonic() + timeout
     while not condition():
@@ -29,11 +32,11 @@ async def until(condition, timeout=5.0):
         await sleep(0.005)
 
 
-async def ask(nc, subject, payload=b""):
+async def ask(nc: natskit.aio.Connection, subject: str, payload: bytes = b"") -> Any:
     return json.loads((await nc.request(subject, payload, timeout=2)).data)
 
 
-async def test_an_endpoint_answers_and_discovery_describes_it(nc):
+async def test_an_endpoint_answers_and_discovery_describes_it(nc: natskit.aio.Connection) -> None:
     svc = await nc.service("calc", "1.2.0", description="adds numbers", metadata={"team": "a"})
     ep = await svc.add_endpoint("add", add, metadata={"unit": "none"})
     assert (ep.subject, ep.queue_group) == ("add", "q")
@@ -64,8 +67,8 @@ async def test_an_endpoint_answers_and_discovery_describes_it(nc):
     assert svc.info() == info
 
 
-async def test_errors_reach_the_requester_and_the_stats(nc):
-    async def handler(req):
+async def test_errors_reach_the_requester_and_the_stats(nc: natskit.aio.Connection) -> None:
+    async def handler(req: natskit.aio.ServiceRequest) -> None:
         kind = req.data
         if kind == b"explicit":
             await req.respond_error(400, "bad input", b"details", headers={"X-Trace": "1"})
@@ -102,7 +105,7 @@ async def test_errors_reach_the_requester_and_the_stats(nc):
         await natskit.aio.ServiceRequest(reply).respond_error("", "no code")
 
 
-async def test_groups_and_queue_groups(nc):
+async def test_groups_and_queue_groups(nc: natskit.aio.Connection) -> None:
     svc = await nc.service("grp", "1.0.0", queue_group="workers")
     g1 = svc.add_group("g1")
     deep = g1.add_group("g2").add_group("g3", queue_group="deep")
@@ -133,7 +136,9 @@ async def test_groups_and_queue_groups(nc):
     assert await ask(nc, "g1.g2.g3.bar", b"[2, 2]") == 4
 
 
-async def test_instances_share_requests_and_each_answers_discovery(nc):
+async def test_instances_share_requests_and_each_answers_discovery(
+    nc: natskit.aio.Connection,
+) -> None:
     one = await nc.service("pool", "1.0.0")
     two = await nc.service("pool", "1.0.0")
     eps = [await one.add_endpoint("work", add), await two.add_endpoint("work", add)]
@@ -149,7 +154,7 @@ async def test_instances_share_requests_and_each_answers_discovery(nc):
     await until(lambda: [e.stats.num_requests for e in eps] == [1, 1])
 
 
-async def test_invalid_arguments_are_refused(nc):
+async def test_invalid_arguments_are_refused(nc: natskit.aio.Connection) -> None:
     for name, version in (("bad name!", "1.0.0"), ("", "1.0.0"), ("ok", "abc"), ("ok", "1.0")):
         with pytest.raises(natskit.InvalidArgError):
             await nc.service(name, version)
@@ -167,7 +172,7 @@ async def test_invalid_arguments_are_refused(nc):
     assert svc.info()["endpoints"] == []
 
 
-async def test_stats_handler_reset_and_stop(nc):
+async def test_stats_handler_reset_and_stop(nc: natskit.aio.Connection) -> None:
     svc = await nc.service("life", "1.0.0", stats_handler=lambda ep: {"endpoint": ep.name})
     ep = await svc.add_endpoint("op", add)
     assert await ask(nc, "op", b"[5]") == 5
@@ -191,7 +196,7 @@ async def test_stats_handler_reset_and_stop(nc):
         await svc.add_endpoint("late", add)
 
 
-async def test_a_closed_connection_stops_its_services(nats_server):
+async def test_a_closed_connection_stops_its_services(nats_server: NatsServer) -> None:
     async with await natskit.aio.connect(nats_server.url) as conn:
         async with await conn.service("ctx", "1.0.0") as svc:
             await svc.add_endpoint("op", add)
@@ -201,8 +206,8 @@ async def test_a_closed_connection_stops_its_services(nats_server):
     assert other.stopped
 
 
-async def test_wildcard_endpoints_and_one_answer_per_request(nc):
-    async def answer_then_fail(req):
+async def test_wildcard_endpoints_and_one_answer_per_request(nc: natskit.aio.Connection) -> None:
+    async def answer_then_fail(req: natskit.aio.ServiceRequest) -> None:
         await req.respond(req.subject.encode())
         raise RuntimeError("after\r\nthe answer")
 
@@ -222,10 +227,10 @@ async def test_wildcard_endpoints_and_one_answer_per_request(nc):
         natskit.ServiceError(400, "")
 
 
-async def test_stop_lets_received_requests_finish(nc):
+async def test_stop_lets_received_requests_finish(nc: natskit.aio.Connection) -> None:
     release = Event()
 
-    async def slow(req):
+    async def slow(req: natskit.aio.ServiceRequest) -> None:
         assert await release.wait(5)
         await req.respond(req.data)
 
@@ -233,14 +238,18 @@ async def test_stop_lets_received_requests_finish(nc):
     ep = await svc.add_endpoint("slow", slow)
     first = await nc.request_future("slow", b"1", timeout=5)
     second = await nc.request_future("slow", b"2", timeout=5)
-    await until(lambda: ep._sub.delivered == 2)
+    sub = ep._sub
+    assert sub is not None
+    await until(lambda: sub.delivered == 2)
     await svc.stop()
     release.set()
     assert (await wait_future(first, 5)).data == b"1"
     assert (await wait_future(second, 5)).data == b"2"
 
 
-async def test_a_failing_stats_handler_is_answered_with_an_error(nc):
+async def test_a_failing_stats_handler_is_answered_with_an_error(
+    nc: natskit.aio.Connection,
+) -> None:
     svc = await nc.service("broken", "1.0.0", stats_handler=lambda ep: 1 / 0)
     await svc.add_endpoint("op", add)
     reply = await nc.request("$SRV.STATS.broken", b"", timeout=2)

@@ -5,21 +5,29 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import natskit.aio
-from natskit.testing.tls import tls_config
+from natskit.testing import NatsServer
+from natskit.testing.tls import Certs, tls_config
+
+if TYPE_CHECKING:
+    from tests.aio.conftest import Reconnected
 
 
-def free_port():
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @pytest.fixture
-def ws_server(nats_server_factory, tmp_path):
+def ws_server(nats_server_factory: Callable[..., NatsServer], tmp_path: Path) -> NatsServer:
     store = json.dumps(str(tmp_path / "js"))
     return nats_server_factory(
         config=(
@@ -29,7 +37,7 @@ def ws_server(nats_server_factory, tmp_path):
     )
 
 
-async def test_pub_sub_request_and_jetstream_over_ws(ws_server):
+async def test_pub_sub_request_and_jetstream_over_ws(ws_server: NatsServer) -> None:
     async with await natskit.aio.connect(ws_server.ws_url) as nc:
         sub = await nc.subscribe("ws.>")
         await nc.publish("ws.a", b"hello", headers={"K": "v"})
@@ -39,7 +47,7 @@ async def test_pub_sub_request_and_jetstream_over_ws(ws_server):
         await nc.publish("ws.big", big)
         assert (await sub.next_msg(5)).data == big
 
-        async def upper(m):
+        async def upper(m: natskit.aio.Msg) -> None:
             await m.respond(m.data.upper())
 
         await nc.subscribe("svc", callback=upper)
@@ -50,13 +58,14 @@ async def test_pub_sub_request_and_jetstream_over_ws(ws_server):
         assert nc.server_info["server_id"]
 
 
-async def test_a_path_in_the_url_goes_into_the_upgrade_request(ws_server):
+async def test_a_path_in_the_url_goes_into_the_upgrade_request(ws_server: NatsServer) -> None:
     async with await natskit.aio.connect(ws_server.ws_url + "/behind/a/proxy") as nc:
+        assert nc.current_server is not None
         assert nc.current_server.path == "/behind/a/proxy"
         assert await nc.rtt() > 0
 
 
-async def test_ws_and_plain_clients_talk(ws_server):
+async def test_ws_and_plain_clients_talk(ws_server: NatsServer) -> None:
     async with await natskit.aio.connect(ws_server.url) as plain:
         async with await natskit.aio.connect(ws_server.ws_url) as ws:
             sub = await plain.subscribe("mixed")
@@ -69,7 +78,7 @@ async def test_ws_and_plain_clients_talk(ws_server):
             ]
 
 
-async def test_reconnects_over_ws(ws_server, reconnected):
+async def test_reconnects_over_ws(ws_server: NatsServer, reconnected: Reconnected) -> None:
     async with await natskit.aio.connect(
         ws_server.ws_url, reconnect_time_wait=0.05, status_cb=reconnected.on_status
     ) as nc:
@@ -80,7 +89,7 @@ async def test_reconnects_over_ws(ws_server, reconnected):
         assert (await sub.next_msg(5)).data == b"back"
 
 
-async def test_wss(nats_server_factory, tls_certs):
+async def test_wss(nats_server_factory: Callable[..., NatsServer], tls_certs: Certs) -> None:
     port = free_port()
     block = tls_config(tls_certs).replace("tls {", "  tls {", 1)
     server = nats_server_factory(

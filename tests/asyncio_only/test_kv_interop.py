@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import nats
+import nats.js
 import pytest
 
 import natskit
 import natskit.aio
+from natskit.testing import NatsServer
+
+Clients = tuple[nats.js.JetStreamContext, natskit.aio.JetStream]
 
 
 @pytest.fixture
-async def clients(jetstream_server):
+async def clients(jetstream_server: NatsServer) -> AsyncIterator[Clients]:
     theirs = await nats.connect(jetstream_server.url)
     ours = await natskit.aio.connect(jetstream_server.url)
     yield theirs.jetstream(), ours.jetstream(timeout=2)
@@ -20,7 +25,7 @@ async def clients(jetstream_server):
     await theirs.close()
 
 
-async def test_a_bucket_made_by_nats_py(clients):
+async def test_a_bucket_made_by_nats_py(clients: Clients) -> None:
     their_js, our_js = clients
     theirs = await their_js.create_key_value(bucket="INTEROP", history=5)
     await theirs.put("cfg.a", b"1")
@@ -68,7 +73,7 @@ async def test_a_bucket_made_by_nats_py(clients):
     await watcher.close()
 
 
-async def test_a_bucket_made_by_natskit(clients):
+async def test_a_bucket_made_by_natskit(clients: Clients) -> None:
     their_js, our_js = clients
     ours = await our_js.create_key_value("MADE", history=3, ttl=60, description="ours")
     rev = await ours.put("k.1", "v1")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import nats
+import nats.js.object_store
 import pytest
 
 import natskit.aio
+from natskit.testing import NatsServer
+
+Stores = tuple[nats.js.object_store.ObjectStore, natskit.aio.ObjectStore]
 
 
 @pytest.fixture
-async def stores(jetstream_server):
+async def stores(jetstream_server: NatsServer) -> AsyncIterator[Stores]:
     theirs = await nats.connect(jetstream_server.url)
     ours = await natskit.aio.connect(jetstream_server.url)
     their_store = await theirs.jetstream().create_object_store("SHARED")
@@ -19,7 +25,7 @@ async def stores(jetstream_server):
     await theirs.close()
 
 
-async def test_objects_cross_both_ways(stores):
+async def test_objects_cross_both_ways(stores: Stores) -> None:
     theirs, ours = stores
     big = bytes(range(256)) * 1200  # several chunks of 128 KiB
     their_info = await theirs.put("from nats-py", big)

@@ -4,17 +4,26 @@ replies, and requests and errors understood both ways."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from typing import TypeAlias
 
 import nats
+import nats.aio.client
 import nats.micro
 import pytest
+from nats.micro.request import Request as TheirRequest
 
 import natskit
 import natskit.aio
+from natskit.testing import NatsServer
+
+Clients = tuple[nats.aio.client.Client, natskit.aio.Connection]
+# A handler that both libraries' services call: each with its own request type.
+Request: TypeAlias = TheirRequest | natskit.aio.ServiceRequest
 
 
 @pytest.fixture
-async def clients(nats_server):
+async def clients(nats_server: NatsServer) -> AsyncIterator[Clients]:
     theirs = await nats.connect(nats_server.url)
     ours = await natskit.aio.connect(nats_server.url)
     yield theirs, ours
@@ -22,10 +31,10 @@ async def clients(nats_server):
     await theirs.close()
 
 
-async def test_discovery_replies_have_the_same_shape(clients):
+async def test_discovery_replies_have_the_same_shape(clients: Clients) -> None:
     theirs, ours = clients
 
-    async def echo(req):
+    async def echo(req: Request) -> None:
         await req.respond(req.data)
 
     their_svc = await nats.micro.add_service(
@@ -51,10 +60,10 @@ async def test_discovery_replies_have_the_same_shape(clients):
     await their_svc.stop()
 
 
-async def test_errors_are_understood_both_ways(clients):
+async def test_errors_are_understood_both_ways(clients: Clients) -> None:
     theirs, ours = clients
 
-    async def refuse(req):
+    async def refuse(req: Request) -> None:
         await req.respond_error("403", "not you")
 
     their_svc = await nats.micro.add_service(theirs, name="theirs", version="1.0.0")
@@ -64,6 +73,7 @@ async def test_errors_are_understood_both_ways(clients):
     await our_svc.add_endpoint("refuse", refuse, subject="refuse2")
     for client, subject in ((ours, "refuse"), (theirs, "refuse2")):
         reply = await client.request(subject, b"", timeout=2)
+        assert reply.headers is not None  # nats-py: None without headers
         assert reply.headers["Nats-Service-Error-Code"] == "403"
         assert reply.headers["Nats-Service-Error"] == "not you"
     await their_svc.stop()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from natskit import demo
+from natskit.testing import NatsServer
 
 
-def test_the_demo_tours_every_part(jetstream_server, capsys):
+def test_the_demo_tours_every_part(
+    jetstream_server: NatsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert demo.main(["--server", jetstream_server.url]) == 0
     out = capsys.readouterr().out
     for expected in (

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+from collections.abc import Iterator
 
 import pytest
 
 import natskit
-from tests.fake_server import FakeServer
+from natskit.testing import NatsServer
+from tests.fake_server import FakeClient, FakeServer
 
 
 @pytest.fixture
-def nc(nats_server):
+def nc(nats_server: NatsServer) -> Iterator[natskit.Connection]:
     conn = natskit.connect(nats_server.url)
     yield conn
     conn.close()
 
 
-def test_publish_from_many_threads(nc):
+def test_publish_from_many_threads(nc: natskit.Connection) -> None:
     sub = nc.subscribe("mt.*")
     nc.flush()
     threads_n, per_thread = 8, 500
 
-    def publisher(t):
+    def publisher(t: int) -> None:
         for i in range(per_thread):
             nc.publish(f"mt.{t}", i.to_bytes(4, "big"))
 
@@ -33,14 +35,14 @@ def test_publish_from_many_threads(nc):
     for t in threads:
         t.join()
     nc.flush()
-    seen = {t: [] for t in range(threads_n)}
+    seen: dict[int, list[int]] = {t: [] for t in range(threads_n)}
     for _ in range(threads_n * per_thread):
         msg = sub.next_msg(timeout=5)
         seen[int(msg.subject.split(".")[1])].append(int.from_bytes(msg.data, "big"))
     assert all(v == list(range(per_thread)) for v in seen.values())
 
 
-def test_requests_from_many_threads(nc):
+def test_requests_from_many_threads(nc: natskit.Connection) -> None:
     nc.subscribe("mt.echo", callback=lambda m: m.respond(m.data))
     nc.flush()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
@@ -50,18 +52,18 @@ def test_requests_from_many_threads(nc):
     assert results == [str(i) for i in range(200)]
 
 
-def test_request_future_is_a_concurrent_future(nc):
+def test_request_future_is_a_concurrent_future(nc: natskit.Connection) -> None:
     nc.subscribe("f.echo", callback=lambda m: m.respond(m.data))
     futures = [nc.request_future("f.echo", str(i), timeout=5) for i in range(50)]
     assert all(isinstance(f, concurrent.futures.Future) for f in futures)
     assert [f.result(timeout=5).text for f in futures] == [str(i) for i in range(50)]
 
 
-def test_close_releases_blocked_next_msg(nc):
+def test_close_releases_blocked_next_msg(nc: natskit.Connection) -> None:
     sub = nc.subscribe("blocked")
-    errors = []
+    errors: list[natskit.NatsError] = []
 
-    def reader():
+    def reader() -> None:
         try:
             sub.next_msg(timeout=30)
         except natskit.NatsError as exc:
@@ -75,13 +77,13 @@ def test_close_releases_blocked_next_msg(nc):
     assert isinstance(errors[0], natskit.ConnectionClosedError)
 
 
-def test_close_releases_blocked_request(nats_server):
+def test_close_releases_blocked_request(nats_server: NatsServer) -> None:
     nc = natskit.connect(nats_server.url)
     nc.subscribe("never")
-    errors = []
+    errors: list[natskit.NatsError] = []
     started = threading.Event()
 
-    def requester():
+    def requester() -> None:
         started.set()
         try:
             nc.request("never", b"", timeout=30)
@@ -92,18 +94,18 @@ def test_close_releases_blocked_request(nats_server):
     t.start()
     started.wait(5)
     nc.flush()
-    while not nc._resp_map:  # the request is registered before it is published
+    while not len(nc._replies):  # the request is registered before it is published
         nc.flush()
     nc.close()
     t.join(10)
     assert isinstance(errors[0], natskit.ConnectionClosedError)
 
 
-def test_callback_may_close_the_connection(nats_server):
+def test_callback_may_close_the_connection(nats_server: NatsServer) -> None:
     nc = natskit.connect(nats_server.url)
     closed = threading.Event()
 
-    def on_msg(msg):
+    def on_msg(msg: natskit.Msg) -> None:
         nc.close()
         closed.set()
 
@@ -113,10 +115,10 @@ def test_callback_may_close_the_connection(nats_server):
     assert nc.status is natskit.Status.CLOSED
 
 
-def test_pings_answered_while_user_thread_is_busy():
+def test_pings_answered_while_user_thread_is_busy() -> None:
     answered = threading.Event()
 
-    def handler(client):
+    def handler(client: FakeClient) -> None:
         client.handshake()
         client.send(b"PING\r\n")
         client.read_until(b"PONG", timeout=5)

@@ -8,14 +8,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 import natskit
 from natskit.cli import main
+from natskit.testing import NatsServer
 
 
-def poll(condition, timeout=10.0):
+def poll(condition: Callable[[], bool], timeout: float = 10.0) -> None:
     """Wait until ``condition()`` is true (a polled state, not a fixed sleep)."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -23,22 +26,22 @@ def poll(condition, timeout=10.0):
         time.sleep(0.01)
 
 
-def subscribed(server, subject):
+def subscribed(server: NatsServer, subject: str) -> bool:
     """Whether a client of ``server`` has a subscription on ``subject`` (monitoring)."""
     conns = server.monitor("connz?subs=1")["connections"] or []
     return any(subject in (c.get("subscriptions_list") or []) for c in conns)
 
 
-def run(url, *argv):
+def run(url: str, *argv: str) -> int:
     return main(["-s", url, "--timeout", "5", *argv])
 
 
 @pytest.fixture
-def server(nats_server_factory):
+def server(nats_server_factory: Callable[..., NatsServer]) -> NatsServer:
     return nats_server_factory(jetstream=True, monitor=True)
 
 
-def test_pub_and_sub(server, capsys):
+def test_pub_and_sub(server: NatsServer, capsys: pytest.CaptureFixture[str]) -> None:
     done = threading.Thread(target=run, args=(server.url, "sub", "cli.t", "--count", "2"))
     done.start()
     poll(lambda: subscribed(server, "cli.t"))
@@ -50,14 +53,14 @@ def test_pub_and_sub(server, capsys):
     assert "published 2 message(s) to cli.t" in out
 
 
-def test_req_and_reply(server, capsys):
+def test_req_and_reply(server: NatsServer, capsys: pytest.CaptureFixture[str]) -> None:
     done = threading.Thread(
         target=run, args=(server.url, "reply", "cli.svc", "pong", "--count", "1")
     )
     done.start()
     with natskit.connect(server.url) as nc:
 
-        def answered():
+        def answered() -> bool:
             try:
                 return nc.request("cli.svc", b"ping", timeout=2).data == b"pong"
             except natskit.NoRespondersError:
@@ -71,7 +74,7 @@ def test_req_and_reply(server, capsys):
     assert "NoRespondersError: no responders on 'cli.nobody'" in captured.err
 
 
-def test_streams_consumers_and_kv(server, capsys):
+def test_streams_consumers_and_kv(server: NatsServer, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         run(server.url, "stream", "add", "S", "--subjects", "s.a,s.b", "--storage", "memory") == 0
     )
@@ -101,7 +104,7 @@ def test_streams_consumers_and_kv(server, capsys):
     assert run(server.url, "stream", "rm", "S") == 0 and run(server.url, "kv", "rm", "cfg") == 0
 
 
-def test_objects(server, tmp_path, capsys):
+def test_objects(server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "data.bin"
     source.write_bytes(os.urandom(300_000))
     assert run(server.url, "object", "add", "files") == 0
@@ -121,7 +124,9 @@ def test_objects(server, tmp_path, capsys):
     assert run(server.url, "object", "rm", "files") == 0
 
 
-def test_service_discovery_and_bench(server, capsys):
+def test_service_discovery_and_bench(
+    server: NatsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     with natskit.connect(server.url) as nc:
         svc = nc.service("calc", "1.0.0")
         svc.add_endpoint("add", lambda req: req.respond(b"0"))
@@ -137,7 +142,7 @@ def test_service_discovery_and_bench(server, capsys):
     assert "published and received:" in capsys.readouterr().out
 
 
-def test_bad_input_is_a_clear_error(server, capsys):
+def test_bad_input_is_a_clear_error(server: NatsServer, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(server.url, "pub", "bad subject", "x") == 1
     assert "BadSubjectError" in capsys.readouterr().err
     assert run(server.url, "pub", "ok", "x", "-H", "no colon") == 1
@@ -146,13 +151,14 @@ def test_bad_input_is_a_clear_error(server, capsys):
         main(["stream"])  # an action is required: argparse's usage error
 
 
-def test_server_command_runs_until_terminated():
+def test_server_command_runs_until_terminated() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "natskit", "server", "--port", "0", "--jetstream"],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
+        assert proc.stdout is not None
         url = proc.stdout.readline().strip()
         assert url.startswith("nats://127.0.0.1:")
         with natskit.connect(url) as nc:
@@ -166,8 +172,10 @@ def test_server_command_runs_until_terminated():
         proc.wait()
 
 
-def test_sub_ends_with_an_error_when_the_server_goes(server, capsys):
-    result = []
+def test_sub_ends_with_an_error_when_the_server_goes(
+    server: NatsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result: list[int] = []
     done = threading.Thread(target=lambda: result.append(run(server.url, "sub", "gone")))
     done.start()
     poll(lambda: subscribed(server, "gone"))
@@ -177,7 +185,9 @@ def test_sub_ends_with_an_error_when_the_server_goes(server, capsys):
     assert "natskit:" in capsys.readouterr().err
 
 
-def test_failures_keep_files_and_skip_bad_answers(server, tmp_path, capsys):
+def test_failures_keep_files_and_skip_bad_answers(
+    server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     keep = tmp_path / "keep.txt"
     keep.write_bytes(b"precious")
     assert run(server.url, "object", "add", "b") == 0
@@ -194,6 +204,8 @@ def test_failures_keep_files_and_skip_bad_answers(server, tmp_path, capsys):
         main(["bench", "--msgs", "0"])
 
 
-def test_server_command_refuses_a_taken_port(server, capsys):
+def test_server_command_refuses_a_taken_port(
+    server: NatsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["server", "--port", str(server.port)]) == 1
     assert "is not free" in capsys.readouterr().err

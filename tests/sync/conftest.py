@@ -5,10 +5,13 @@ connection define their own ``nc``, which takes precedence."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 import natskit
 from natskit._io_sync import Event
+from natskit.testing import NatsServer
 
 
 class Reconnected(Event):
@@ -16,7 +19,7 @@ class Reconnected(Event):
 
     lost = False
 
-    def on_status(self, status):
+    def on_status(self, status: natskit.Status) -> None:
         if status is natskit.Status.RECONNECTING:
             self.lost = True
         elif status is natskit.Status.CONNECTED and self.lost:
@@ -24,12 +27,14 @@ class Reconnected(Event):
 
 
 @pytest.fixture
-def reconnected():
+def reconnected() -> Reconnected:
     return Reconnected()
 
 
 @pytest.fixture
-def nc(jetstream_server, reconnected):
+def nc(
+    jetstream_server: NatsServer, reconnected: Reconnected
+) -> Iterator[natskit.Connection]:
     conn = natskit.connect(
         jetstream_server.url, reconnect_time_wait=0.1, status_cb=reconnected.on_status
     )

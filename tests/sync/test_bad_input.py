@@ -4,33 +4,37 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import pytest
 
 import natskit
 from natskit._io_sync import wait_future
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-def nc(jetstream_server):
+def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
     conn = natskit.connect(jetstream_server.url)
     yield conn
     conn.close()
 
 
-def test_subjects_that_are_not_str(nc):
+def test_subjects_that_are_not_str(nc: natskit.Connection) -> None:
     for subject in (5, None, b"a"):
         with pytest.raises(natskit.BadSubjectError):
-            nc.publish(subject, b"x")
+            nc.publish(subject, b"x")  # type: ignore[arg-type]  # the error under test
         with pytest.raises(natskit.BadSubjectError):
-            nc.request(subject, b"x", timeout=1)
+            nc.request(subject, b"x", timeout=1)  # type: ignore[arg-type]  # the error under test
     with pytest.raises(natskit.BadQueueNameError):
-        nc.subscribe("a", queue=5)
+        nc.subscribe("a", queue=5)  # type: ignore[arg-type]  # the error under test
     with pytest.raises(natskit.InvalidArgError):
-        nc.jetstream().stream_info(5)
+        nc.jetstream().stream_info(5)  # type: ignore[arg-type]  # the error under test
 
 
-def test_unchecked_subjects_still_keep_the_protocol_intact(jetstream_server):
+def test_unchecked_subjects_still_keep_the_protocol_intact(
+    jetstream_server: NatsServer,
+) -> None:
     with natskit.connect(jetstream_server.url, check_subjects=False) as nc:
         for subject in ("a b", "a\r\nPUB c 1\r\nx", ""):
             with pytest.raises(natskit.BadSubjectError):
@@ -39,7 +43,7 @@ def test_unchecked_subjects_still_keep_the_protocol_intact(jetstream_server):
         assert nc.is_connected
 
 
-def test_endless_timeouts_wait_as_long_as_possible(nc):
+def test_endless_timeouts_wait_as_long_as_possible(nc: natskit.Connection) -> None:
     sub = nc.subscribe("a")
     nc.publish("a", b"1")
     assert (sub.next_msg(timeout=math.inf)).data == b"1"
@@ -49,15 +53,15 @@ def test_endless_timeouts_wait_as_long_as_possible(nc):
     assert (wait_future(fut, 5)).data == b"3"
     for bad in (-1, "1", math.nan):
         with pytest.raises(natskit.BadTimeoutError):
-            sub.next_msg(timeout=bad)
+            sub.next_msg(timeout=bad)  # type: ignore[arg-type]  # the error under test
 
 
-def test_jetstream_arguments(nc):
+def test_jetstream_arguments(nc: natskit.Connection) -> None:
     js = nc.jetstream(timeout=2)
     js.add_stream("S", subjects=["s"], storage="memory")
     js.add_pull_consumer("S", "C")
     with pytest.raises(natskit.InvalidArgError):
-        js.consume("S", "C", max_messages="5")
+        js.consume("S", "C", max_messages="5")  # type: ignore[arg-type]  # the error under test
     with pytest.raises(natskit.InvalidArgError):
         js.add_stream("T", subjects=["t"], max_age=math.inf)  # nanoseconds are finite
     for heartbeat in (0, -1, "5"):

@@ -6,15 +6,23 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 import natskit
 from natskit import Status
 from natskit._io_sync import Event
+from natskit.testing import NatsServer
 
 
-def test_connect_and_close(nats_server):
+def status_now(nc: natskit.Connection) -> Status:
+    """``nc.status`` read again: mypy would keep it narrowed by an earlier check."""
+    return nc.status
+
+
+def test_connect_and_close(nats_server: NatsServer) -> None:
     nc = natskit.connect(nats_server.url, name="tester")
     assert nc.status is Status.CONNECTED
     assert nc.is_connected
@@ -24,20 +32,20 @@ def test_connect_and_close(nats_server):
     assert nc.current_server == natskit.ServerAddress("127.0.0.1", nats_server.port, "nats")
     assert nc.servers == [nc.current_server]
     nc.close()
-    assert nc.status is Status.CLOSED
+    assert status_now(nc) is Status.CLOSED
     assert nc.last_error is None
     nc.close()  # idempotent
-    assert nc.status is Status.CLOSED
+    assert status_now(nc) is Status.CLOSED
 
 
-def test_context_manager_closes(nats_server):
+def test_context_manager_closes(nats_server: NatsServer) -> None:
     with natskit.connect(nats_server.url) as nc:
         nc.publish("a", b"b")
         assert nc.status is Status.CONNECTED
-    assert nc.status is Status.CLOSED
+    assert status_now(nc) is Status.CLOSED
 
 
-def test_options_are_readable_and_checked(nats_server):
+def test_options_are_readable_and_checked(nats_server: NatsServer) -> None:
     nc = natskit.Connection(nats_server.url, name="x", request_timeout=3)
     assert nc.options.name == "x"
     assert nc.options.request_timeout == 3
@@ -51,7 +59,7 @@ def test_options_are_readable_and_checked(nats_server):
         natskit.Connection("http://127.0.0.1:4222")
 
 
-def test_closed_connection_refuses_work(nats_server):
+def test_closed_connection_refuses_work(nats_server: NatsServer) -> None:
     nc = natskit.Connection(nats_server.url)
     with pytest.raises(natskit.ConnectionClosedError):
         nc.publish("a", b"")
@@ -63,7 +71,7 @@ def test_closed_connection_refuses_work(nats_server):
         nc.request("a", b"", timeout=0.5)
 
 
-def test_connect_refused_raises_specific_error(nats_server):
+def test_connect_refused_raises_specific_error(nats_server: NatsServer) -> None:
     port = nats_server.port
     nats_server.stop()
     with pytest.raises(natskit.ConnectionRefusedError) as info:
@@ -71,12 +79,14 @@ def test_connect_refused_raises_specific_error(nats_server):
     assert info.value.code == "ErrConnectionRefused"
 
 
-def test_a_hanging_name_lookup_is_bounded_by_connect_timeout(nats_server, monkeypatch):
+def test_a_hanging_name_lookup_is_bounded_by_connect_timeout(
+    nats_server: NatsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A resolver that never answers (a fault no real server produces, so faked)."""
     release = threading.Event()
     real = socket.getaddrinfo
 
-    def slow(host, *args, **kwargs):
+    def slow(host: str | bytes | None, *args: Any, **kwargs: Any) -> list[Any]:
         if host == "hangs.example":
             release.wait(30)
         return real("127.0.0.1" if host == "hangs.example" else host, *args, **kwargs)
@@ -97,7 +107,9 @@ def test_a_hanging_name_lookup_is_bounded_by_connect_timeout(nats_server, monkey
         assert nc.is_connected  # names still resolve
 
 
-def test_two_dead_servers_raise_no_servers(nats_server_factory):
+def test_two_dead_servers_raise_no_servers(
+    nats_server_factory: Callable[..., NatsServer],
+) -> None:
     a = nats_server_factory()
     b = nats_server_factory()
     urls = [a.url, b.url]
@@ -107,11 +119,11 @@ def test_two_dead_servers_raise_no_servers(nats_server_factory):
         natskit.connect(urls, connect_timeout=1)
 
 
-def test_connect_wait_false_buffers_until_connected(nats_server):
+def test_connect_wait_false_buffers_until_connected(nats_server: NatsServer) -> None:
     nc = natskit.Connection(nats_server.url)
     connected = Event()
 
-    def on_status(status):
+    def on_status(status: Status) -> None:
         if status is Status.CONNECTED:
             connected.set()
 
@@ -126,7 +138,7 @@ def test_connect_wait_false_buffers_until_connected(nats_server):
     nc.close()
 
 
-def test_connect_sends_options(nats_server):
+def test_connect_sends_options(nats_server: NatsServer) -> None:
     with natskit.connect(nats_server.url, name="svc-1", echo=False) as nc:
         sub = nc.subscribe("echo")
         nc.publish("echo", b"x")
@@ -135,11 +147,11 @@ def test_connect_sends_options(nats_server):
             sub.next_msg(timeout=0.2)
 
 
-def test_status_callback_sees_connect_and_close(nats_server):
-    seen = []
+def test_status_callback_sees_connect_and_close(nats_server: NatsServer) -> None:
+    seen: list[Status] = []
     closed = Event()
 
-    def on_status(status):
+    def on_status(status: Status) -> None:
         seen.append(status)
         if status is Status.CLOSED:
             closed.set()
@@ -150,7 +162,7 @@ def test_status_callback_sees_connect_and_close(nats_server):
     assert seen == [Status.CONNECTING, Status.CONNECTED, Status.CLOSED]
 
 
-def test_flush_and_rtt(nats_server):
+def test_flush_and_rtt(nats_server: NatsServer) -> None:
     with natskit.connect(nats_server.url) as nc:
         nc.flush(timeout=2)
         rtt = nc.rtt()
@@ -159,17 +171,17 @@ def test_flush_and_rtt(nats_server):
             nc.flush(timeout=-1)
 
 
-def test_new_inbox_is_unique(nats_server):
+def test_new_inbox_is_unique(nats_server: NatsServer) -> None:
     nc = natskit.Connection(nats_server.url, inbox_prefix="_MY")
     inboxes = {nc.new_inbox() for _ in range(1000)}
     assert len(inboxes) == 1000
     assert all(i.startswith("_MY.") and len(i) == len("_MY.") + 22 for i in inboxes)
 
 
-def test_server_shutdown_closes_connection(nats_server):
+def test_server_shutdown_closes_connection(nats_server: NatsServer) -> None:
     closed = Event()
 
-    def on_status(status):
+    def on_status(status: Status) -> None:
         if status is Status.CLOSED:
             closed.set()
 
@@ -183,7 +195,7 @@ def test_server_shutdown_closes_connection(nats_server):
         sub.next_msg(timeout=1)
 
 
-def test_stats_count_messages(nats_server):
+def test_stats_count_messages(nats_server: NatsServer) -> None:
     with natskit.connect(nats_server.url) as nc:
         sub = nc.subscribe("s")
         for _ in range(3):

@@ -4,12 +4,16 @@ and other behaviours that involve a server going away or saying no."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 import natskit
 from natskit import Status
-from natskit._io_sync import Event
-from tests.fake_server import FakeServer
+from natskit._io_sync import Event, Future
+from natskit.testing import NatsServer
+from tests.fake_server import FakeClient, FakeServer
 
 PERMISSIONS = """
 authorization {
@@ -21,20 +25,20 @@ authorization {
 """
 
 
-def wait_done(fut):
+def wait_done(fut: Future[Any]) -> None:
     done = Event()
     fut.add_done_callback(lambda f: done.set())
     assert done.wait(30)
 
 
-def test_request_future_no_responders(nats_server):
+def test_request_future_no_responders(nats_server: NatsServer) -> None:
     with natskit.connect(nats_server.url) as nc:
         fut = nc.request_future("nobody", b"", timeout=5)
         wait_done(fut)
         assert isinstance(fut.exception(), natskit.NoRespondersError)
 
 
-def test_connection_lost_fails_pending_requests_with_timeout(nats_server):
+def test_connection_lost_fails_pending_requests_with_timeout(nats_server: NatsServer) -> None:
     nc = natskit.connect(
         nats_server.url, max_reconnect_attempts=1, reconnect_time_wait=0.05
     )
@@ -48,8 +52,8 @@ def test_connection_lost_fails_pending_requests_with_timeout(nats_server):
     assert nc.last_error is not None
 
 
-def test_connection_lost_fails_pending_flush():
-    def handler(client):
+def test_connection_lost_fails_pending_flush() -> None:
+    def handler(client: FakeClient) -> None:
         client.handshake()
         client.read_until(b"PING", timeout=5)
         client.close()
@@ -60,7 +64,7 @@ def test_connection_lost_fails_pending_flush():
             nc.flush(timeout=600)
 
 
-def test_close_sends_everything_buffered(nats_server):
+def test_close_sends_everything_buffered(nats_server: NatsServer) -> None:
     receiver = natskit.connect(nats_server.url)
     sub = receiver.subscribe("burst")
     receiver.flush()
@@ -73,12 +77,14 @@ def test_close_sends_everything_buffered(nats_server):
     receiver.close()
 
 
-def test_permission_violation_reported_connection_stays(nats_server_factory):
+def test_permission_violation_reported_connection_stays(
+    nats_server_factory: Callable[..., NatsServer],
+) -> None:
     server = nats_server_factory(config=PERMISSIONS)
-    errors = []
+    errors: list[Exception] = []
     got_error = Event()
 
-    def on_error(err):
+    def on_error(err: Exception) -> None:
         errors.append(err)
         got_error.set()
 
@@ -96,7 +102,9 @@ def test_permission_violation_reported_connection_stays(nats_server_factory):
         nc.close()
 
 
-def test_wrong_password_is_an_authorization_error(nats_server_factory):
+def test_wrong_password_is_an_authorization_error(
+    nats_server_factory: Callable[..., NatsServer],
+) -> None:
     server = nats_server_factory(config=PERMISSIONS)
     with pytest.raises(natskit.AuthorizationError):
         natskit.connect(server.url, user="alice", password="wrong")
@@ -104,7 +112,7 @@ def test_wrong_password_is_an_authorization_error(nats_server_factory):
         natskit.connect(server.url)
 
 
-def test_credentials_in_url(nats_server_factory):
+def test_credentials_in_url(nats_server_factory: Callable[..., NatsServer]) -> None:
     server = nats_server_factory(config=PERMISSIONS)
     url = f"nats://alice:secret@127.0.0.1:{server.port}"
     with natskit.connect(url) as nc:
@@ -113,7 +121,9 @@ def test_credentials_in_url(nats_server_factory):
 
 
 @pytest.mark.parametrize("mode", [{"verbose": True}, {"pedantic": True}])
-def test_verbose_and_pedantic_against_a_real_server(nats_server, mode):
+def test_verbose_and_pedantic_against_a_real_server(
+    nats_server: NatsServer, mode: dict[str, bool]
+) -> None:
     with natskit.connect(nats_server.url, **mode) as nc:
         sub = nc.subscribe("v.>")
         nc.publish("v.1", b"one")

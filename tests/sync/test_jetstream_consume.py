@@ -3,21 +3,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 import natskit
 from natskit._io_sync import Event, monotonic, sleep
+from natskit.testing import NatsServer
+
+if TYPE_CHECKING:
+    from tests.sync.conftest import Reconnected
 
 
 @pytest.fixture
-def js(nc):
+def js(nc: natskit.Connection) -> natskit.JetStream:
     js = nc.jetstream(timeout=2)
     js.add_stream("S", subjects=["s.>"])
     js.add_pull_consumer("S", "C")
     return js
 
 
-def pull_waiting(js, timeout=5.0):
+def pull_waiting(js: natskit.JetStream, timeout: float = 5.0) -> None:
     """Wait until the server holds a pull request of consumer S/C.
 
     A pull request is a plain publish, which the server takes over asynchronously:
@@ -28,16 +34,19 @@ def pull_waiting(js, timeout=5.0):
         sleep(0.01)
 
 
-def publish(js, start, stop):
+def publish(js: natskit.JetStream, start: int, stop: int) -> None:
     for i in range(start, stop):
         js.publish("s.x", str(i))
 
 
-def test_consume_with_callback_pulls_again_at_the_threshold(js):
-    got = []
+def test_consume_with_callback_pulls_again_at_the_threshold(
+    js: natskit.JetStream,
+) -> None:
+    got: list[int] = []
     done = Event()
 
-    def on_msg(msg):  # a coroutine in asyncio, a plain function when blocking
+    # a coroutine in asyncio, a plain function when blocking
+    def on_msg(msg: natskit.Msg) -> None:
         got.append(int(msg.data))
         msg.ack()
         if len(got) == 30:
@@ -53,10 +62,10 @@ def test_consume_with_callback_pulls_again_at_the_threshold(js):
     ctx.stop()  # twice is fine
 
 
-def test_consume_by_iteration(js):
+def test_consume_by_iteration(js: natskit.JetStream) -> None:
     publish(js, 0, 12)
     ctx = js.consume("S", "C", max_messages=5)
-    got = []
+    got: list[int] = []
     for _ in range(12):
         msg = ctx.next_msg(timeout=2)
         msg.ack()
@@ -70,7 +79,7 @@ def test_consume_by_iteration(js):
         ctx.next_msg(timeout=1)
 
 
-def test_consume_by_bytes(js):
+def test_consume_by_bytes(js: natskit.JetStream) -> None:
     publish(js, 0, 10)
     ctx = js.consume("S", "C", max_bytes=300, threshold=100)
     got = [int((ctx.next_msg(timeout=2)).data) for _ in range(10)]
@@ -78,7 +87,7 @@ def test_consume_by_bytes(js):
     ctx.stop()
 
 
-def test_consume_pulls_again_after_the_pull_expired(js):
+def test_consume_pulls_again_after_the_pull_expired(js: natskit.JetStream) -> None:
     ctx = js.consume("S", "C", max_messages=1, expires=1, heartbeat=0.2)
     # The passage of time is the scenario: after 1.3 s the first pull (expires=1) has
     # ended with 408 Request Timeout, and only a new pull can bring the messages.
@@ -89,8 +98,10 @@ def test_consume_pulls_again_after_the_pull_expired(js):
     ctx.stop()
 
 
-def test_consumer_deleted_stops_consume(js, nc):
-    errors = []
+def test_consumer_deleted_stops_consume(
+    js: natskit.JetStream, nc: natskit.Connection
+) -> None:
+    errors: list[BaseException | None] = []
     ctx = js.consume("S", "C", max_messages=5, expires=1, heartbeat=0.2)
     pull_waiting(js)  # the consumer is deleted under a waiting pull: 409
     js.delete_consumer("S", "C")
@@ -102,7 +113,12 @@ def test_consumer_deleted_stops_consume(js, nc):
     assert not ctx.is_active
 
 
-def test_consume_survives_a_server_restart(js, nc, jetstream_server, reconnected):
+def test_consume_survives_a_server_restart(
+    js: natskit.JetStream,
+    nc: natskit.Connection,
+    jetstream_server: NatsServer,
+    reconnected: Reconnected,
+) -> None:
     ctx = js.consume("S", "C", max_messages=5, expires=1, heartbeat=0.2)
     publish(js, 0, 1)
     assert (ctx.next_msg(timeout=2)).data == b"0"
@@ -114,7 +130,7 @@ def test_consume_survives_a_server_restart(js, nc, jetstream_server, reconnected
     ctx.stop()
 
 
-def test_consume_arguments(js):
+def test_consume_arguments(js: natskit.JetStream) -> None:
     with pytest.raises(natskit.InvalidArgError):
         js.consume("S", "C", max_messages=5, max_bytes=100)
     with pytest.raises(natskit.InvalidArgError):

@@ -4,26 +4,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 import natskit
 from natskit import ConsumerConfig, StreamConfig
+from natskit._sync.memory import MemoryNetwork
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-def nc(jetstream_server):
+def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
     conn = natskit.connect(jetstream_server.url)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def js(nc):
+def js(nc: natskit.Connection) -> natskit.JetStream:
     return nc.jetstream(timeout=2)
 
 
-def test_stream_lifecycle(js):
+def test_stream_lifecycle(js: natskit.JetStream) -> None:
     info = js.add_stream(
         "S1", subjects=["s1.>"], max_age=60, storage="memory", metadata={"owner": "me"}
     )
@@ -56,12 +60,12 @@ def test_stream_lifecycle(js):
     assert (err.value.status, err.value.err_code) == (404, 10059)
     with pytest.raises(natskit.StreamNotFoundError):
         js.delete_stream("S2")
-    with pytest.raises(natskit.JetStreamError) as err:  # name in use, other configuration
+    with pytest.raises(natskit.JetStreamError) as in_use:  # name in use, other configuration
         js.add_stream("S1", subjects=["other"])
-    assert err.value.err_code == 10058
+    assert in_use.value.err_code == 10058
 
 
-def test_stream_arguments_are_checked(js):
+def test_stream_arguments_are_checked(js: natskit.JetStream) -> None:
     with pytest.raises(natskit.InvalidArgError):
         js.add_stream("bad.name", subjects=["a"])
     with pytest.raises(natskit.InvalidArgError, match="subject"):
@@ -72,7 +76,7 @@ def test_stream_arguments_are_checked(js):
         js.stream_msg_get("S")
 
 
-def test_stream_from_json(js):
+def test_stream_from_json(js: natskit.JetStream) -> None:
     reply = js.add_stream_from_json(
         json.dumps({"name": "J", "subjects": ["j.>"], "storage": "memory", "max_age": 10**9})
     )
@@ -84,7 +88,7 @@ def test_stream_from_json(js):
         js.add_stream_from_json({"subjects": ["x"]})
 
 
-def test_purge(js):
+def test_purge(js: natskit.JetStream) -> None:
     js.add_stream("P", subjects=["p.*"], storage="memory")
     for i in range(10):
         js.publish(f"p.{'a' if i % 2 else 'b'}", str(i))
@@ -96,7 +100,7 @@ def test_purge(js):
         js.purge_stream("NOPE")
 
 
-def test_stored_messages(js):
+def test_stored_messages(js: natskit.JetStream) -> None:
     js.add_stream("M", subjects=["m.*"], storage="memory", allow_direct=True)
     for subject, data in (("m.a", b"1"), ("m.b", b"2"), ("m.a", b"3")):
         js.publish(subject, data, headers={"H": data.decode()})
@@ -121,7 +125,7 @@ def test_stored_messages(js):
         js.stream_direct_get("ND", seq=1)
 
 
-def test_consumer_lifecycle(js):
+def test_consumer_lifecycle(js: natskit.JetStream) -> None:
     js.add_stream("C", subjects=["c.>"], storage="memory")
     info = js.add_consumer(
         "C", durable_name="D", ack_policy="explicit", ack_wait=10, filter_subject="c.x"
@@ -169,7 +173,7 @@ def test_consumer_lifecycle(js):
         js.add_consumer("C", durable_name="x", bogus=1)
 
 
-def test_account_info(js):
+def test_account_info(js: natskit.JetStream) -> None:
     js.add_stream("A", subjects=["a"], storage="memory")
     info = js.account_info()
     assert isinstance(info, natskit.AccountInfo)
@@ -177,25 +181,22 @@ def test_account_info(js):
     assert info.raw["type"] == "io.nats.jetstream.api.v1.account_info_response"
 
 
-class PagingConn:
-    """A stand-in connection whose STREAM.NAMES replies come in pages of two."""
+def test_paged_lists_are_followed_to_the_end() -> None:
+    names = [f"S{i}" for i in range(5)]
+    requests: list[dict[str, Any]] = []
 
-    def __init__(self):
-        self.names = [f"S{i}" for i in range(5)]
-        self.requests = []
-        self.server_info = {}
-
-    def request(self, subject, data, timeout=None):
+    def page(data: bytes) -> list[bytes]:
         body = json.loads(data)
-        self.requests.append(body)
-        page = self.names[body["offset"] : body["offset"] + 2]
-        reply = {"total": len(self.names), "offset": body["offset"], "limit": 2, "streams": page}
-        return natskit.Msg("inbox", json.dumps(reply))
+        requests.append(body)
+        page = names[body["offset"] : body["offset"] + 2]
+        reply = {"total": len(names), "offset": body["offset"], "limit": 2, "streams": page}
+        return [json.dumps(reply).encode()]
 
-
-def test_paged_lists_are_followed_to_the_end():
-    conn = PagingConn()
-    js = natskit.JetStream(conn)
-    assert js.stream_names("x") == conn.names
-    assert [r["offset"] for r in conn.requests] == [0, 2, 4]
-    assert all(r["subject"] == "x" for r in conn.requests)
+    net = MemoryNetwork()  # a scripted server whose pages hold two names
+    net.listen("mem").replies["$JS.API.STREAM.NAMES"] = page
+    nc = net.connect("nats://mem:4222")
+    js = nc.jetstream()
+    assert js.stream_names("x") == names
+    assert [r["offset"] for r in requests] == [0, 2, 4]
+    assert all(r["subject"] == "x" for r in requests)
+    nc.close()

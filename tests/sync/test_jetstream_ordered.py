@@ -3,29 +3,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 import natskit
 from natskit._io_sync import Event
+from natskit.testing import NatsServer
+
+if TYPE_CHECKING:
+    from tests.sync.conftest import Reconnected
 
 
 @pytest.fixture
-def js(nc):
+def js(nc: natskit.Connection) -> natskit.JetStream:
     js = nc.jetstream(timeout=2)
     js.add_stream("S", subjects=["s.>"])
     return js
 
 
-def publish(js, start, stop, subject="s.x"):
+def publish(js: natskit.JetStream, start: int, stop: int, subject: str = "s.x") -> None:
     for i in range(start, stop):
         js.publish(subject, str(i))
 
 
-def take(oc, count):
+def take(oc: natskit.OrderedConsumer, count: int) -> list[int]:
     return [int((oc.next_msg(timeout=5)).data) for _ in range(count)]
 
 
-def test_iterate_in_order(js):
+def test_iterate_in_order(js: natskit.JetStream) -> None:
     publish(js, 0, 10)
     oc = js.ordered_consumer("S", idle_heartbeat=0.5)
     assert take(oc, 10) == list(range(10))
@@ -43,13 +49,13 @@ def test_iterate_in_order(js):
     oc.close()
 
 
-def test_callback_and_options(js):
+def test_callback_and_options(js: natskit.JetStream) -> None:
     publish(js, 0, 5, "s.a")
     publish(js, 5, 10, "s.b")
-    got = []
+    got: list[int] = []
     done = Event()
 
-    def on_msg(msg):
+    def on_msg(msg: natskit.Msg) -> None:
         got.append(int(msg.data))
         if len(got) == 7:
             done.set()
@@ -69,7 +75,7 @@ def test_callback_and_options(js):
         js.ordered_consumer("NOPE")
 
 
-def test_a_gap_resets_without_loss_or_duplicates(js):
+def test_a_gap_resets_without_loss_or_duplicates(js: natskit.JetStream) -> None:
     publish(js, 0, 3)
     oc = js.ordered_consumer("S", idle_heartbeat=0.5)
     assert take(oc, 3) == [0, 1, 2]
@@ -88,7 +94,9 @@ def test_a_gap_resets_without_loss_or_duplicates(js):
     oc.close()
 
 
-def test_server_restart_recreates_the_consumer(js, jetstream_server, reconnected):
+def test_server_restart_recreates_the_consumer(
+    js: natskit.JetStream, jetstream_server: NatsServer, reconnected: Reconnected
+) -> None:
     oc = js.ordered_consumer("S", idle_heartbeat=0.2)
     publish(js, 0, 3)
     assert take(oc, 3) == [0, 1, 2]
@@ -100,7 +108,7 @@ def test_server_restart_recreates_the_consumer(js, jetstream_server, reconnected
     oc.close()
 
 
-def test_deleted_stream_stops_it(js):
+def test_deleted_stream_stops_it(js: natskit.JetStream) -> None:
     oc = js.ordered_consumer("S", idle_heartbeat=0.2)
     publish(js, 0, 1)
     assert take(oc, 1) == [0]
@@ -111,7 +119,9 @@ def test_deleted_stream_stops_it(js):
     oc.close()
 
 
-def test_closed_connection_ends_iteration(js, nc):
+def test_closed_connection_ends_iteration(
+    js: natskit.JetStream, nc: natskit.Connection
+) -> None:
     oc = js.ordered_consumer("S", idle_heartbeat=0.2)
     nc.close()
     assert [m for m in oc] == []

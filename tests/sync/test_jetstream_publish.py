@@ -4,28 +4,30 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 
 import natskit
 from natskit._io_sync import Event, monotonic
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-def nc(jetstream_server):
+def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
     conn = natskit.connect(jetstream_server.url)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def js(nc):
+def js(nc: natskit.Connection) -> natskit.JetStream:
     js = nc.jetstream(timeout=2)
     js.add_stream("ORDERS", subjects=["orders.>"], storage="memory")
     return js
 
 
-def test_publish_returns_pub_ack(js):
+def test_publish_returns_pub_ack(js: natskit.JetStream) -> None:
     ack = js.publish("orders.new", b"1")
     assert isinstance(ack, natskit.PubAck)
     assert (ack.stream, ack.seq, ack.duplicate, ack.domain) == ("ORDERS", 1, False, None)
@@ -35,13 +37,13 @@ def test_publish_returns_pub_ack(js):
     assert stored.data == b"two" and stored.headers.get("X") == "y"
 
 
-def test_publish_msg(js):
+def test_publish_msg(js: natskit.JetStream) -> None:
     ack = js.publish_msg(natskit.Msg("orders.x", b"m", headers={"K": "v"}), msg_id="a")
     assert ack.seq == 1
     assert (js.stream_msg_get("ORDERS", seq=1)).headers.get("Nats-Msg-Id") == "a"
 
 
-def test_duplicate_detection(js):
+def test_duplicate_detection(js: natskit.JetStream) -> None:
     first = js.publish("orders.a", b"1", msg_id="id-1")
     again = js.publish("orders.a", b"1", msg_id="id-1")
     assert not first.duplicate
@@ -49,7 +51,7 @@ def test_duplicate_detection(js):
     assert (js.stream_info("ORDERS")).state.messages == 1
 
 
-def test_expected_checks(js):
+def test_expected_checks(js: natskit.JetStream) -> None:
     js.publish("orders.a", b"1", msg_id="m1")
     js.publish("orders.b", b"2", expected_last_seq=1, expected_last_msg_id="m1")
     js.publish("orders.a", b"3", expected_last_subject_seq=1)
@@ -58,19 +60,19 @@ def test_expected_checks(js):
     assert (info.value.status, info.value.err_code) == (400, 10071)
     with pytest.raises(natskit.WrongLastSequenceError):
         js.publish("orders.a", b"4", expected_last_seq=1)
-    with pytest.raises(natskit.JetStreamError) as info:
+    with pytest.raises(natskit.JetStreamError) as other:
         js.publish("orders.a", b"5", stream="OTHER")
-    assert info.value.err_code == 10060  # expected stream does not match
+    assert other.value.err_code == 10060  # expected stream does not match
 
 
-def test_no_stream_raises_no_responders_after_retries(js):
+def test_no_stream_raises_no_responders_after_retries(js: natskit.JetStream) -> None:
     start = monotonic()
     with pytest.raises(natskit.NoRespondersError):
         js.publish("nowhere", b"x")
     assert monotonic() - start >= 0.45  # two retries, 250 ms apart (ADR-22)
 
 
-def test_publish_future_and_wait_for_all(js):
+def test_publish_future_and_wait_for_all(js: natskit.JetStream) -> None:
     js.max_pending_acks = 5
     futures = [js.publish_future("orders.f", str(i)) for i in range(20)]
     js.publish_async_complete(timeout=5)
@@ -84,7 +86,9 @@ def test_publish_future_and_wait_for_all(js):
     assert isinstance(nobody.exception(), natskit.NoRespondersError)
 
 
-def test_publish_async_complete_times_out(nc, js):
+def test_publish_async_complete_times_out(
+    nc: natskit.Connection, js: natskit.JetStream
+) -> None:
     nc.subscribe("slow.ack")  # a responder that never answers
     nc.flush()
     fut = js.publish_future("slow.ack", b"x", timeout=1)
@@ -94,7 +98,9 @@ def test_publish_async_complete_times_out(nc, js):
     assert isinstance(fut.exception(), natskit.TimeoutError)
 
 
-def test_each_publish_future_keeps_its_own_timeout(nc, js):
+def test_each_publish_future_keeps_its_own_timeout(
+    nc: natskit.Connection, js: natskit.JetStream
+) -> None:
     nc.subscribe("slow.ack")  # a responder that never answers
     nc.flush()
     slow = js.publish_future("slow.ack", b"1", timeout=30)
@@ -118,7 +124,7 @@ def test_each_publish_future_keeps_its_own_timeout(nc, js):
     assert after.result().seq == 2
 
 
-def test_options_and_prefixes(nc):
+def test_options_and_prefixes(nc: natskit.Connection) -> None:
     js = nc.jetstream()
     assert (js.api_prefix, js.timeout) == ("$JS.API", 5.0)
     assert nc.jetstream(domain="hub").api_prefix == "$JS.hub.API"
@@ -129,7 +135,9 @@ def test_options_and_prefixes(nc):
         nc.jetstream(timeout=-1)
 
 
-def test_trace_logs_requests_and_replies(nc, caplog):
+def test_trace_logs_requests_and_replies(
+    nc: natskit.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
     js = nc.jetstream(trace=True)
     with caplog.at_level(logging.DEBUG, logger="natskit.jetstream"):
         js.account_info()
@@ -140,7 +148,7 @@ def test_trace_logs_requests_and_replies(nc, caplog):
     )
 
 
-def test_jetstream_not_enabled(nats_server):
+def test_jetstream_not_enabled(nats_server: NatsServer) -> None:
     with natskit.connect(nats_server.url) as conn:
         js = conn.jetstream(timeout=1)
         with pytest.raises(natskit.JetStreamNotEnabledError):

@@ -3,33 +3,39 @@
 
 from __future__ import annotations
 
+from collections.abc import (
+    Iterator,
+    Callable,
+)
+
 import pytest
 
 import natskit
-from natskit._io_sync import monotonic, sleep, spawn
+from natskit._io_sync import Task, monotonic, sleep, spawn
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-def nc(jetstream_server):
+def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
     conn = natskit.connect(jetstream_server.url)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def js(nc):
+def js(nc: natskit.Connection) -> natskit.JetStream:
     js = nc.jetstream(timeout=2)
     js.add_stream("S", subjects=["s.>"], storage="memory")
     js.add_pull_consumer("S", "C", ack_wait=30)
     return js
 
 
-def publish(js, count, subject="s.x"):
+def publish(js: natskit.JetStream, count: int, subject: str = "s.x") -> None:
     for i in range(count):
         js.publish(subject, str(i))
 
 
-def pull_waiting(js, timeout=5.0):
+def pull_waiting(js: natskit.JetStream, timeout: float = 5.0) -> None:
     """Wait until the server holds a pull request of consumer S/C.
 
     A pull request is a plain publish, which the server takes over asynchronously:
@@ -40,18 +46,21 @@ def pull_waiting(js, timeout=5.0):
         sleep(0.01)
 
 
-def when_pulled(js, action):
+def when_pulled(
+    js: natskit.JetStream,
+    action: Callable[[], object],
+) -> Task:
     """Run ``action()`` (awaited in asyncio) as soon as the server holds a pull request;
     join the returned task to see its errors."""
 
-    def run():
+    def run() -> None:
         pull_waiting(js)
         action()
 
     return spawn(run, name="when-pulled")
 
 
-def test_fetch_without_timeout_takes_what_is_there(js):
+def test_fetch_without_timeout_takes_what_is_there(js: natskit.JetStream) -> None:
     assert js.fetch("S", "C", 5) == []
     publish(js, 3)
     msgs = js.fetch("S", "C", 5)
@@ -59,13 +68,13 @@ def test_fetch_without_timeout_takes_what_is_there(js):
     assert all(isinstance(m, natskit.Msg) for m in msgs)
 
 
-def test_fetch_batch_limits_and_default(js):
+def test_fetch_batch_limits_and_default(js: natskit.JetStream) -> None:
     publish(js, 5)
     assert len(js.fetch("S", "C")) == 1
     assert len(js.fetch("S", "C", 3, timeout=1)) == 3
 
 
-def test_fetch_with_timeout_waits_then_returns_partial(js):
+def test_fetch_with_timeout_waits_then_returns_partial(js: natskit.JetStream) -> None:
     publish(js, 2)
     start = monotonic()
     msgs = js.fetch("S", "C", 10, timeout=0.3)
@@ -73,14 +82,14 @@ def test_fetch_with_timeout_waits_then_returns_partial(js):
     assert 0.2 < monotonic() - start < 1.0  # the server ended the pull (408) first
 
 
-def test_fetch_waits_for_new_messages(js):
+def test_fetch_waits_for_new_messages(js: natskit.JetStream) -> None:
     publisher = when_pulled(js, lambda: js.publish("s.late", b"late"))
     msgs = js.fetch("S", "C", 1, timeout=2)
     assert [m.data for m in msgs] == [b"late"]
     publisher.join()
 
 
-def test_fetch_options(js):
+def test_fetch_options(js: natskit.JetStream) -> None:
     publish(js, 4)
     msgs = js.fetch("S", "C", 10, timeout=0.5, max_bytes=150)
     assert 1 <= len(msgs) < 4
@@ -91,7 +100,7 @@ def test_fetch_options(js):
         js.fetch("S", "bad.name")
 
 
-def test_fetch_errors_from_a_missing_stream_or_consumer(js):
+def test_fetch_errors_from_a_missing_stream_or_consumer(js: natskit.JetStream) -> None:
     with pytest.raises(natskit.ConsumerNotFoundError):
         js.fetch("S", "NOPE", 1)
     with pytest.raises(natskit.ConsumerNotFoundError):
@@ -100,7 +109,7 @@ def test_fetch_errors_from_a_missing_stream_or_consumer(js):
         js.fetch("NOPE", "C", 1, timeout=0.5)
 
 
-def test_consumer_deleted_during_fetch(js):
+def test_consumer_deleted_during_fetch(js: natskit.JetStream) -> None:
     deleter = when_pulled(js, lambda: js.delete_consumer("S", "C"))
     with pytest.raises(natskit.ConsumerNotFoundError) as info:
         js.fetch("S", "C", 5, timeout=3)
@@ -108,13 +117,13 @@ def test_consumer_deleted_during_fetch(js):
     deleter.join()
 
 
-def test_connection_lost_during_fetch(jetstream_server):
+def test_connection_lost_during_fetch(jetstream_server: NatsServer) -> None:
     conn = natskit.connect(jetstream_server.url, allow_reconnect=False)
     js = conn.jetstream()
     js.add_stream("S", subjects=["s"], storage="memory")
     js.add_pull_consumer("S", "C")
 
-    def kill():
+    def kill() -> None:
         pull_waiting(js)
         jetstream_server.kill()
 
@@ -125,21 +134,23 @@ def test_connection_lost_during_fetch(jetstream_server):
     conn.close()
 
 
-def test_closing_the_connection_during_fetch(js, nc):
+def test_closing_the_connection_during_fetch(
+    js: natskit.JetStream, nc: natskit.Connection
+) -> None:
     closer = when_pulled(js, nc.close)
     with pytest.raises(natskit.ConnectionClosedError):
         js.fetch("S", "C", 1, timeout=5)
     closer.join()
 
 
-def test_next(js):
+def test_next(js: natskit.JetStream) -> None:
     publish(js, 1)
     assert (js.next("S", "C", timeout=1)).data == b"0"
     with pytest.raises(natskit.TimeoutError):
         js.next("S", "C", timeout=0.2)
 
 
-def test_metadata_and_acks(js):
+def test_metadata_and_acks(js: natskit.JetStream) -> None:
     publish(js, 4)
     # The server counts a consumer's pending messages exactly when it creates it, then
     # learns of new ones asynchronously: num_pending of consumer C, made before the
@@ -163,7 +174,7 @@ def test_metadata_and_acks(js):
     assert info.num_ack_pending == 0 and info.ack_floor.stream_seq == 4
 
 
-def test_acks_on_jetstream_and_nak_delay(js):
+def test_acks_on_jetstream_and_nak_delay(js: natskit.JetStream) -> None:
     publish(js, 2)
     first, second = js.fetch("S", "C", 2)
     js.ack_sync(first)
@@ -184,7 +195,9 @@ def test_acks_on_jetstream_and_nak_delay(js):
     assert (js.consumer_info("S", "C")).num_ack_pending == 0
 
 
-def test_not_a_jetstream_message(nc, js):
+def test_not_a_jetstream_message(
+    nc: natskit.Connection, js: natskit.JetStream
+) -> None:
     msg = natskit.Msg("plain", b"x")
     with pytest.raises(natskit.NotJSMessageError):
         _ = msg.metadata

@@ -3,14 +3,23 @@
 
 from __future__ import annotations
 
+from collections.abc import (
+    Iterator,
+    Callable,
+)
+
 import pytest
 
 import natskit
 from natskit import StreamSource
 from natskit._io_sync import sleep
+from natskit.testing import NatsCluster, NatsHubLeaf
 
 
-def eventually(check, timeout=10.0):
+def eventually(
+    check: Callable[[], bool],
+    timeout: float = 10.0,
+) -> None:
     """Await ``check()`` until it returns true (every 50 ms, up to ``timeout`` s)."""
     for _ in range(int(timeout / 0.05)):
         if check():
@@ -20,13 +29,13 @@ def eventually(check, timeout=10.0):
 
 
 @pytest.fixture
-def leaf_nc(nats_hub_leaf):
+def leaf_nc(nats_hub_leaf: NatsHubLeaf) -> Iterator[natskit.Connection]:
     conn = natskit.connect(nats_hub_leaf.leaf.url)
     yield conn
     conn.close()
 
 
-def test_domains_select_the_jetstream(leaf_nc):
+def test_domains_select_the_jetstream(leaf_nc: natskit.Connection) -> None:
     hub = leaf_nc.jetstream(domain="hub")
     leaf = leaf_nc.jetstream(domain="leaf")
     assert (hub.account_info()).domain == "hub"
@@ -47,7 +56,7 @@ def test_domains_select_the_jetstream(leaf_nc):
     assert (prefixed.stream_info("ORDERS")).state.messages == 1
 
 
-def test_mirror_and_sources_across_domains(leaf_nc):
+def test_mirror_and_sources_across_domains(leaf_nc: natskit.Connection) -> None:
     hub = leaf_nc.jetstream(domain="hub")
     leaf = leaf_nc.jetstream(domain="leaf")
     hub.add_stream("UP", subjects=["up.>"])
@@ -64,7 +73,7 @@ def test_mirror_and_sources_across_domains(leaf_nc):
         ],
     )
 
-    def copied():
+    def copied() -> bool:
         mirror = (leaf.stream_info("MIRROR")).state.messages
         agg = (leaf.stream_info("AGG")).state.messages
         return mirror == 3 and agg == 4
@@ -76,7 +85,7 @@ def test_mirror_and_sources_across_domains(leaf_nc):
     assert (leaf.stream_msg_get("MIRROR", seq=3)).data == b"2"
 
 
-def test_publishing_with_msg_id_through_a_node_failure(nats_cluster):
+def test_publishing_with_msg_id_through_a_node_failure(nats_cluster: NatsCluster) -> None:
     nc = natskit.connect(nats_cluster.urls, reconnect_time_wait=0.1)
     admin = nc.jetstream(timeout=5)
     js = nc.jetstream(timeout=0.5)

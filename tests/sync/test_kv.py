@@ -3,36 +3,43 @@
 
 from __future__ import annotations
 
+from collections.abc import (
+    Iterator,
+    Callable,
+)
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 import natskit
-from natskit import RePublish
+from natskit import Entry, RePublish
 from natskit._io_sync import sleep
+from natskit.testing import NatsServer
 from tests.sync.kv_helpers import Entries, summary
 
 UTF8 = "Mężny bądź, chroń pułk twój i sześć flag"
 
+Call = Callable[[], object]
+
 
 @pytest.fixture
-def nc(jetstream_server):
+def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
     conn = natskit.connect(jetstream_server.url)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def js(nc):
+def js(nc: natskit.Connection) -> natskit.JetStream:
     return nc.jetstream(timeout=2)
 
 
 @pytest.fixture
-def kv(js):
+def kv(js: natskit.JetStream) -> natskit.KeyValue:
     return js.create_key_value("B", history=64)
 
 
-def until(check, timeout=5.0):
+def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
     """Wait until ``check()`` is true (every 10 ms, up to ``timeout`` s).
 
     Only for conditions without an event, such as a ``values`` mapping that a watcher
@@ -44,7 +51,7 @@ def until(check, timeout=5.0):
     raise AssertionError("condition not reached")
 
 
-def test_bind(js):
+def test_bind(js: natskit.JetStream) -> None:
     with pytest.raises(natskit.BucketNotFoundError):
         js.key_value("non-existing-bucket")
     with pytest.raises(natskit.InvalidArgError):
@@ -58,7 +65,7 @@ def test_bind(js):
     assert (bound.bucket, bound.stream) == ("B", "KV_B")
 
 
-def test_put_and_get(js, kv):
+def test_put_and_get(js: natskit.JetStream, kv: natskit.KeyValue) -> None:
     assert kv.put("key1", b"value1") == 1
     entry = (js.key_value("B")).get("key1")
     assert isinstance(entry, natskit.Entry)
@@ -95,7 +102,7 @@ def test_put_and_get(js, kv):
         kv.get("key1", 0)
 
 
-def test_create_update_delete_purge_revert(kv):
+def test_create_update_delete_purge_revert(kv: natskit.KeyValue) -> None:
     rev = kv.create("key3", b"value3")
     assert kv.get_value("key3") == b"value3"
     with pytest.raises(natskit.WrongLastSequenceError) as err:
@@ -129,12 +136,14 @@ def test_create_update_delete_purge_revert(kv):
         kv.update("key2", b"x", -1)
 
 
-def test_a_deleted_bucket_fails_clearly(nc, js):
+def test_a_deleted_bucket_fails_clearly(
+    nc: natskit.Connection, js: natskit.JetStream
+) -> None:
     js.create_key_value("GONE")
     kv = nc.jetstream(timeout=0.2).key_value("GONE")  # no publish retries
     kv.put("k", b"v")
     js.delete_key_value("GONE")
-    calls = [
+    calls: list[Call] = [
         lambda: kv.put("k", b"v"),
         lambda: kv.create("k", b"v"),
         lambda: kv.update("k", b"v", 1),
@@ -154,7 +163,9 @@ def test_a_deleted_bucket_fails_clearly(nc, js):
             call()
 
 
-def test_bucket_options_and_status(nc, js):
+def test_bucket_options_and_status(
+    nc: natskit.Connection, js: natskit.JetStream
+) -> None:
     large = js.create_key_value(
         "large",
         history=64,
@@ -207,7 +218,9 @@ def test_bucket_options_and_status(nc, js):
         js.create_key_value("short", ttl=20)
 
 
-def test_empty_list_and_delete_buckets(js, kv):
+def test_empty_list_and_delete_buckets(
+    js: natskit.JetStream, kv: natskit.KeyValue
+) -> None:
     for i in range(3):
         kv.put(f"key{i}", b"v")
     assert (kv.status()).values == 3
@@ -225,7 +238,7 @@ def test_empty_list_and_delete_buckets(js, kv):
         js.key_value("B")
 
 
-def test_history_and_keys(kv):
+def test_history_and_keys(kv: natskit.KeyValue) -> None:
     with pytest.raises(natskit.KeyNotFoundError):
         kv.history(">")
     assert kv.keys() == []
@@ -266,7 +279,7 @@ def test_history_and_keys(kv):
         kv.keys("a.>.b")
 
 
-def test_watch_one_key(kv):
+def test_watch_one_key(kv: natskit.KeyValue) -> None:
     kv.put("key2", b"value2")
     got = Entries()
     watcher = kv.watch("key2", callback=got, idle_heartbeat=0.5)
@@ -283,7 +296,7 @@ def test_watch_one_key(kv):
         ("key2", b"", "DEL"),
     ]
     assert [e.revision for e in got if e] == [1, 3, 4]
-    assert got[0].delta == 0
+    assert got[0] is not None and got[0].delta == 0
     with pytest.raises(natskit.BadSubscriptionError):  # it feeds its callback
         watcher.next_entry(0.1)
     watcher.close()
@@ -294,7 +307,7 @@ def test_watch_one_key(kv):
     watcher.close()  # twice is fine
 
 
-def test_watch_a_wildcard_without_deletes(kv):
+def test_watch_a_wildcard_without_deletes(kv: natskit.KeyValue) -> None:
     got = Entries()
     watcher = kv.watch("keys.*", callback=got, ignore_deletes=True, idle_heartbeat=0.5)
     kv.put("keys.1", b"value1")
@@ -306,7 +319,7 @@ def test_watch_a_wildcard_without_deletes(kv):
     watcher.close()
 
 
-def test_watch_keeps_a_mapping_current(kv):
+def test_watch_keeps_a_mapping_current(kv: natskit.KeyValue) -> None:
     kv.put("params.P0", b"VAL0")
     kv.put("params.P9", b"gone")
     kv.delete("params.P9")
@@ -335,7 +348,7 @@ def test_watch_keeps_a_mapping_current(kv):
     with_cb.close()
 
 
-def test_watch_updates_only(kv):
+def test_watch_updates_only(kv: natskit.KeyValue) -> None:
     kv.put("params.P0", b"old")
     got = Entries()
     watcher = kv.watch("params.*", updates_only=True, callback=got, idle_heartbeat=0.5)
@@ -354,7 +367,7 @@ def test_watch_updates_only(kv):
         kv.watch(updates_only=True, include_history=True)
 
 
-def test_watch_by_iteration(kv):
+def test_watch_by_iteration(kv: natskit.KeyValue) -> None:
     kv.put("a", b"1")
     kv.put("a", b"2")
     kv.put("b", b"1")
@@ -373,7 +386,7 @@ def test_watch_by_iteration(kv):
         history.next_entry(0.1)
 
     latest = kv.watch(meta_only=True, idle_heartbeat=0.5)
-    got = []
+    got: list[Entry | None] = []
     for entry in latest:
         got.append(entry)
         if entry is None:
@@ -385,7 +398,7 @@ def test_watch_by_iteration(kv):
         kv.watch("bad key")
 
 
-def test_watch_an_empty_bucket(kv):
+def test_watch_an_empty_bucket(kv: natskit.KeyValue) -> None:
     got = Entries()
     watcher = kv.watch(callback=got, idle_heartbeat=0.5)
     got.wait_len(1)
@@ -401,11 +414,12 @@ def test_watch_an_empty_bucket(kv):
     iterated.close()
 
 
-def test_a_callback_may_close_its_watcher(kv):
+def test_a_callback_may_close_its_watcher(kv: natskit.KeyValue) -> None:
     seen = Entries()
-    watchers = []
+    watchers: list[natskit.KVWatcher] = []
 
-    def close_on_put(entry):  # a coroutine in asyncio, a plain function when blocking
+    # a coroutine in asyncio, a plain function when blocking
+    def close_on_put(entry: Entry | None) -> None:
         seen(entry)
         if entry is not None:
             watchers[0].close()
@@ -419,7 +433,9 @@ def test_a_callback_may_close_its_watcher(kv):
     assert summary(seen) == [None, ("closing.1", b"1", "PUT")]
 
 
-def test_a_watch_ends_when_its_bucket_is_deleted(js, kv):
+def test_a_watch_ends_when_its_bucket_is_deleted(
+    js: natskit.JetStream, kv: natskit.KeyValue
+) -> None:
     watcher = kv.watch(idle_heartbeat=0.1)
     assert watcher.next_entry(2) is None
     js.delete_key_value("B")
@@ -429,7 +445,9 @@ def test_a_watch_ends_when_its_bucket_is_deleted(js, kv):
     watcher.close()
 
 
-def test_reads_without_direct_get(js, kv):
+def test_reads_without_direct_get(
+    js: natskit.JetStream, kv: natskit.KeyValue
+) -> None:
     kv.put("k", b"v1")
     kv.put("k", b"v2")
     cfg = (js.stream_info("KV_B")).config
@@ -448,7 +466,9 @@ def test_reads_without_direct_get(js, kv):
         kv.get("k")
 
 
-def test_limit_markers_and_per_key_ttl(js, kv):
+def test_limit_markers_and_per_key_ttl(
+    js: natskit.JetStream, kv: natskit.KeyValue
+) -> None:
     with pytest.raises(natskit.JetStreamError):  # the bucket has no limit markers
         kv.create("k", b"v", ttl=1)
     ttl_kv = js.create_key_value("T", limit_marker_ttl=1)

@@ -4,17 +4,25 @@ a replicated bucket in a cluster."""
 
 from __future__ import annotations
 
+from collections.abc import (
+    Iterator,
+    Callable,
+)
+
 import pytest
 
 import natskit
 from natskit import KVOrigin, StreamSource
 from natskit._io_sync import sleep
+from natskit.testing import NatsCluster, NatsHubLeaf
 from tests.sync.kv_helpers import Entries
 
 ORDERS = {"shipped.1": b"order 1", "new.2": b"order 2", "new.3": b"order 3"}
 
+Check = Callable[[], bool]
 
-def eventually(check, timeout=10.0):
+
+def eventually(check: Check, timeout: float = 10.0) -> None:
     """Await ``check()`` until it returns true (NATS errors count as false).
 
     For server state that no event announces (what a mirror or source has copied);
@@ -29,54 +37,56 @@ def eventually(check, timeout=10.0):
     raise AssertionError("condition not reached")
 
 
-def has_keys(kv, keys):
+def has_keys(kv: natskit.KeyValue, keys: list[str]) -> Check:
     """A check for ``eventually``: ``kv.keys()`` is ``keys``."""
 
-    def check():
+    def check() -> bool:
         return kv.keys() == keys
 
     return check
 
 
-def has_messages(js, stream, count):
+def has_messages(js: natskit.JetStream, stream: str, count: int) -> Check:
     """A check for ``eventually``: ``stream`` holds ``count`` messages."""
 
-    def check():
+    def check() -> bool:
         return (js.stream_info(stream)).state.messages == count
 
     return check
 
 
 @pytest.fixture
-def hub_nc(nats_hub_leaf):
+def hub_nc(nats_hub_leaf: NatsHubLeaf) -> Iterator[natskit.Connection]:
     conn = natskit.connect(nats_hub_leaf.hub.url)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def leaf_nc(nats_hub_leaf):
+def leaf_nc(nats_hub_leaf: NatsHubLeaf) -> Iterator[natskit.Connection]:
     conn = natskit.connect(nats_hub_leaf.leaf.url)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def hub(hub_nc):
+def hub(hub_nc: natskit.Connection) -> natskit.JetStream:
     return hub_nc.jetstream(timeout=2)
 
 
 @pytest.fixture
-def leaf(leaf_nc):
+def leaf(leaf_nc: natskit.Connection) -> natskit.JetStream:
     return leaf_nc.jetstream(timeout=2)
 
 
 @pytest.fixture
-def kv_hub(hub):
+def kv_hub(hub: natskit.JetStream) -> natskit.KeyValue:
     return hub.create_key_value("HUB", history=64)
 
 
-def test_a_hub_bucket_through_a_leaf_connection(leaf_nc, leaf, kv_hub):
+def test_a_hub_bucket_through_a_leaf_connection(
+    leaf_nc: natskit.Connection, leaf: natskit.JetStream, kv_hub: natskit.KeyValue
+) -> None:
     to_hub = leaf_nc.jetstream(domain="hub", timeout=2)
     kv = to_hub.key_value("HUB")
     kv_hub.put("key1", b"value1")
@@ -110,7 +120,9 @@ def test_a_hub_bucket_through_a_leaf_connection(leaf_nc, leaf, kv_hub):
     assert (kv.status()).values == 5
 
 
-def test_a_mirror_in_the_same_domain(hub, kv_hub):
+def test_a_mirror_in_the_same_domain(
+    hub: natskit.JetStream, kv_hub: natskit.KeyValue
+) -> None:
     mirror = hub.create_key_value("MIRROR", mirror_name="HUB", history=64)
     status = mirror.status()
     assert (status.mirror_name, status.mirror_domain) == ("HUB", None)
@@ -131,7 +143,9 @@ def test_a_mirror_in_the_same_domain(hub, kv_hub):
     assert msg.headers.get("Nats-Stream") == "KV_MIRROR"
 
 
-def test_a_mirror_in_another_domain(leaf, kv_hub):
+def test_a_mirror_in_another_domain(
+    leaf: natskit.JetStream, kv_hub: natskit.KeyValue
+) -> None:
     mirror = leaf.create_key_value(
         "LEAF_MIRROR", mirror_name="HUB", mirror_domain="hub", history=64
     )
@@ -156,7 +170,12 @@ def test_a_mirror_in_another_domain(leaf, kv_hub):
     assert (status.mirror_name, status.mirror_domain) == ("HUB", "hub")
 
 
-def test_aggregates(leaf_nc, hub, leaf, kv_hub):
+def test_aggregates(
+    leaf_nc: natskit.Connection,
+    hub: natskit.JetStream,
+    leaf: natskit.JetStream,
+    kv_hub: natskit.KeyValue,
+) -> None:
     for key, value in ORDERS.items():
         kv_hub.put(key, value)
     origin = KVOrigin("HUB", keys=["new.>"], domain="hub")
@@ -193,11 +212,14 @@ def test_aggregates(leaf_nc, hub, leaf, kv_hub):
         "ALL_ORDERS", False, [KVOrigin("HUB", stream="MIRROR", domain="hub")]
     )
     eventually(has_messages(leaf, "KV_ALL_ORDERS", 4))
-    assert (from_mirror.status()).stream_config.sources[0].name == "MIRROR"
+    sources = (from_mirror.status()).stream_config.sources
+    assert sources is not None and sources[0].name == "MIRROR"
     assert from_mirror.get_value("new.3") == b"order 3"
 
 
-def test_kv_mirror_answers_direct_gets_in_its_domain(leaf, kv_hub):
+def test_kv_mirror_answers_direct_gets_in_its_domain(
+    leaf: natskit.JetStream, kv_hub: natskit.KeyValue
+) -> None:
     for key, value in ORDERS.items():
         kv_hub.put(key, value)
     origin = KVOrigin("HUB", keys=["new.>"], domain="hub")
@@ -207,7 +229,7 @@ def test_kv_mirror_answers_direct_gets_in_its_domain(leaf, kv_hub):
         leaf.key_value("LEAF_MIRROR")
     eventually(has_messages(leaf, "LEAF_MIRROR", 2))
 
-    def answered():  # Direct Gets of the hub's bucket in the leaf's own domain
+    def answered() -> bool:  # Direct Gets of the hub's bucket in the leaf's own domain
         msg = leaf.stream_direct_get("KV_HUB", last_by_subj="$KV.HUB.new.2")
         return msg.data == b"order 2" and msg.headers.get("Nats-Stream") == "LEAF_MIRROR"
 
@@ -218,7 +240,7 @@ def test_kv_mirror_answers_direct_gets_in_its_domain(leaf, kv_hub):
     leaf.delete_stream("LEAF_MIRROR")
 
 
-def test_a_replicated_bucket(nats_cluster):
+def test_a_replicated_bucket(nats_cluster: NatsCluster) -> None:
     nc = natskit.connect(nats_cluster.urls)
     js = nc.jetstream(timeout=5)
     kv = js.create_key_value("R3", num_replicas=3, history=2)
@@ -232,7 +254,7 @@ def test_a_replicated_bucket(nats_cluster):
     kv.delete("k")
     assert kv.create("k", b"3") == rev + 3
 
-    def history_is_current():
+    def history_is_current() -> bool:
         # history() reads through an R1 ordered consumer, which the server may place on
         # a follower of the R3 stream that has not applied the last write yet.
         return [e.value for e in kv.history("k")] == [b"", b"3"]

@@ -8,13 +8,14 @@ import pytest
 import natskit
 from natskit import Status
 from natskit._io_sync import Event
+from natskit.testing import NatsServer
 
 
-def test_callbacks_run_after_close_and_connect_again(nats_server):
-    seen = []
+def test_callbacks_run_after_close_and_connect_again(nats_server: NatsServer) -> None:
+    seen: list[Status] = []
     connected_again = Event()
 
-    def on_status(status):
+    def on_status(status: Status) -> None:
         seen.append(status)
         if seen.count(Status.CONNECTED) == 2:
             connected_again.set()
@@ -33,10 +34,11 @@ def test_callbacks_run_after_close_and_connect_again(nats_server):
             Status.CONNECTED,
         ]
 
-        def answer(msg):
+        def answer(msg: natskit.Msg) -> None:
             msg.respond(b"inner")
 
-        def ask(msg):  # waits inside a callback: needs a second worker
+        # waits inside a callback: needs a second worker
+        def ask(msg: natskit.Msg) -> None:
             reply = nc.request("inner", timeout=2)
             msg.respond(reply.data)
 
@@ -47,7 +49,9 @@ def test_callbacks_run_after_close_and_connect_again(nats_server):
         nc.close()
 
 
-def test_publish_future_on_a_closed_connection_frees_its_ack_slot(nats_server):
+def test_publish_future_on_a_closed_connection_frees_its_ack_slot(
+    nats_server: NatsServer,
+) -> None:
     nc = natskit.connect(nats_server.url)
     js = nc.jetstream()
     nc.close()
@@ -57,7 +61,7 @@ def test_publish_future_on_a_closed_connection_frees_its_ack_slot(nats_server):
     js.publish_async_complete(timeout=0.1)
 
 
-def test_acks_leave_the_publish_subject_cache_alone(jetstream_server):
+def test_acks_leave_the_publish_subject_cache_alone(jetstream_server: NatsServer) -> None:
     # Ack subjects are unique per message: caching them would evict the user's subjects.
     with natskit.connect(jetstream_server.url) as nc:
         js = nc.jetstream(timeout=2)
@@ -66,7 +70,7 @@ def test_acks_leave_the_publish_subject_cache_alone(jetstream_server):
         for i in range(5):
             js.publish("s", str(i))
         msgs = js.fetch("S", "C", batch=5, timeout=2)
-        cached = len(nc._pub_heads)
+        cached = len(nc._templates)
         for msg in msgs:
             msg.ack_sync()
-        assert len(nc._pub_heads) == cached
+        assert len(nc._templates) == cached

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import natskit
+from natskit import ObjectInfo
 
 EMPTY_DIGEST = "SHA-256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU="  # nats.go's vectors
 ABC_DIGEST = "SHA-256=ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0="
@@ -20,17 +21,24 @@ def digest(data: bytes) -> str:
     return "SHA-256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode()
 
 
+def next_object(watcher: natskit.ObjectWatcher) -> ObjectInfo:
+    """The next entry of ``watcher`` within 2 s, which is an object, not the ``None`` mark."""
+    info = watcher.next_info(2)
+    assert info is not None
+    return info
+
+
 @pytest.fixture
-def js(nc):
+def js(nc: natskit.Connection) -> natskit.JetStream:
     return nc.jetstream(timeout=5)
 
 
 @pytest.fixture
-def store(js):
+def store(js: natskit.JetStream) -> natskit.ObjectStore:
     return js.create_object_store("files", storage="memory")
 
 
-def test_put_get_and_info(store):
+def test_put_get_and_info(store: natskit.ObjectStore) -> None:
     info = store.put("a.txt", b"hello", description="greeting", metadata={"k": "v"})
     assert (info.name, info.bucket, info.size, info.chunks) == ("a.txt", "files", 5, 1)
     assert info.digest == digest(b"hello") and info.nuid
@@ -41,6 +49,7 @@ def test_put_get_and_info(store):
         {"k": "v"},
         info.digest,
     )
+    assert stored.mtime is not None
     assert abs(stored.mtime - datetime.now(timezone.utc)) < timedelta(seconds=30)
     assert (store.put("abc", "abc")).digest == ABC_DIGEST
     empty = store.put("empty", b"")
@@ -52,7 +61,7 @@ def test_put_get_and_info(store):
         store.put("", b"x")
 
 
-def test_large_objects_in_chunks_and_files(store):
+def test_large_objects_in_chunks_and_files(store: natskit.ObjectStore) -> None:
     data = bytes(range(256)) * 4096 + b"1234567"  # 1 MiB + 7
     info = store.put("big", io.BytesIO(data), chunk_size=64 * 1024)
     assert (info.size, info.chunks, info.max_chunk_size) == (len(data), 17, 64 * 1024)
@@ -67,7 +76,9 @@ def test_large_objects_in_chunks_and_files(store):
         assert store.get(name) == name.encode()
 
 
-def test_replacing_and_deleting_leave_no_chunks(js, store):
+def test_replacing_and_deleting_leave_no_chunks(
+    js: natskit.JetStream, store: natskit.ObjectStore
+) -> None:
     store.put("x", b"one" * 1000, chunk_size=1000)
     store.put("x", b"two")
     assert (js.stream_info("OBJ_files")).state.messages == 2  # a chunk and the meta
@@ -86,14 +97,16 @@ def test_replacing_and_deleting_leave_no_chunks(js, store):
         store.delete("never-was")
 
 
-def test_a_corrupt_object_is_refused(js, store):
+def test_a_corrupt_object_is_refused(
+    js: natskit.JetStream, store: natskit.ObjectStore
+) -> None:
     info = store.put("abc", b"abc")
     js.publish(f"$O.files.C.{info.nuid}", b"extra")
     with pytest.raises(natskit.DigestMismatchError):
         store.get("abc")
 
 
-def test_list_and_watch(store):
+def test_list_and_watch(store: natskit.ObjectStore) -> None:
     assert store.list() == []
     watcher = store.watch()
     assert watcher.next_info(2) is None  # nothing stored yet
@@ -106,24 +119,24 @@ def test_list_and_watch(store):
         ("B", False),
         ("C", True),
     ]
-    seen = [(i.name, i.deleted) for i in [watcher.next_info(2) for _ in range(5)]]
+    seen = [(i.name, i.deleted) for i in [next_object(watcher) for _ in range(5)]]
     assert seen == [("A", False), ("B", False), ("C", False), ("B", False), ("C", True)]
     watcher.close()
 
     current = store.watch(ignore_deletes=True)
-    assert [(current.next_info(2)).name for _ in range(2)] == ["A", "B"]
+    assert [(next_object(current)).name for _ in range(2)] == ["A", "B"]
     assert current.next_info(2) is None
     store.put("D", b"d")
-    assert (current.next_info(2)).name == "D"
+    assert (next_object(current)).name == "D"
     current.close()
     updates = store.watch(updates_only=True)
     assert updates.next_info(2) is None  # at once, as KV watchers do
     store.put("E", b"e")
-    assert (updates.next_info(2)).name == "E"
+    assert (next_object(updates)).name == "E"
     updates.close()
 
 
-def test_update_meta_and_rename(store):
+def test_update_meta_and_rename(store: natskit.ObjectStore) -> None:
     store.put("A", b"a")
     store.put("C", b"c")
     info = store.update_meta("A", description="first", metadata={"x": "1"})
@@ -141,11 +154,14 @@ def test_update_meta_and_rename(store):
         store.update_meta("B", description="gone")
 
 
-def test_links_to_objects_and_buckets(js, store):
+def test_links_to_objects_and_buckets(
+    js: natskit.JetStream, store: natskit.ObjectStore
+) -> None:
     other = js.create_object_store("other", storage="memory")
     target = store.put("target", b"content")
     remote = other.put("remote", b"far away")
     link = store.add_link("here", target)
+    assert link.link is not None
     assert (link.is_link, link.link.bucket, link.link.name) == (True, "files", "target")
     assert store.get("here") == b"content"
     store.add_link("there", remote)
@@ -155,6 +171,7 @@ def test_links_to_objects_and_buckets(js, store):
     with pytest.raises(natskit.InvalidArgError):
         store.add_link("target", remote)  # an object of that name exists
     bucket_link = store.add_bucket_link("all-of-other", other)
+    assert bucket_link.link is not None
     assert (bucket_link.link.bucket, bucket_link.link.name) == ("other", None)
     with pytest.raises(natskit.InvalidArgError):
         store.get("all-of-other")
@@ -165,7 +182,7 @@ def test_links_to_objects_and_buckets(js, store):
         store.add_link("again", store.info("target", show_deleted=True))
 
 
-def test_buckets(js):
+def test_buckets(js: natskit.JetStream) -> None:
     store = js.create_object_store(
         "conf",
         description="configs",
@@ -183,6 +200,7 @@ def test_buckets(js):
         3600,
         "memory",
     )
+    assert status.metadata is not None
     assert (status.is_compressed, status.sealed, status.metadata["team"]) == (True, False, "a")
     assert status.size > 100 and status.backing_store == "JetStream"
     cfg = status.stream_info.config
@@ -209,7 +227,9 @@ def test_buckets(js):
         js.create_object_store("ok", history=5)
 
 
-def test_put_waits_for_its_own_acks_only(nc, js, store):
+def test_put_waits_for_its_own_acks_only(
+    nc: natskit.Connection, js: natskit.JetStream, store: natskit.ObjectStore
+) -> None:
     nc.subscribe("never.acked")  # a "stream" that never answers
     nc.flush()
     stuck = js.publish_future("never.acked", b"x", timeout=30)
@@ -218,7 +238,7 @@ def test_put_waits_for_its_own_acks_only(nc, js, store):
     assert not stuck.done()
 
 
-def test_a_failed_put_stops_and_leaves_the_old_object(js):
+def test_a_failed_put_stops_and_leaves_the_old_object(js: natskit.JetStream) -> None:
     small = js.create_object_store("small", storage="memory", max_bytes=20_000)
     small.put("doc", b"old")
     with pytest.raises(natskit.JetStreamError):
@@ -228,17 +248,20 @@ def test_a_failed_put_stops_and_leaves_the_old_object(js):
     assert state.messages == 2  # the old chunk and its metadata: the new chunks were purged
 
 
-def test_headers_async_files_and_bad_metadata(js, store):
+def test_headers_async_files_and_bad_metadata(
+    js: natskit.JetStream, store: natskit.ObjectStore
+) -> None:
+    # ignored: ObjectStore.put's headers annotation has dicts where it takes lists of str
     info = store.put("h", b"x", headers={"One": "1", "Two": ["2", "3"]})
     assert (store.info("h")).headers == info.headers == {"One": ["1"], "Two": ["2", "3"]}
     with pytest.raises(natskit.InvalidArgError):
-        store.put("bad", b"x", headers={"k": 1})
+        store.put("bad", b"x", headers={"k": 1})  # type: ignore[dict-item]  # the error under test
 
     class Sink:
-        def __init__(self):
-            self.parts = []
+        def __init__(self) -> None:
+            self.parts: list[bytes] = []
 
-        def write(self, data):
+        def write(self, data: bytes) -> None:
             self.parts.append(data)
 
     sink = Sink()

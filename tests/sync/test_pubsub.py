@@ -3,20 +3,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 import natskit
 from natskit._io_sync import Event
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-def nc(nats_server):
+def nc(nats_server: NatsServer) -> Iterator[natskit.Connection]:
     conn = natskit.connect(nats_server.url)
     yield conn
     conn.close()
 
 
-def test_publish_subscribe_iteration(nc):
+def test_publish_subscribe_iteration(nc: natskit.Connection) -> None:
     sub = nc.subscribe("greet.*")
     nc.publish("greet.joe", b"hello")
     nc.publish("greet.ann", "héllo")  # str goes out as UTF-8
@@ -29,7 +32,7 @@ def test_publish_subscribe_iteration(nc):
     assert sub.pending_msgs == 0
 
 
-def test_binary_payload_round_trip(nc):
+def test_binary_payload_round_trip(nc: natskit.Connection) -> None:
     payload = bytes(range(256)) * 40 + b"\r\nMSG x 1 2\r\n"
     sub = nc.subscribe("bin")
     nc.publish("bin", payload)
@@ -38,18 +41,18 @@ def test_binary_payload_round_trip(nc):
     assert msg.size == len(payload)
 
 
-def test_empty_payload(nc):
+def test_empty_payload(nc: natskit.Connection) -> None:
     sub = nc.subscribe("empty")
     nc.publish("empty")
     msg = sub.next_msg(timeout=2)
     assert msg.data == b""
 
 
-def test_callback_subscription(nc):
-    got = []
+def test_callback_subscription(nc: natskit.Connection) -> None:
+    got: list[bytes] = []
     done = Event()
 
-    def on_msg(msg):
+    def on_msg(msg: natskit.Msg) -> None:
         got.append(msg.data)
         if len(got) == 3:
             done.set()
@@ -61,7 +64,7 @@ def test_callback_subscription(nc):
     assert got == [b"0", b"1", b"2"]
 
 
-def test_async_iteration_ends_after_max_msgs(nc):
+def test_async_iteration_ends_after_max_msgs(nc: natskit.Connection) -> None:
     sub = nc.subscribe("it", max_msgs=3)
     for i in range(5):
         nc.publish("it", str(i))
@@ -72,7 +75,7 @@ def test_async_iteration_ends_after_max_msgs(nc):
         sub.next_msg(timeout=0.1)
 
 
-def test_next_msg_timeout(nc):
+def test_next_msg_timeout(nc: natskit.Connection) -> None:
     sub = nc.subscribe("quiet")
     with pytest.raises(natskit.TimeoutError) as info:
         sub.next_msg(timeout=0.05)
@@ -80,13 +83,13 @@ def test_next_msg_timeout(nc):
     assert info.value.code == "ErrTimeout"
 
 
-def test_next_msg_on_callback_subscription_is_an_error(nc):
+def test_next_msg_on_callback_subscription_is_an_error(nc: natskit.Connection) -> None:
     sub = nc.subscribe("cb2", callback=lambda m: None)
     with pytest.raises(natskit.BadSubscriptionError):
         sub.next_msg(timeout=0.1)
 
 
-def test_unsubscribe_stops_delivery(nc):
+def test_unsubscribe_stops_delivery(nc: natskit.Connection) -> None:
     sub = nc.subscribe("u")
     nc.publish("u", b"1")
     assert (sub.next_msg(timeout=2)).data == b"1"
@@ -99,7 +102,7 @@ def test_unsubscribe_stops_delivery(nc):
         sub.unsubscribe()
 
 
-def test_unsubscribe_max_msgs_counts_already_delivered(nc):
+def test_unsubscribe_max_msgs_counts_already_delivered(nc: natskit.Connection) -> None:
     """Tcl rule: max_msgs counts every message received on the sid."""
     sub = nc.subscribe("m")
     for i in range(3):
@@ -121,11 +124,11 @@ def test_unsubscribe_max_msgs_counts_already_delivered(nc):
     assert sub2.delivered == 3
 
 
-def test_subscribe_max_msgs_with_callback(nc):
-    got = []
+def test_subscribe_max_msgs_with_callback(nc: natskit.Connection) -> None:
+    got: list[bytes] = []
     done = Event()
 
-    def on_msg(msg):
+    def on_msg(msg: natskit.Msg) -> None:
         got.append(msg.data)
         if len(got) == 2:
             done.set()
@@ -140,7 +143,9 @@ def test_subscribe_max_msgs_with_callback(nc):
     assert not sub.is_active
 
 
-def test_queue_group_delivers_each_message_once(nc, nats_server):
+def test_queue_group_delivers_each_message_once(
+    nc: natskit.Connection, nats_server: NatsServer
+) -> None:
     other = natskit.connect(nats_server.url)
     try:
         a = nc.subscribe("work", queue="workers")
@@ -150,7 +155,7 @@ def test_queue_group_delivers_each_message_once(nc, nats_server):
             nc.publish("work", str(i))
         nc.flush()  # the server has routed all 50 ...
         other.flush()  # ... and both connections have read what it sent them
-        got = []
+        got: list[bytes] = []
         for sub in (a, b):
             got += [(sub.next_msg(timeout=1)).data for _ in range(sub.pending_msgs)]
             assert sub.pending_msgs == 0
@@ -159,7 +164,7 @@ def test_queue_group_delivers_each_message_once(nc, nats_server):
         other.close()
 
 
-def test_headers_round_trip(nc):
+def test_headers_round_trip(nc: natskit.Connection) -> None:
     sub = nc.subscribe("h")
     headers = natskit.Headers()
     headers.add("X-Trace", "1")
@@ -176,7 +181,7 @@ def test_headers_round_trip(nc):
     assert msg2.headers.get_all("Multi") == ["x", "y"]
 
 
-def test_publish_msg_with_reply_and_headers(nc):
+def test_publish_msg_with_reply_and_headers(nc: natskit.Connection) -> None:
     sub = nc.subscribe("pm")
     out = natskit.Msg("pm", b"data", reply="answer.here", headers={"K": "v"})
     nc.publish_msg(out)
@@ -186,7 +191,7 @@ def test_publish_msg_with_reply_and_headers(nc):
     assert got == out
 
 
-def test_bad_subjects_raise_and_send_nothing(nc):
+def test_bad_subjects_raise_and_send_nothing(nc: natskit.Connection) -> None:
     for bad in ["", "a b", "a..b", ".a", "a.", "a\r\nPUB x 1", "a\tb"]:
         with pytest.raises(natskit.BadSubjectError):
             nc.publish(bad, b"x")
@@ -206,7 +211,7 @@ def test_bad_subjects_raise_and_send_nothing(nc):
     assert nc.last_error is None
 
 
-def test_bad_headers_raise_and_send_nothing(nc):
+def test_bad_headers_raise_and_send_nothing(nc: natskit.Connection) -> None:
     with pytest.raises(natskit.InvalidArgError):
         nc.publish("h", b"", headers={"Bad\r\nKey": "v"})
     with pytest.raises(natskit.InvalidArgError):
@@ -215,7 +220,7 @@ def test_bad_headers_raise_and_send_nothing(nc):
     assert nc.last_error is None
 
 
-def test_max_payload_raises_and_connection_stays(nc):
+def test_max_payload_raises_and_connection_stays(nc: natskit.Connection) -> None:
     limit = nc.max_payload
     sub = nc.subscribe("big")
     with pytest.raises(natskit.MaxPayloadError):
@@ -227,8 +232,8 @@ def test_max_payload_raises_and_connection_stays(nc):
     assert nc.is_connected
 
 
-def test_subscription_drain_delivers_pending(nc):
-    got = []
+def test_subscription_drain_delivers_pending(nc: natskit.Connection) -> None:
+    got: list[bytes] = []
     sub = nc.subscribe("d", callback=lambda m: got.append(m.data))
     for i in range(100):
         nc.publish("d", str(i))
@@ -237,9 +242,9 @@ def test_subscription_drain_delivers_pending(nc):
     assert not sub.is_active
 
 
-def test_connection_drain_closes(nats_server):
+def test_connection_drain_closes(nats_server: NatsServer) -> None:
     nc = natskit.connect(nats_server.url)
-    got = []
+    got: list[bytes] = []
     nc.subscribe("cd", callback=lambda m: got.append(m.data))
     for i in range(50):
         nc.publish("cd", str(i))
@@ -248,11 +253,11 @@ def test_connection_drain_closes(nats_server):
     assert len(got) == 50
 
 
-def test_slow_consumer_drops_and_reports_once(nats_server):
-    errors = []
+def test_slow_consumer_drops_and_reports_once(nats_server: NatsServer) -> None:
+    errors: list[Exception] = []
     reported = Event()
 
-    def on_error(err):
+    def on_error(err: Exception) -> None:
         errors.append(err)
         reported.set()
 
@@ -277,7 +282,7 @@ def test_slow_consumer_drops_and_reports_once(nats_server):
         nc.close()
 
 
-def test_slow_consumer_bytes_limit(nc):
+def test_slow_consumer_bytes_limit(nc: natskit.Connection) -> None:
     sub = nc.subscribe("slowb", pending_bytes_limit=100)
     for _ in range(5):
         nc.publish("slowb", b"x" * 40)
@@ -286,7 +291,7 @@ def test_slow_consumer_bytes_limit(nc):
     assert sub.dropped == 3
 
 
-def test_many_messages_in_order(nc):
+def test_many_messages_in_order(nc: natskit.Connection) -> None:
     sub = nc.subscribe("many")
     for i in range(5000):
         nc.publish("many", i.to_bytes(4, "big"))

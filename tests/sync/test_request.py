@@ -3,21 +3,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 import natskit
 from natskit._io_sync import Event
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-def nc(nats_server):
+def nc(nats_server: NatsServer) -> Iterator[natskit.Connection]:
     conn = natskit.connect(nats_server.url)
     yield conn
     conn.close()
 
 
-def echo_service(nc, subject="svc", copies=1):
-    def handler(msg):
+def echo_service(
+    nc: natskit.Connection, subject: str = "svc", copies: int = 1
+) -> natskit.Subscription:
+    def handler(msg: natskit.Msg) -> None:
         for i in range(copies):
             msg.respond(msg.data + str(i).encode() if copies > 1 else msg.data.upper())
 
@@ -26,25 +31,25 @@ def echo_service(nc, subject="svc", copies=1):
     return sub
 
 
-def test_request_reply(nc):
+def test_request_reply(nc: natskit.Connection) -> None:
     echo_service(nc)
     reply = nc.request("svc", b"hello", timeout=2)
     assert reply.data == b"HELLO"
     assert reply.subject.startswith("_INBOX.")
 
 
-def test_requests_share_one_inbox_subscription(nc):
+def test_requests_share_one_inbox_subscription(nc: natskit.Connection) -> None:
     echo_service(nc)
     first = nc.request("svc", b"a", timeout=2)
     second = nc.request("svc", b"b", timeout=2)
     assert first.subject.rsplit(".", 1)[0] == second.subject.rsplit(".", 1)[0]
     assert first.subject != second.subject
     # one user subscription plus the shared response subscription
-    assert len(nc._subs) == 2
+    assert len(nc._router) == 2
 
 
-def test_request_headers_reach_responder(nc):
-    def handler(msg):
+def test_request_headers_reach_responder(nc: natskit.Connection) -> None:
+    def handler(msg: natskit.Msg) -> None:
         msg.respond(msg.headers.get("Q", "none"), headers={"A": "1"})
 
     nc.subscribe("hdr", callback=handler)
@@ -53,39 +58,41 @@ def test_request_headers_reach_responder(nc):
     assert reply.headers["A"] == "1"
 
 
-def test_request_msg(nc):
+def test_request_msg(nc: natskit.Connection) -> None:
     echo_service(nc)
     reply = nc.request_msg(natskit.Msg("svc", b"abc"), timeout=2)
     assert reply.data == b"ABC"
 
 
-def test_request_timeout(nc):
+def test_request_timeout(nc: natskit.Connection) -> None:
     nc.subscribe("silent")  # a responder that never answers
     with pytest.raises(natskit.TimeoutError) as info:
         nc.request("silent", b"", timeout=0.2)
     assert info.value.code == "ErrTimeout"
-    assert nc._resp_map == {}
+    assert len(nc._replies) == 0
 
 
-def test_request_no_responders(nc):
+def test_request_no_responders(nc: natskit.Connection) -> None:
     with pytest.raises(natskit.NoRespondersError) as info:
         nc.request("nobody.home", b"", timeout=2)
     assert info.value.code == "ErrNoResponders"
 
 
-def test_request_default_timeout_option(nats_server):
+def test_request_default_timeout_option(nats_server: NatsServer) -> None:
     with natskit.connect(nats_server.url, request_timeout=0.1) as nc:
         nc.subscribe("silent2")
         with pytest.raises(natskit.TimeoutError):
             nc.request("silent2", b"")
 
 
-def test_request_bad_timeout(nc):
+def test_request_bad_timeout(nc: natskit.Connection) -> None:
     with pytest.raises(natskit.BadTimeoutError):
         nc.request("svc", b"", timeout=-1)
 
 
-def test_responder_on_another_connection(nc, nats_server):
+def test_responder_on_another_connection(
+    nc: natskit.Connection, nats_server: NatsServer
+) -> None:
     with natskit.connect(nats_server.url) as other:
         echo_service(other, "remote")
         for i in range(20):
@@ -93,7 +100,7 @@ def test_responder_on_another_connection(nc, nats_server):
             assert reply.data == str(i).encode()
 
 
-def test_request_future_resolves(nc):
+def test_request_future_resolves(nc: natskit.Connection) -> None:
     echo_service(nc)
     fut = nc.request_future("svc", b"fut", timeout=2)
     done = Event()
@@ -102,20 +109,20 @@ def test_request_future_resolves(nc):
     assert fut.result().data == b"FUT"
 
 
-def test_request_future_times_out_on_its_own(nc):
+def test_request_future_times_out_on_its_own(nc: natskit.Connection) -> None:
     nc.subscribe("silent3")
     fut = nc.request_future("silent3", b"", timeout=0.1)
     done = Event()
     fut.add_done_callback(lambda f: done.set())
     assert done.wait(5)
     assert isinstance(fut.exception(), natskit.TimeoutError)
-    assert nc._resp_map == {}
+    assert len(nc._replies) == 0
 
 
-def test_request_future_cancel(nc):
+def test_request_future_cancel(nc: natskit.Connection) -> None:
     got = Event()
 
-    def slow(msg):
+    def slow(msg: natskit.Msg) -> None:
         got.set()
 
     nc.subscribe("slowsvc", callback=slow)
@@ -123,11 +130,11 @@ def test_request_future_cancel(nc):
     assert fut.cancel()
     assert fut.cancelled()
     nc.flush()  # asyncio runs done-callbacks on the next loop iteration
-    assert nc._resp_map == {}
+    assert len(nc._replies) == 0
     assert got.wait(5)
 
 
-def test_close_fails_pending_request_futures(nats_server):
+def test_close_fails_pending_request_futures(nats_server: NatsServer) -> None:
     nc = natskit.connect(nats_server.url)
     nc.subscribe("never")
     fut = nc.request_future("never", b"", timeout=10)
@@ -135,48 +142,48 @@ def test_close_fails_pending_request_futures(nats_server):
     assert isinstance(fut.exception(), natskit.ConnectionClosedError)
 
 
-def test_request_many_gathers_until_max_msgs(nc):
+def test_request_many_gathers_until_max_msgs(nc: natskit.Connection) -> None:
     echo_service(nc, "multi", copies=5)
     replies = nc.request_many("multi", b"r", timeout=2, max_msgs=3)
     assert [r.data for r in replies] == [b"r0", b"r1", b"r2"]
 
 
-def test_request_many_returns_what_arrived_on_timeout(nc):
+def test_request_many_returns_what_arrived_on_timeout(nc: natskit.Connection) -> None:
     echo_service(nc, "multi2", copies=4)
     replies = nc.request_many("multi2", b"r", timeout=0.5)
     assert [r.data for r in replies] == [b"r0", b"r1", b"r2", b"r3"]
 
 
-def test_request_many_stall_ends_early(nc):
+def test_request_many_stall_ends_early(nc: natskit.Connection) -> None:
     echo_service(nc, "multi3", copies=2)
     replies = nc.request_many("multi3", b"r", timeout=30, stall=0.2)
     assert len(replies) == 2
 
 
-def test_request_many_nothing_arrives(nc):
+def test_request_many_nothing_arrives(nc: natskit.Connection) -> None:
     nc.subscribe("silent4")
     with pytest.raises(natskit.TimeoutError):
         nc.request_many("silent4", b"", timeout=0.2, max_msgs=3)
 
 
-def test_request_many_no_responders(nc):
+def test_request_many_no_responders(nc: natskit.Connection) -> None:
     with pytest.raises(natskit.NoRespondersError):
         nc.request_many("nobody", b"", timeout=2, max_msgs=3)
 
 
-def test_iter_request_many_yields_as_they_come(nc):
+def test_iter_request_many_yields_as_they_come(nc: natskit.Connection) -> None:
     echo_service(nc, "multi4", copies=3)
     got = [m.data for m in nc.iter_request_many("multi4", b"x", timeout=2, max_msgs=3)]
     assert got == [b"x0", b"x1", b"x2"]
 
 
-def test_callback_may_make_requests(nc):
+def test_callback_may_make_requests(nc: natskit.Connection) -> None:
     """A callback runs off the reader, so it can wait for another reply."""
     echo_service(nc, "inner")
-    answers = []
+    answers: list[bytes] = []
     done = Event()
 
-    def outer(msg):
+    def outer(msg: natskit.Msg) -> None:
         reply = nc.request("inner", msg.data, timeout=2)
         answers.append(reply.data)
         done.set()
@@ -187,7 +194,7 @@ def test_callback_may_make_requests(nc):
     assert answers == [b"NESTED"]
 
 
-def test_respond_without_reply_subject(nc):
+def test_respond_without_reply_subject(nc: natskit.Connection) -> None:
     sub = nc.subscribe("noreply")
     nc.publish("noreply", b"x")
     msg = sub.next_msg(timeout=2)

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 import natskit
-from tests.fake_server import FakeServer
+from natskit.testing import NatsServer
+from tests.fake_server import FakeClient, FakeServer
 
 USERS = """
 authorization {
@@ -20,29 +23,32 @@ authorization { token: t0ken-value }
 """
 
 
-def test_secure_refuses_a_server_without_tls(nats_server):
+def test_secure_refuses_a_server_without_tls(nats_server: NatsServer) -> None:
     with pytest.raises(natskit.SecureConnWantedError) as info:
         natskit.connect(nats_server.url, secure=True)
     assert info.value.code == "ErrSecureConnWanted"
 
 
-def test_tls_scheme_refuses_a_server_without_tls(nats_server):
+def test_tls_scheme_refuses_a_server_without_tls(nats_server: NatsServer) -> None:
     with pytest.raises(natskit.SecureConnWantedError):
         natskit.connect(f"tls://127.0.0.1:{nats_server.port}")
 
 
-def test_url_credentials_win_over_options(nats_server_factory):
+def test_url_credentials_win_over_options(
+    nats_server_factory: Callable[..., NatsServer],
+) -> None:
     server = nats_server_factory(config=USERS)
     url = f"nats://alice:s3cret-pw@127.0.0.1:{server.port}"
     with natskit.connect(url, user="alice", password="wrong") as nc:
         nc.flush()
 
 
-def test_user_password_win_over_token():
-    seen = []
+def test_user_password_win_over_token() -> None:
+    seen: list[dict[str, Any]] = []
 
-    def handler(client):
+    def handler(client: FakeClient) -> None:
         client.handshake()
+        assert client.connect_options is not None  # set by handshake()
         seen.append(client.connect_options)
         client.read_line(timeout=5)
 
@@ -53,7 +59,7 @@ def test_user_password_win_over_token():
     assert "auth_token" not in seen[0]
 
 
-def test_token_authentication(nats_server_factory):
+def test_token_authentication(nats_server_factory: Callable[..., NatsServer]) -> None:
     server = nats_server_factory(config=TOKEN)
     with natskit.connect(server.url, token="t0ken-value") as nc:
         nc.flush()
@@ -63,13 +69,15 @@ def test_token_authentication(nats_server_factory):
         natskit.connect(server.url, token="wrong")
 
 
-def test_no_credentials_known(nats_server_factory):
+def test_no_credentials_known(nats_server_factory: Callable[..., NatsServer]) -> None:
     server = nats_server_factory(config=USERS)
     with pytest.raises(natskit.AuthorizationError, match="no credentials known"):
         natskit.connect(server.url)
 
 
-def test_secrets_never_in_logs_or_errors(nats_server_factory, caplog):
+def test_secrets_never_in_logs_or_errors(
+    nats_server_factory: Callable[..., NatsServer], caplog: pytest.LogCaptureFixture
+) -> None:
     server = nats_server_factory(config=USERS)
     caplog.set_level(logging.DEBUG, logger="natskit")
     with pytest.raises(natskit.AuthorizationError) as info:

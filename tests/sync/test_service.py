@@ -4,25 +4,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Callable
+from typing import Any
 
 import pytest
 
 import natskit
 from natskit._io_sync import Event, monotonic, sleep, wait_future
+from natskit.testing import NatsServer
 
 
 @pytest.fixture
-def nc(nats_server):
+def nc(nats_server: NatsServer) -> Iterator[natskit.Connection]:
     conn = natskit.connect(nats_server.url)
     yield conn
     conn.close()
 
 
-def add(req):
+def add(req: natskit.ServiceRequest) -> None:
     req.respond_json(sum(json.loads(req.data)))
 
 
-def until(condition, timeout=5.0):
+def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     """Poll ``condition`` (stats are counted just after the handler answered)."""
     deadline = monotonic() + timeout
     while not condition():
@@ -30,11 +33,11 @@ def until(condition, timeout=5.0):
         sleep(0.005)
 
 
-def ask(nc, subject, payload=b""):
+def ask(nc: natskit.Connection, subject: str, payload: bytes = b"") -> Any:
     return json.loads((nc.request(subject, payload, timeout=2)).data)
 
 
-def test_an_endpoint_answers_and_discovery_describes_it(nc):
+def test_an_endpoint_answers_and_discovery_describes_it(nc: natskit.Connection) -> None:
     svc = nc.service("calc", "1.2.0", description="adds numbers", metadata={"team": "a"})
     ep = svc.add_endpoint("add", add, metadata={"unit": "none"})
     assert (ep.subject, ep.queue_group) == ("add", "q")
@@ -65,8 +68,8 @@ def test_an_endpoint_answers_and_discovery_describes_it(nc):
     assert svc.info() == info
 
 
-def test_errors_reach_the_requester_and_the_stats(nc):
-    def handler(req):
+def test_errors_reach_the_requester_and_the_stats(nc: natskit.Connection) -> None:
+    def handler(req: natskit.ServiceRequest) -> None:
         kind = req.data
         if kind == b"explicit":
             req.respond_error(400, "bad input", b"details", headers={"X-Trace": "1"})
@@ -103,7 +106,7 @@ def test_errors_reach_the_requester_and_the_stats(nc):
         natskit.ServiceRequest(reply).respond_error("", "no code")
 
 
-def test_groups_and_queue_groups(nc):
+def test_groups_and_queue_groups(nc: natskit.Connection) -> None:
     svc = nc.service("grp", "1.0.0", queue_group="workers")
     g1 = svc.add_group("g1")
     deep = g1.add_group("g2").add_group("g3", queue_group="deep")
@@ -134,7 +137,9 @@ def test_groups_and_queue_groups(nc):
     assert ask(nc, "g1.g2.g3.bar", b"[2, 2]") == 4
 
 
-def test_instances_share_requests_and_each_answers_discovery(nc):
+def test_instances_share_requests_and_each_answers_discovery(
+    nc: natskit.Connection,
+) -> None:
     one = nc.service("pool", "1.0.0")
     two = nc.service("pool", "1.0.0")
     eps = [one.add_endpoint("work", add), two.add_endpoint("work", add)]
@@ -150,7 +155,7 @@ def test_instances_share_requests_and_each_answers_discovery(nc):
     until(lambda: [e.stats.num_requests for e in eps] == [1, 1])
 
 
-def test_invalid_arguments_are_refused(nc):
+def test_invalid_arguments_are_refused(nc: natskit.Connection) -> None:
     for name, version in (("bad name!", "1.0.0"), ("", "1.0.0"), ("ok", "abc"), ("ok", "1.0")):
         with pytest.raises(natskit.InvalidArgError):
             nc.service(name, version)
@@ -168,7 +173,7 @@ def test_invalid_arguments_are_refused(nc):
     assert svc.info()["endpoints"] == []
 
 
-def test_stats_handler_reset_and_stop(nc):
+def test_stats_handler_reset_and_stop(nc: natskit.Connection) -> None:
     svc = nc.service("life", "1.0.0", stats_handler=lambda ep: {"endpoint": ep.name})
     ep = svc.add_endpoint("op", add)
     assert ask(nc, "op", b"[5]") == 5
@@ -192,7 +197,7 @@ def test_stats_handler_reset_and_stop(nc):
         svc.add_endpoint("late", add)
 
 
-def test_a_closed_connection_stops_its_services(nats_server):
+def test_a_closed_connection_stops_its_services(nats_server: NatsServer) -> None:
     with natskit.connect(nats_server.url) as conn:
         with conn.service("ctx", "1.0.0") as svc:
             svc.add_endpoint("op", add)
@@ -202,8 +207,8 @@ def test_a_closed_connection_stops_its_services(nats_server):
     assert other.stopped
 
 
-def test_wildcard_endpoints_and_one_answer_per_request(nc):
-    def answer_then_fail(req):
+def test_wildcard_endpoints_and_one_answer_per_request(nc: natskit.Connection) -> None:
+    def answer_then_fail(req: natskit.ServiceRequest) -> None:
         req.respond(req.subject.encode())
         raise RuntimeError("after\r\nthe answer")
 
@@ -223,10 +228,10 @@ def test_wildcard_endpoints_and_one_answer_per_request(nc):
         natskit.ServiceError(400, "")
 
 
-def test_stop_lets_received_requests_finish(nc):
+def test_stop_lets_received_requests_finish(nc: natskit.Connection) -> None:
     release = Event()
 
-    def slow(req):
+    def slow(req: natskit.ServiceRequest) -> None:
         assert release.wait(5)
         req.respond(req.data)
 
@@ -234,14 +239,18 @@ def test_stop_lets_received_requests_finish(nc):
     ep = svc.add_endpoint("slow", slow)
     first = nc.request_future("slow", b"1", timeout=5)
     second = nc.request_future("slow", b"2", timeout=5)
-    until(lambda: ep._sub.delivered == 2)
+    sub = ep._sub
+    assert sub is not None
+    until(lambda: sub.delivered == 2)
     svc.stop()
     release.set()
     assert (wait_future(first, 5)).data == b"1"
     assert (wait_future(second, 5)).data == b"2"
 
 
-def test_a_failing_stats_handler_is_answered_with_an_error(nc):
+def test_a_failing_stats_handler_is_answered_with_an_error(
+    nc: natskit.Connection,
+) -> None:
     svc = nc.service("broken", "1.0.0", stats_handler=lambda ep: 1 / 0)
     svc.add_endpoint("op", add)
     reply = nc.request("$SRV.STATS.broken", b"", timeout=2)

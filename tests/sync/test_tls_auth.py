@@ -4,68 +4,71 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 import natskit
 from natskit import nkeys
-from natskit.testing.auth import nkey_config
-from natskit.testing.tls import TlsServer, make_certs
+from natskit.testing import NatsServer
+from natskit.testing.auth import JwtSetup, nkey_config
+from natskit.testing.tls import Certs, TlsServer, make_certs
 
 
-def client_context(certs, *, client_cert=False):
+def client_context(certs: Certs, *, client_cert: bool = False) -> ssl.SSLContext:
     ctx = ssl.create_default_context(cafile=certs.ca_file)
     if client_cert:
         ctx.load_cert_chain(certs.client_cert, certs.client_key)
     return ctx
 
 
-def roundtrip(nc):
+def roundtrip(nc: natskit.Connection) -> None:
     sub = nc.subscribe("tls.check")
     nc.publish("tls.check", b"secret payload")
     assert (sub.next_msg(timeout=2)).data == b"secret payload"
 
 
-def test_tls_upgrade_when_the_server_requires_it(tls_server):
+def test_tls_upgrade_when_the_server_requires_it(tls_server: TlsServer) -> None:
     ctx = client_context(tls_server.certs)
     with natskit.connect(tls_server.url, tls=ctx) as nc:
         assert nc.server_info["tls_required"] is True
         roundtrip(nc)
 
 
-def test_tls_scheme_and_hostname_verification(tls_server):
+def test_tls_scheme_and_hostname_verification(tls_server: TlsServer) -> None:
     ctx = client_context(tls_server.certs)
     url = f"tls://localhost:{tls_server.port}"
     with natskit.connect(url, tls=ctx) as nc:
         roundtrip(nc)
 
 
-def test_default_context_verifies_the_certificate(tls_server):
+def test_default_context_verifies_the_certificate(tls_server: TlsServer) -> None:
     """Without the test CA the self-made certificate is not trusted."""
     with pytest.raises(natskit.TLSError) as info:
         natskit.connect(tls_server.url)
     assert info.value.code == "ErrTLS"
 
 
-def test_wrong_host_name_is_refused(tls_server):
+def test_wrong_host_name_is_refused(tls_server: TlsServer) -> None:
     ctx = client_context(tls_server.certs)
     with pytest.raises(natskit.TLSError):
         natskit.connect(tls_server.url, tls=ctx, tls_hostname="not-this-host.example")
 
 
-def test_client_certificate(tls_verify_server):
+def test_client_certificate(tls_verify_server: TlsServer) -> None:
     ctx = client_context(tls_verify_server.certs, client_cert=True)
     with natskit.connect(tls_verify_server.url, tls=ctx) as nc:
         roundtrip(nc)
 
 
-def test_missing_client_certificate_fails(tls_verify_server):
+def test_missing_client_certificate_fails(tls_verify_server: TlsServer) -> None:
     ctx = client_context(tls_verify_server.certs)
     with pytest.raises(natskit.NatsError):
         natskit.connect(tls_verify_server.url, tls=ctx, allow_reconnect=False)
 
 
-def test_tls_handshake_first(tmp_path):
+def test_tls_handshake_first(tmp_path: Path) -> None:
     certs = make_certs(tmp_path)
     with TlsServer(certs, handshake_first=True) as server:
         ctx = client_context(certs)
@@ -73,7 +76,9 @@ def test_tls_handshake_first(tmp_path):
             roundtrip(nc)
 
 
-def test_nkey_authentication(nats_server_factory, tmp_path):
+def test_nkey_authentication(
+    nats_server_factory: Callable[..., NatsServer], tmp_path: Path
+) -> None:
     user = nkeys.create("user")
     server = nats_server_factory(config=nkey_config(user.public_key))
     with natskit.connect(server.url, nkey_seed=user.seed) as nc:
@@ -87,7 +92,9 @@ def test_nkey_authentication(nats_server_factory, tmp_path):
         natskit.connect(server.url, nkey_seed=other.seed)
 
 
-def test_jwt_creds_authentication(jwt_server, operator_setup, tmp_path):
+def test_jwt_creds_authentication(
+    jwt_server: NatsServer, operator_setup: JwtSetup, tmp_path: Path
+) -> None:
     creds = tmp_path / "user.creds"
     creds.write_text(operator_setup.creds)
     with natskit.connect(jwt_server.url, creds=str(creds)) as nc:
@@ -98,6 +105,6 @@ def test_jwt_creds_authentication(jwt_server, operator_setup, tmp_path):
         natskit.connect(jwt_server.url, creds=str(revoked))
 
 
-def test_missing_creds_file_is_a_clear_error(jwt_server, tmp_path):
+def test_missing_creds_file_is_a_clear_error(jwt_server: NatsServer, tmp_path: Path) -> None:
     with pytest.raises(natskit.InvalidArgError, match="credentials"):
         natskit.connect(jwt_server.url, creds=str(tmp_path / "nope.creds"))

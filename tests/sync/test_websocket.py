@@ -6,21 +6,29 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import natskit
-from natskit.testing.tls import tls_config
+from natskit.testing import NatsServer
+from natskit.testing.tls import Certs, tls_config
+
+if TYPE_CHECKING:
+    from tests.sync.conftest import Reconnected
 
 
-def free_port():
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @pytest.fixture
-def ws_server(nats_server_factory, tmp_path):
+def ws_server(nats_server_factory: Callable[..., NatsServer], tmp_path: Path) -> NatsServer:
     store = json.dumps(str(tmp_path / "js"))
     return nats_server_factory(
         config=(
@@ -30,7 +38,7 @@ def ws_server(nats_server_factory, tmp_path):
     )
 
 
-def test_pub_sub_request_and_jetstream_over_ws(ws_server):
+def test_pub_sub_request_and_jetstream_over_ws(ws_server: NatsServer) -> None:
     with natskit.connect(ws_server.ws_url) as nc:
         sub = nc.subscribe("ws.>")
         nc.publish("ws.a", b"hello", headers={"K": "v"})
@@ -40,7 +48,7 @@ def test_pub_sub_request_and_jetstream_over_ws(ws_server):
         nc.publish("ws.big", big)
         assert (sub.next_msg(5)).data == big
 
-        def upper(m):
+        def upper(m: natskit.Msg) -> None:
             m.respond(m.data.upper())
 
         nc.subscribe("svc", callback=upper)
@@ -51,13 +59,14 @@ def test_pub_sub_request_and_jetstream_over_ws(ws_server):
         assert nc.server_info["server_id"]
 
 
-def test_a_path_in_the_url_goes_into_the_upgrade_request(ws_server):
+def test_a_path_in_the_url_goes_into_the_upgrade_request(ws_server: NatsServer) -> None:
     with natskit.connect(ws_server.ws_url + "/behind/a/proxy") as nc:
+        assert nc.current_server is not None
         assert nc.current_server.path == "/behind/a/proxy"
         assert nc.rtt() > 0
 
 
-def test_ws_and_plain_clients_talk(ws_server):
+def test_ws_and_plain_clients_talk(ws_server: NatsServer) -> None:
     with natskit.connect(ws_server.url) as plain:
         with natskit.connect(ws_server.ws_url) as ws:
             sub = plain.subscribe("mixed")
@@ -70,7 +79,7 @@ def test_ws_and_plain_clients_talk(ws_server):
             ]
 
 
-def test_reconnects_over_ws(ws_server, reconnected):
+def test_reconnects_over_ws(ws_server: NatsServer, reconnected: Reconnected) -> None:
     with natskit.connect(
         ws_server.ws_url, reconnect_time_wait=0.05, status_cb=reconnected.on_status
     ) as nc:
@@ -81,7 +90,7 @@ def test_reconnects_over_ws(ws_server, reconnected):
         assert (sub.next_msg(5)).data == b"back"
 
 
-def test_wss(nats_server_factory, tls_certs):
+def test_wss(nats_server_factory: Callable[..., NatsServer], tls_certs: Certs) -> None:
     port = free_port()
     block = tls_config(tls_certs).replace("tls {", "  tls {", 1)
     server = nats_server_factory(

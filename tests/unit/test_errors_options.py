@@ -15,13 +15,13 @@ from natskit.server_errors import error_from_server, is_fatal
 
 
 @pytest.mark.parametrize("name", errors.__all__)
-def test_every_error_is_a_nats_error_with_a_code(name):
+def test_every_error_is_a_nats_error_with_a_code(name: str) -> None:
     cls = getattr(natskit, name)
     assert issubclass(cls, natskit.NatsError)
     assert cls.code.startswith("Err")
 
 
-def test_codes_match_the_tcl_names():
+def test_codes_match_the_tcl_names() -> None:
     assert natskit.TimeoutError.code == "ErrTimeout"
     assert natskit.ConnectionClosedError.code == "ErrConnectionClosed"
     assert natskit.NoRespondersError.code == "ErrNoResponders"
@@ -32,13 +32,13 @@ def test_codes_match_the_tcl_names():
     assert natskit.WrongLastSequenceError.code == "ErrWrongLastSequence"
 
 
-def test_builtin_bases():
+def test_builtin_bases() -> None:
     assert issubclass(natskit.TimeoutError, builtins.TimeoutError)
     assert issubclass(natskit.InvalidArgError, ValueError)
     assert issubclass(natskit.BadSubjectError, natskit.InvalidArgError)
 
 
-def test_jetstream_error_fields():
+def test_jetstream_error_fields() -> None:
     err = natskit.StreamNotFoundError("stream not found", status=404, err_code=10059)
     assert (err.status, err.err_code, err.description) == (404, 10059, "stream not found")
 
@@ -57,7 +57,7 @@ def test_jetstream_error_fields():
         ("Unknown Protocol Operation", natskit.ServerError, True),
     ],
 )
-def test_server_error_mapping(text, cls, fatal):
+def test_server_error_mapping(text: str, cls: type[natskit.NatsError], fatal: bool) -> None:
     err = error_from_server(text)
     assert type(err) is cls
     assert str(err) == text
@@ -77,18 +77,18 @@ def test_server_error_mapping(text, cls, fatal):
         ("ws://h:8080/", "h", 8080, "ws"),
     ],
 )
-def test_parse_url(url, host, port, scheme):
+def test_parse_url(url: str, host: str, port: int, scheme: str) -> None:
     server = parse_url(url)
     assert server.address == natskit.ServerAddress(host, port, scheme)
 
 
-def test_websocket_urls_may_have_a_path():
+def test_websocket_urls_may_have_a_path() -> None:
     assert parse_url("wss://proxy.example/nats/ws").address == natskit.ServerAddress(
         "proxy.example", 443, "wss", "/nats/ws"
     )
 
 
-def test_url_credentials():
+def test_url_credentials() -> None:
     s = parse_url("nats://bob:p%40ss@host:1")
     assert (s.user, s.password, s.token) == ("bob", "p@ss", None)
     t = parse_url("nats://s3cr3t@host")
@@ -108,19 +108,19 @@ def test_url_credentials():
         "ws://h/p?q=1",
     ],
 )
-def test_bad_urls(bad):
+def test_bad_urls(bad: str) -> None:
     with pytest.raises(natskit.InvalidArgError):
         parse_url(bad)
 
 
-def test_pool_removes_duplicates_and_keeps_order_without_randomize():
+def test_pool_removes_duplicates_and_keeps_order_without_randomize() -> None:
     pool = build_pool(["nats://a:1", "a:1", "nats://b:2"], randomize=False)
     assert [s.address.host for s in pool] == ["a", "b"]
     with pytest.raises(natskit.InvalidArgError):
         build_pool([], randomize=False)
 
 
-def test_options_defaults_and_checks():
+def test_options_defaults_and_checks() -> None:
     opts = Options.build(None, {})
     assert opts.servers == ["nats://127.0.0.1:4222"]
     assert opts.reconnect_buffer_size == 8 * 1024 * 1024
@@ -146,7 +146,7 @@ def test_options_defaults_and_checks():
     assert Options.build(None, {"ping_interval": math.inf}).ping_interval == threading.TIMEOUT_MAX
 
 
-def test_msg_value_type():
+def test_msg_value_type() -> None:
     msg = natskit.Msg("s", "text", reply="r", headers={"A": "1"})
     assert msg.data == b"text"
     assert msg.text == "text"
@@ -160,7 +160,7 @@ def test_msg_value_type():
             natskit.Msg("s", bad)  # type: ignore[arg-type]
 
 
-def test_options_and_servers_hide_secrets_in_repr():
+def test_options_and_servers_hide_secrets_in_repr() -> None:
     from natskit.options import parse_url
 
     opts = Options.build(

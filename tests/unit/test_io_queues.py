@@ -10,7 +10,7 @@ import natskit
 from natskit import _io_async, _io_sync
 
 
-async def test_a_woken_getter_that_is_cancelled_keeps_the_order():
+async def test_a_woken_getter_that_is_cancelled_keeps_the_order() -> None:
     queue: _io_async.Queue[int] = _io_async.Queue()
     first = asyncio.ensure_future(queue.get())
     second = asyncio.ensure_future(queue.get())
@@ -23,7 +23,7 @@ async def test_a_woken_getter_that_is_cancelled_keeps_the_order():
     assert queue.get_nowait(None) is None
 
 
-async def test_asyncio_get_times_out_and_forgets_its_waiter():
+async def test_asyncio_get_times_out_and_forgets_its_waiter() -> None:
     queue: _io_async.Queue[int] = _io_async.Queue()
     with pytest.raises(natskit.TimeoutError):
         await queue.get(0.01)
@@ -32,7 +32,7 @@ async def test_asyncio_get_times_out_and_forgets_its_waiter():
     assert await queue.get(1) == 7
 
 
-def test_blocking_queue_get_nowait_and_timeout():
+def test_blocking_queue_get_nowait_and_timeout() -> None:
     queue: _io_sync.Queue[int] = _io_sync.Queue()
     assert queue.get_nowait("empty") == "empty"
     with pytest.raises(natskit.TimeoutError):

@@ -7,7 +7,7 @@ import threading
 from natskit._io_sync import _Timers
 
 
-def test_cancelled_timers_do_not_pile_up():
+def test_cancelled_timers_do_not_pile_up() -> None:
     """Requests that finish long before their timeout leave no timer behind."""
     timers = _Timers()
     for _ in range(5000):
@@ -16,10 +16,10 @@ def test_cancelled_timers_do_not_pile_up():
     assert len(timers._heap) < 1100
 
 
-def test_due_timers_run_and_cancelled_ones_do_not():
+def test_due_timers_run_and_cancelled_ones_do_not() -> None:
     timers = _Timers()
     ran = threading.Event()
-    skipped = []
+    skipped: list[int] = []
     timers.schedule(0.01, lambda: skipped.append(1)).cancel()
     timers.schedule(0.02, ran.set)
     assert ran.wait(5)

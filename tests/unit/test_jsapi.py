@@ -46,7 +46,7 @@ from natskit._jsapi.api import (
 # -- durations and configurations ---------------------------------------------
 
 
-def test_seconds_nanoseconds():
+def test_seconds_nanoseconds() -> None:
     assert to_ns(1.5) == 1_500_000_000
     assert to_ns(2) == 2_000_000_000
     assert from_ns(250_000_000) == 0.25
@@ -56,7 +56,7 @@ def test_seconds_nanoseconds():
         to_ns("5")  # type: ignore[arg-type]
 
 
-def test_stream_config_to_json_converts_and_skips_unset():
+def test_stream_config_to_json_converts_and_skips_unset() -> None:
     cfg = StreamConfig(
         "ORDERS",
         subjects=["orders.>"],
@@ -99,7 +99,7 @@ def test_stream_config_to_json_converts_and_skips_unset():
     }
 
 
-def test_stream_config_round_trip_keeps_unknown_fields():
+def test_stream_config_round_trip_keeps_unknown_fields() -> None:
     wire = {
         "name": "S",
         "subjects": ["s"],
@@ -117,11 +117,11 @@ def test_stream_config_round_trip_keeps_unknown_fields():
     assert "future_field" in cfg.to_json()
 
 
-def test_config_repr_shows_only_set_fields():
+def test_config_repr_shows_only_set_fields() -> None:
     assert repr(StreamConfig("S", subjects=["a"])) == "StreamConfig(name='S', subjects=['a'])"
 
 
-def test_consumer_config_durations_and_times():
+def test_consumer_config_durations_and_times() -> None:
     start = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     cfg = ConsumerConfig(
         durable_name="D",
@@ -146,7 +146,7 @@ def test_consumer_config_durations_and_times():
     assert back.opt_start_time == start
 
 
-def test_build_rejects_unknown_options():
+def test_build_rejects_unknown_options() -> None:
     with pytest.raises(natskit.InvalidArgError, match="max_agee"):
         StreamConfig.build({"name": "S", "max_agee": 1})
 
@@ -154,7 +154,7 @@ def test_build_rejects_unknown_options():
 # -- replies --------------------------------------------------------------------
 
 
-def test_stream_info_from_json():
+def test_stream_info_from_json() -> None:
     wire = {
         "config": {"name": "S", "subjects": ["s.>"], "max_age": 0, "duplicate_window": 120 * 10**9},
         "created": "2024-05-06T07:08:09.123456789Z",
@@ -182,7 +182,7 @@ def test_stream_info_from_json():
     assert info.raw["ts"] == "now"
 
 
-def test_consumer_info_from_json():
+def test_consumer_info_from_json() -> None:
     wire = {
         "stream_name": "S",
         "name": "C",
@@ -209,7 +209,7 @@ def test_consumer_info_from_json():
     assert info.push_bound
 
 
-def test_pub_ack_and_account_info():
+def test_pub_ack_and_account_info() -> None:
     ack = PubAck.from_json({"stream": "S", "seq": 9, "duplicate": True, "domain": "hub"})
     assert (ack.stream, ack.seq, ack.duplicate, ack.domain) == ("S", 9, True, "hub")
     assert PubAck.from_json({"stream": "S", "seq": 1}).domain is None
@@ -240,7 +240,7 @@ def test_pub_ack_and_account_info():
         (10058, natskit.JetStreamError),
     ],
 )
-def test_errors_by_err_code(err_code, cls):
+def test_errors_by_err_code(err_code: int, cls: type[natskit.JetStreamError]) -> None:
     reply = {"type": "t", "error": {"code": 404, "err_code": err_code, "description": "boom"}}
     with pytest.raises(cls) as info:
         parse_reply(json.dumps(reply).encode())
@@ -251,12 +251,12 @@ def test_errors_by_err_code(err_code, cls):
     assert err.raw == reply
 
 
-def test_error_without_err_code():
+def test_error_without_err_code() -> None:
     err = error_from({"code": 503, "description": "x"})
     assert type(err) is natskit.JetStreamError and err.status == 503 and err.err_code is None
 
 
-def test_parse_reply_rejects_garbage():
+def test_parse_reply_rejects_garbage() -> None:
     with pytest.raises(natskit.JetStreamError, match="invalid JSON"):
         parse_reply(b"{nope")
     with pytest.raises(natskit.JetStreamError, match="not a JSON object"):
@@ -264,7 +264,7 @@ def test_parse_reply_rejects_garbage():
     assert parse_reply(b'{"success": true}') == {"success": True}
 
 
-def test_loads():
+def test_loads() -> None:
     assert loads('{"a": 1}') == {"a": 1}
     assert loads({"b": 2}) == {"b": 2}
     with pytest.raises(natskit.InvalidArgError):
@@ -276,7 +276,7 @@ def test_loads():
 # -- requests -------------------------------------------------------------------
 
 
-def test_prefix_for():
+def test_prefix_for() -> None:
     assert prefix_for(None, None) == "$JS.API"
     assert prefix_for("hub", None) == "$JS.hub.API"
     assert prefix_for(None, "JS.acc.") == "JS.acc"
@@ -287,7 +287,7 @@ def test_prefix_for():
         prefix_for("a.b", None)
 
 
-def test_publish_headers():
+def test_publish_headers() -> None:
     assert (
         publish_headers(
             None,
@@ -320,7 +320,7 @@ def test_publish_headers():
     assert "Nats-Msg-Id" not in user
 
 
-def test_pull_request():
+def test_pull_request() -> None:
     assert pull_request(5, no_wait=True) == {"batch": 5, "no_wait": True}
     assert pull_request(1, expires=0.99, max_bytes=100, heartbeat=0.25) == {
         "batch": 1,
@@ -335,7 +335,7 @@ def test_pull_request():
     assert fetch_expiry(0.015) == 0.015
 
 
-def test_purge_and_get_requests():
+def test_purge_and_get_requests() -> None:
     assert purge_request(None, None, None) is None
     assert purge_request("a.>", 2, None) == {"filter": "a.>", "keep": 2}
     assert purge_request(None, None, 10) == {"seq": 10}
@@ -349,7 +349,7 @@ def test_purge_and_get_requests():
             msg_get_request(*args)
 
 
-def test_stored_msg():
+def test_stored_msg() -> None:
     hdrs = base64.b64encode(b"NATS/1.0\r\nX: 1\r\n\r\n").decode()
     reply = {
         "message": {
@@ -371,7 +371,7 @@ def test_stored_msg():
     assert data == b"" and headers.get("Nats-Sequence") == "1"
 
 
-def test_consumer_create_subject_and_action():
+def test_consumer_create_subject_and_action() -> None:
     assert consumer_create_subject("S", {}) == "CONSUMER.CREATE.S"
     assert consumer_create_subject("S", {"durable_name": "D"}) == "CONSUMER.CREATE.S.D"
     assert consumer_create_subject("S", {"name": "N", "filter_subject": "a.b"}) == (
@@ -402,13 +402,15 @@ def test_consumer_create_subject_and_action():
         (503, "", Pull.FATAL, natskit.JetStreamNotEnabledError),
     ],
 )
-def test_pull_status(status, description, kind, cls):
+def test_pull_status(
+    status: int, description: str, kind: Pull, cls: type[natskit.JetStreamError] | None
+) -> None:
     got_kind, err = pull_status(status, description)
     assert got_kind is kind
     assert (err is None) if cls is None else type(err) is cls
 
 
-def test_pending_counts():
+def test_pending_counts() -> None:
     h = natskit.Headers({"Nats-Pending-Messages": "3", "Nats-Pending-Bytes": "40"})
     assert pending_counts(h) == (3, 40)
     assert pending_counts(natskit.Headers({"Nats-Pending-Messages": "x"})) == (0, 0)
@@ -419,7 +421,7 @@ def test_pending_counts():
 TS = 1_626_818_873_482_533_123
 
 
-def test_metadata_v1():
+def test_metadata_v1() -> None:
     meta = MsgBase("s", reply=f"$JS.ACK.ORDERS.C1.2.10.7.{TS}.4").metadata
     assert meta == MsgMetadata("ORDERS", "C1", 2, 10, 7, meta.timestamp, 4, None, TS)
     assert meta.timestamp == datetime.fromtimestamp(TS // 10**9, timezone.utc).replace(
@@ -428,7 +430,7 @@ def test_metadata_v1():
 
 
 @pytest.mark.parametrize(("domain", "expected"), [("hub", "hub"), ("_", None)])
-def test_metadata_v2(domain, expected):
+def test_metadata_v2(domain: str, expected: str | None) -> None:
     reply = f"$JS.ACK.{domain}.ACCHASH.S.C.1.2.3.{TS}.0.RANDOM"
     meta = MsgBase("s", reply=reply).metadata
     assert (meta.stream, meta.consumer, meta.stream_seq, meta.consumer_seq) == ("S", "C", 2, 3)
@@ -448,7 +450,7 @@ def test_metadata_v2(domain, expected):
         "$JS.API.S.C.1.2.3.4.5",
     ],
 )
-def test_metadata_rejects_other_replies(reply):
+def test_metadata_rejects_other_replies(reply: str | None) -> None:
     with pytest.raises(natskit.NotJSMessageError):
         _ = MsgBase("s", reply=reply).metadata
 
@@ -457,7 +459,7 @@ def test_metadata_rejects_other_replies(reply):
     name=st.text("ABCxyz09_-", min_size=1, max_size=8),
     nums=st.lists(st.integers(0, 2**63 - 1), min_size=5, max_size=5),
 )
-def test_metadata_round_trip(name, nums):
+def test_metadata_round_trip(name: str, nums: list[int]) -> None:
     delivered, sseq, cseq, ts, pending = nums
     meta = MsgBase(
         "s", reply=f"$JS.ACK.{name}.{name}.{delivered}.{sseq}.{cseq}.{ts}.{pending}"
@@ -472,7 +474,7 @@ def test_metadata_round_trip(name, nums):
     ) == (name, delivered, sseq, cseq, ts, pending)
 
 
-def test_seq_and_time_of_direct_get_headers():
+def test_seq_and_time_of_direct_get_headers() -> None:
     msg = MsgBase(
         "s",
         headers={

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -26,7 +27,7 @@ from natskit._jsapi.kv import (
 
 
 @pytest.mark.parametrize("key", ["a", "a.b.c", "A-Z_0/9=x", "x._kv", "kv_", "_x"])
-def test_valid_keys(key):
+def test_valid_keys(key: str) -> None:
     check_key(key)
     check_key(key, pattern=True)
 
@@ -34,27 +35,27 @@ def test_valid_keys(key):
 @pytest.mark.parametrize(
     "key", ["", ".a", "a.", "a..b", "a b", "a*", "*", ">", "_kv", "_kvx.y", "ä", "a\n", None, 5]
 )
-def test_invalid_keys(key):
+def test_invalid_keys(key: str | int | None) -> None:
     with pytest.raises(natskit.InvalidArgError) as err:
-        check_key(key)
+        check_key(key)  # type: ignore[arg-type]  # the error under test
     assert "invalid key" in str(err.value)
 
 
 @pytest.mark.parametrize("pattern", ["*", ">", "a.*", "a.>", "*.b.>", "a.*.c"])
-def test_valid_patterns(pattern):
+def test_valid_patterns(pattern: str) -> None:
     check_key(pattern, pattern=True)
     with pytest.raises(natskit.InvalidArgError):
         check_key(pattern)
 
 
 @pytest.mark.parametrize("pattern", [">.a", "a.>.b", "a*", "a.**", "", "_kv.>", "a..>"])
-def test_invalid_patterns(pattern):
+def test_invalid_patterns(pattern: str) -> None:
     with pytest.raises(natskit.InvalidArgError, match="invalid key pattern"):
         check_key(pattern, pattern=True)
 
 
 @given(st.text(alphabet="ab.-_*>", max_size=12))
-def test_key_check_agrees_with_the_subject_rules(key):
+def test_key_check_agrees_with_the_subject_rules(key: str) -> None:
     """A valid key is a valid subject without wildcards; a valid pattern, with them."""
     for pattern in (False, True):
         try:
@@ -64,15 +65,15 @@ def test_key_check_agrees_with_the_subject_rules(key):
         natskit._protocol.check_subject(f"$KV.B.{key}", wildcards=pattern)
 
 
-def test_bucket_names():
+def test_bucket_names() -> None:
     for name in ("a", "A-b_9"):
         check_bucket(name)
-    for name in ("", "a.b", "a b", "a*", "ä", None):
+    for bad in ("", "a.b", "a b", "a*", "ä", None):
         with pytest.raises(natskit.InvalidArgError, match="invalid bucket name"):
-            check_bucket(name)
+            check_bucket(bad)  # type: ignore[arg-type]  # None: the error under test
 
 
-def test_operations():
+def test_operations() -> None:
     assert operation(None) == operation(Headers()) == "PUT"
     assert operation(Headers({"KV-Operation": "DEL"})) == "DEL"
     assert operation(Headers({"KV-Operation": "PURGE", "Nats-Rollup": "sub"})) == "PURGE"
@@ -83,14 +84,14 @@ def test_operations():
     assert operation(Headers({"KV-Operation": "other", "X": "1"})) == "PUT"
 
 
-def test_ttl_header():
+def test_ttl_header() -> None:
     assert (ttl_header(1), ttl_header(3600.0), ttl_header(1.5)) == ("1", "3600", "1500ms")
     for bad in (0, -1, True, "1s", None):
         with pytest.raises(natskit.InvalidArgError):
-            ttl_header(bad)
+            ttl_header(bad)  # type: ignore[arg-type]  # the error under test
 
 
-def test_entries_from_messages():
+def test_entries_from_messages() -> None:
     got = MsgBase(
         "$KV.B.a.b",
         b"v",
@@ -111,7 +112,7 @@ def test_entries_from_messages():
     assert isinstance(entry, Entry)
 
 
-def test_bucket_config_follows_adr8():
+def test_bucket_config_follows_adr8() -> None:
     cfg = bucket_config("B", {})
     assert cfg.to_json() == {
         "name": "KV_B",
@@ -152,7 +153,7 @@ def test_bucket_config_follows_adr8():
         assert bucket_config("B", {"compression": off}).compression is None
 
 
-def test_bucket_config_mirror_name():
+def test_bucket_config_mirror_name() -> None:
     cfg = bucket_config("M", {"mirror_name": "B", "mirror_domain": "hub"})
     assert cfg.subjects is None and cfg.mirror_direct
     assert cfg.mirror is not None and cfg.mirror.to_json() == {
@@ -179,12 +180,12 @@ def test_bucket_config_mirror_name():
         {"bogus": 1},
     ],
 )
-def test_bad_bucket_options(options):
+def test_bad_bucket_options(options: dict[str, Any]) -> None:
     with pytest.raises(natskit.InvalidArgError):
         bucket_config("B", options)
 
 
-def test_origins():
+def test_origins() -> None:
     origin = KVOrigin("B", keys=["new.>", "x"], domain="hub", deliver="d.hub")
     src = origin._source("AGG")
     assert src.to_json() == {
@@ -204,7 +205,7 @@ def test_origins():
         KVOrigin("B.x")
 
 
-def test_aggregate_config():
+def test_aggregate_config() -> None:
     origins = [KVOrigin("A", keys=["new.>"]), KVOrigin("B", domain="hub")]
     cfg = aggregate_config("AGG", True, origins, {"description": "agg"})
     assert cfg.name == "KV_AGG" and cfg.subjects == ["$KV.AGG.>"] and cfg.description == "agg"
@@ -213,18 +214,19 @@ def test_aggregate_config():
     assert cfg.sources[1].subject_transforms[0].to_json() == {"src": "$KV.B.>", "dest": "$KV.AGG.>"}
     read_only = aggregate_config("AGG", False, origins, {})
     assert read_only.subjects is None and read_only.deny_delete
-    for bad in (
+    bad_args: list[tuple[object, object, dict[str, Any]]] = [
         (1, origins, {}),
         (True, [], {}),
         (True, origins[0], {}),
         (True, ["B"], {}),
         (True, origins, {"mirror_name": "X"}),
-    ):
+    ]
+    for bad in bad_args:
         with pytest.raises(natskit.InvalidArgError):
-            aggregate_config("AGG", *bad)
+            aggregate_config("AGG", *bad)  # type: ignore[arg-type]  # the error under test
 
 
-def test_mirror_config():
+def test_mirror_config() -> None:
     cfg = mirror_config("NEAR", KVOrigin("B", keys=["new.>"], domain="hub"), {"history": 5})
     assert cfg.name == "NEAR" and cfg.subjects is None and cfg.mirror_direct
     assert cfg.max_msgs_per_subject == 5 and cfg.allow_direct
@@ -245,7 +247,7 @@ def test_mirror_config():
             mirror_config(name, origin, options)  # type: ignore[arg-type]
 
 
-def test_key_prefixes():
+def test_key_prefixes() -> None:
     plain = bucket_config("B", {})
     assert key_prefixes("B", plain, "$JS.API") == ("$KV.B", "$KV.B")
     assert key_prefixes("B", plain, "$JS.hub.API") == ("$KV.B", "$JS.hub.API.$KV.B")
@@ -256,7 +258,7 @@ def test_key_prefixes():
     assert key_prefixes("M", remote, "$JS.leaf.API") == ("$KV.B", "$JS.hub.API.$KV.B")
 
 
-def test_status():
+def test_status() -> None:
     info = StreamInfo.from_json(
         {
             "config": {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -175,7 +176,7 @@ def test_read_creds_missing_parts() -> None:
         nkeys.read_creds("")
 
 
-def test_a_malformed_nkey_seed_option_is_not_quoted(tmp_path) -> None:
+def test_a_malformed_nkey_seed_option_is_not_quoted(tmp_path: Path) -> None:
     from natskit.connect_fields import _seed_text
 
     seed = nkeys.create("user").seed

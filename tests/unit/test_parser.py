@@ -31,7 +31,11 @@ SETTINGS = settings(max_examples=200, deadline=None)
 
 def encode(frame: Frame) -> bytes:
     """Serialize a frame the way a server would (independent of the parser)."""
-    if type(frame) is tuple:  # MsgFrame
+    if isinstance(frame, Info):
+        return b"INFO " + json.dumps(frame.info).encode() + b"\r\n"
+    if isinstance(frame, Err):
+        return f"-ERR '{frame.message}'\r\n".encode()
+    if isinstance(frame, tuple):  # MsgFrame (Info and Err, tuples too, are handled above)
         subject, sid, reply, header, payload = frame
         args = [subject, str(sid)]
         if reply is not None:
@@ -45,10 +49,6 @@ def encode(frame: Frame) -> bytes:
             op = "HMSG"
             body = header + payload
         return f"{op} {' '.join(args)}\r\n".encode() + body + b"\r\n"
-    if isinstance(frame, Info):
-        return b"INFO " + json.dumps(frame.info).encode() + b"\r\n"
-    if isinstance(frame, Err):
-        return f"-ERR '{frame.message}'\r\n".encode()
     return {Ping: b"PING\r\n", Pong: b"PONG\r\n", Ok: b"+OK\r\n"}[type(frame)]
 
 
@@ -402,7 +402,9 @@ def test_garbage_raises_only_protocol_error(data: bytes, cuts: list[int]) -> Non
     headers=st.lists(st.booleans(), max_size=40),
     cuts=st.lists(st.integers(0, 600)),
 )
-def test_runs_of_one_subject_with_crlf_and_headers(payloads, headers, cuts) -> None:
+def test_runs_of_one_subject_with_crlf_and_headers(
+    payloads: list[bytes], headers: list[bool], cuts: list[int]
+) -> None:
     """The split fast path for repeated MSG lines hands over to the slow path
     wherever a payload holds CRLF, a frame has headers, or a chunk ends."""
     frames: list[Frame] = []

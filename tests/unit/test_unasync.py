@@ -150,42 +150,47 @@ def test_formatting_preserved_exactly() -> None:
 def test_renames() -> None:
     same(
         """\
-        from collections.abc import AsyncIterable, AsyncIterator
-        from contextlib import asynccontextmanager
-        from typing import AsyncContextManager
+        from collections.abc import AsyncIterator
         from natskit._async._io_async import Reader
+        from natskit._transport_async import Writer
 
         class C:
             async def __aenter__(self): ...
-            async def __aexit__(self, *exc): await self.aclose()
+            async def __aexit__(self, *exc): ...
             def __aiter__(self) -> AsyncIterator[int]: ...
             async def __anext__(self):
                 raise StopAsyncIteration
-
-        async def f(it: AsyncIterable[int]) -> AsyncContextManager[int]:
-            return await anext(it)
         """,
         """\
-        from collections.abc import Iterable, Iterator
-        from contextlib import contextmanager
-        from typing import ContextManager
+        from collections.abc import Iterator
         from natskit._sync._io_sync import Reader
+        from natskit._transport_sync import Writer
 
         class C:
             def __enter__(self): ...
-            def __exit__(self, *exc): self.close()
+            def __exit__(self, *exc): ...
             def __iter__(self) -> Iterator[int]: ...
             def __next__(self):
                 raise StopIteration
-
-        def f(it: Iterable[int]) -> ContextManager[int]:
-            return next(it)
         """,
     )
 
 
+def test_every_rename_is_used_by_the_repository(capsys: pytest.CaptureFixture[str]) -> None:
+    """A ``RENAMES`` entry that matches nothing in the repository fails the run."""
+    assert unasync.main(["--check"]) == 0
+    saved = dict(unasync.RENAMES)
+    try:
+        unasync.RENAMES["never_used_anywhere"] = "x"
+        assert unasync.main(["--check"]) == 2
+    finally:
+        unasync.RENAMES.clear()
+        unasync.RENAMES.update(saved)
+    assert "RENAMES entries that match nothing: never_used_anywhere" in capsys.readouterr().err
+
+
 def test_only_whole_names_renamed() -> None:
-    source = "anext_ = _async_x = my_aclose = aio = 1\nobj.natskit_aio = x.aio\n"
+    source = "_async_x = my_aio_x = aio = 1\nobj.natskit_aio = x.aio\nStopAsyncIterationX = 2\n"
     assert conv(source) == source
 
 
@@ -212,42 +217,6 @@ def test_dotted_module_paths() -> None:
 
         def f():
             return natskit.connect(server)
-        """,
-    )
-
-
-# --- rule 5: AsyncGenerator -------------------------------------------------------------
-
-
-def test_async_generator_gets_third_parameter() -> None:
-    same(
-        """\
-        from typing import AsyncGenerator
-        import typing
-
-        async def f() -> AsyncGenerator[dict[str, int], None]:
-            yield {}
-
-        def g() -> typing.AsyncGenerator[
-            AsyncGenerator[int, None],  # inner
-            None,
-        ]: ...
-
-        def h(x: AsyncGenerator[tuple[int, str], int], y: AsyncGenerator) -> None: ...
-        """,
-        """\
-        from typing import Generator
-        import typing
-
-        def f() -> Generator[dict[str, int], None, None]:
-            yield {}
-
-        def g() -> typing.Generator[
-            Generator[int, None, None],  # inner
-            None, None,
-        ]: ...
-
-        def h(x: Generator[tuple[int, str], int, None], y: Generator) -> None: ...
         """,
     )
 

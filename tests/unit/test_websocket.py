@@ -13,7 +13,7 @@ from natskit._protocol.websocket import WebSocket, _mask
 from natskit.errors import ProtocolError
 
 
-def server_frame(opcode, payload, final=True):
+def server_frame(opcode: int, payload: bytes, final: bool = True) -> bytes:
     """An unmasked frame as a server sends it."""
     n = len(payload)
     first = (0x80 if final else 0) | opcode
@@ -26,7 +26,7 @@ def server_frame(opcode, payload, final=True):
     return head + payload
 
 
-def upgraded():
+def upgraded() -> WebSocket:
     ws = WebSocket("127.0.0.1", 8080)
     key = ws.request().split(b"Sec-WebSocket-Key: ")[1].split(b"\r\n")[0]
     accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
@@ -41,7 +41,7 @@ def upgraded():
     return ws
 
 
-def unmask_client_frame(data):
+def unmask_client_frame(data: bytes) -> tuple[int, bytes]:
     assert data[1] & 0x80, "client frames are masked"
     size, head = data[1] & 0x7F, 2
     if size == 126:
@@ -52,7 +52,7 @@ def unmask_client_frame(data):
     return data[0], _mask(data[head + 4 : head + 4 + size], key)
 
 
-def test_upgrade_request_and_answer_checks():
+def test_upgrade_request_and_answer_checks() -> None:
     ws = upgraded()
     assert ws.upgraded and b"Upgrade: websocket" in ws.request()
     assert ws.request().startswith(b"GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n")
@@ -69,20 +69,20 @@ def test_upgrade_request_and_answer_checks():
 
 
 @given(st.binary(max_size=70000))
-def test_encode_is_one_masked_binary_frame(payload):
+def test_encode_is_one_masked_binary_frame(payload: bytes) -> None:
     opcode, data = unmask_client_frame(WebSocket("h", 1).encode(payload))
     assert (opcode, data) == (0x82, payload)
 
 
 @given(st.lists(st.binary(max_size=300), max_size=6), st.integers(1, 50))
-def test_decode_joins_frames_split_anywhere(payloads, step):
+def test_decode_joins_frames_split_anywhere(payloads: list[bytes], step: int) -> None:
     ws = upgraded()
     stream = b"".join(server_frame(2, p) for p in payloads)
     out = b"".join(ws.decode(stream[i : i + step]) for i in range(0, len(stream), step))
     assert out == b"".join(payloads)
 
 
-def test_fragments_extended_lengths_and_control_frames():
+def test_fragments_extended_lengths_and_control_frames() -> None:
     ws = upgraded()
     big = b"b" * 70000
     data = (
@@ -100,7 +100,7 @@ def test_fragments_extended_lengths_and_control_frames():
     assert ws.closed and unmask_client_frame(ws.take_replies())[0] == 0x88
 
 
-def test_bad_frames_are_protocol_errors():
+def test_bad_frames_are_protocol_errors() -> None:
     for bad in (
         bytes((0x82, 0x81)) + b"mask" + b"x",  # masked by the server
         bytes((0xC2, 0x01)) + b"x",  # RSV1: compressed
@@ -110,7 +110,7 @@ def test_bad_frames_are_protocol_errors():
             upgraded().decode(bad)
 
 
-def test_control_frames_must_be_whole_and_short():
+def test_control_frames_must_be_whole_and_short() -> None:
     with pytest.raises(ProtocolError, match="control frame"):
         upgraded().decode(server_frame(9, b"p" * 126))
     with pytest.raises(ProtocolError, match="control frame"):

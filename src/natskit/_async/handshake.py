@@ -7,8 +7,9 @@ import ssl
 from collections import deque
 from typing import Any
 
-from .._io_async import Transport, monotonic, open_transport
+from .._io_async import Opener, monotonic
 from .._protocol import PING_CMD, PONG, Err, Info, Parser, connect_cmd
+from .._transport_async import Transport
 from ..connect_fields import connect_fields, has_credentials
 from ..errors import (
     AuthorizationError,
@@ -37,12 +38,12 @@ async def _read_frame(
 
 
 async def handshake(
-    opts: Options, server: Server, parser: Parser, tls_name: str
+    opts: Options, server: Server, parser: Parser, tls_name: str, opener: Opener
 ) -> tuple[Transport, dict[str, Any], list[Any]]:
     """Connect to ``server``; returns the transport, its INFO and frames read past PONG."""
     addr = server.address
     deadline = monotonic() + opts.connect_timeout
-    transport = await open_transport(addr.host, addr.port, opts.connect_timeout)
+    transport: Transport = await opener(addr.host, addr.port, opts.connect_timeout)
     try:
         websocket = addr.scheme in ("ws", "wss")
         # over WebSocket a tls= context means TLS from the start, as in nats.go
@@ -57,7 +58,6 @@ async def handshake(
             await transport.start_websocket(
                 addr.host, addr.port, deadline - monotonic(), addr.path or "/"
             )
-        parser.reset()
         frames: deque[Any] = deque()
         first = await _read_frame(transport, parser, frames, deadline)
         if not isinstance(first, Info):

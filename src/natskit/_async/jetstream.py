@@ -15,7 +15,7 @@ from .._io_async import Future, monotonic, sleep
 from .._jsapi import PubAck
 from .._jsapi.api import parse_reply, prefix_for, publish_headers
 from ..errors import NoRespondersError, TimeoutError
-from ..msg import HeadersArg, MsgBase
+from ..msg import HeadersArg, MsgBase, headers_of
 from ..options import check_timeout
 from .acks import AckWindow, PendingAck
 from .jsmanage import JetStreamManager, log
@@ -26,7 +26,7 @@ from .ordered import OrderedConsumer
 from .pull import ConsumeContext, fetch
 
 if TYPE_CHECKING:
-    from .connection import Connection
+    from .link import Link
 
 Payload = bytes | bytearray | memoryview | str
 
@@ -41,19 +41,20 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
 
     def __init__(
         self,
-        conn: Connection,
+        link: Link,
         *,
         timeout: float = 5.0,
         domain: str | None = None,
         api_prefix: str | None = None,
         trace: bool = False,
     ) -> None:
-        self._conn = conn
+        self._link = link
+        self._conn = link.conn
         self._timeout = check_timeout(timeout, 5.0) or 5.0
         self._prefix = prefix_for(domain, api_prefix)
         self._trace = trace
         self.max_pending_acks = MAX_PENDING_ACKS
-        self._acks = AckWindow(conn)
+        self._acks = AckWindow(link.replies)
 
     # -- publishing ---------------------------------------------------------
 
@@ -110,7 +111,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
 
     async def publish_msg(self, msg: MsgBase, **options: Any) -> PubAck:
         """``publish`` with the subject, data and headers of ``msg``."""
-        return await self.publish(msg.subject, msg.data, headers=msg._headers, **options)
+        return await self.publish(msg.subject, msg.data, headers=headers_of(msg), **options)
 
     async def publish_future(
         self,
@@ -148,18 +149,16 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         window = self._acks
         await window.reserve(self.max_pending_acks, timeout)
         ack = PendingAck(window, subject, timeout)
-        conn = self._conn
-        token = None
+        replies = self._link.replies
+        reply = None
         try:
-            token = conn._start_request(ack)
-            window.track(ack, token)
-            await conn._publish_internal(
-                subject, payload, reply=conn._resp_prefix + token, headers=hdrs
-            )
+            reply = replies.register(ack)
+            window.track(ack, reply)
+            await self._link.publish(subject, payload, reply=reply, headers=hdrs)
         except BaseException:
-            if token is not None:
-                conn._resp_map.pop(token, None)
-            window._finish(ack)  # the error is raised here, the future is dropped
+            if reply is not None:
+                replies.forget(reply)
+            window.finish(ack)  # the error is raised here, the future is dropped
             raise
         return ack.result
 
@@ -226,8 +225,9 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         ahead; a new pull goes out when it falls to ``threshold`` (default
         half). ``heartbeat`` defaults to half of ``expires``, at most 30 s.
         """
-        ctx = ConsumeContext(
+        return await ConsumeContext.start(
             self,
+            self._link,
             stream,
             consumer,
             callback,
@@ -237,8 +237,6 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
             heartbeat=heartbeat,
             threshold=threshold,
         )
-        await ctx._start()
-        return ctx
 
     async def ordered_consumer(
         self, stream: str, callback: Callable[[Msg], Any] | None = None, **options: Any
@@ -252,31 +250,29 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         ``inactive_threshold`` (2 s). ``StreamNotFoundError`` if the stream
         does not exist.
         """
-        oc = OrderedConsumer(self, stream, callback, **options)
-        await oc._start()
-        return oc
+        return await OrderedConsumer.start(self, self._link, stream, callback, **options)
 
     # -- acks -----------------------------------------------------------------
 
     async def ack(self, msg: MsgBase) -> None:
         """Acknowledge ``msg`` (``Msg.ack``)."""
-        await send_ack(self._conn, msg, ACK)
+        await send_ack(self._link, msg, ACK)
 
     async def ack_sync(self, msg: MsgBase) -> None:
         """Acknowledge and wait for the server's confirmation (up to ``timeout``)."""
-        await send_ack(self._conn, msg, ACK, sync=True, timeout=self._timeout)
+        await send_ack(self._link, msg, ACK, sync=True, timeout=self._timeout)
 
     async def nak(self, msg: MsgBase, delay: float | None = None) -> None:
         """Ask for redelivery of ``msg``, at once or after ``delay`` seconds."""
-        await send_ack(self._conn, msg, nak_body(delay))
+        await send_ack(self._link, msg, nak_body(delay))
 
     async def in_progress(self, msg: MsgBase) -> None:
         """Reset the ack timer of ``msg``: it is being worked on."""
-        await send_ack(self._conn, msg, WPI)
+        await send_ack(self._link, msg, WPI)
 
     async def term(self, msg: MsgBase, reason: str | None = None) -> None:
         """Stop redelivery of ``msg``, with an optional ``reason``."""
-        await send_ack(self._conn, msg, term_body(reason))
+        await send_ack(self._link, msg, term_body(reason))
 
     def __repr__(self) -> str:
         return f"<JetStream {self._prefix} timeout={self._timeout}>"

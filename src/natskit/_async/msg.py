@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._jsapi.wire import to_ns
+from .._protocol import ack_cmd
 from ..errors import InvalidArgError, NotJSMessageError
 from ..msg import HeadersArg, MsgBase
+
+if TYPE_CHECKING:
+    from .link import Link
 
 # Ack bodies (ADR-15).
 ACK = b"+ACK"
@@ -24,23 +28,28 @@ def term_body(reason: str | None) -> bytes:
 
 
 async def send_ack(
-    conn: Any, msg: MsgBase, body: bytes, *, sync: bool = False, timeout: float | None = None
+    link: Link | None,
+    msg: MsgBase,
+    body: bytes,
+    *,
+    sync: bool = False,
+    timeout: float | None = None,
 ) -> None:
-    """Publish an ack of ``msg`` on ``conn``; ``sync`` waits for the server's reply.
+    """Publish an ack of ``msg`` through ``link``; ``sync`` waits for the server's reply.
 
     After a terminal ack (``+ACK``, ``-NAK``, ``+TERM``) further acks of the
     same message are ignored (ADR-15).
     """
     if not msg.reply:
         raise NotJSMessageError("the message has no reply subject to acknowledge")
-    if conn is None:
+    if link is None:
         raise InvalidArgError("the message was not received on a connection")
     if getattr(msg, "_acked", False):
         return
     if sync:
-        await conn._request(msg.reply, body, None, timeout, subject_trusted=True)
+        await link.request(msg.reply, body, timeout=timeout, subject_trusted=True)
     else:
-        await conn._publish_internal(msg.reply, body, subject_trusted=True)
+        await link.publish(msg.reply, body, subject_trusted=True)
     if isinstance(msg, Msg) and not body.startswith(WPI):
         msg._acked = True
 
@@ -50,41 +59,42 @@ class Msg(MsgBase):
 
     __slots__ = ("_acked",)
     _acked: bool  # set by the first terminal ack (unset until then)
+    _link: Link | None
 
     async def respond(self, payload: bytes | str = b"", *, headers: HeadersArg = None) -> None:
         """Publish ``payload`` to this message's reply subject."""
         if not self.reply:
             raise InvalidArgError("the message has no reply subject")
-        if self._conn is None:
+        if self._link is None:
             raise InvalidArgError("the message was not received on a connection")
-        await self._conn.publish(self.reply, payload, headers=headers)
+        await self._link.conn.publish(self.reply, payload, headers=headers)
 
     async def ack(self) -> None:
         """Acknowledge a JetStream message (returns once sent; see ``ack_sync``)."""
-        conn = self._conn
+        link = self._link
         reply = self.reply
-        if conn is None or not reply or getattr(self, "_acked", False):
-            await send_ack(conn, self, ACK)  # raises, or ignores a repeated ack
+        if link is None or not reply or getattr(self, "_acked", False):
+            await send_ack(link, self, ACK)  # raises, or ignores a repeated ack
             return
         # send_ack() inlined, the reply subject being the server's: one ack per
         # message is the hottest path of pull consumers
-        drain = conn._send(b"PUB %b 4\r\n+ACK\r\n" % reply.encode(), 4)
+        drain = link.send(ack_cmd(reply, ACK), 4)
         self._acked = True
         if drain:
-            await conn._writer.drain()
+            await link.drain()
 
     async def ack_sync(self, timeout: float | None = None) -> None:
         """Acknowledge and wait until the server confirms it."""
-        await send_ack(self._conn, self, ACK, sync=True, timeout=timeout)
+        await send_ack(self._link, self, ACK, sync=True, timeout=timeout)
 
     async def nak(self, delay: float | None = None) -> None:
         """Ask for redelivery, at once or after ``delay`` seconds."""
-        await send_ack(self._conn, self, nak_body(delay))
+        await send_ack(self._link, self, nak_body(delay))
 
     async def in_progress(self) -> None:
         """Tell the server the message is being worked on (resets its ack timer)."""
-        await send_ack(self._conn, self, WPI)
+        await send_ack(self._link, self, WPI)
 
     async def term(self, reason: str | None = None) -> None:
         """Stop redelivery of the message, with an optional ``reason``."""
-        await send_ack(self._conn, self, term_body(reason))
+        await send_ack(self._link, self, term_body(reason))

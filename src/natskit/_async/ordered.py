@@ -34,10 +34,11 @@ from ..errors import (
 from ..options import check_timeout
 from ..status import Status
 from .msg import Msg
-from .subscription import Item, MsgIterator, Subscription, take
+from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
+    from .link import Link
 
 log = logging.getLogger("natskit.jetstream")
 
@@ -70,6 +71,7 @@ class OrderedConsumer(MsgIterator):
     def __init__(
         self,
         js: JetStream,
+        link: Link,
         stream: str,
         callback: Callable[[Msg], Any] | None,
         *,
@@ -85,6 +87,7 @@ class OrderedConsumer(MsgIterator):
         if not heartbeat:  # the supervisor wakes up every heartbeat
             raise InvalidArgError(f"idle_heartbeat must be positive, not {idle_heartbeat!r}")
         self._js = js
+        self._link = link
         self.stream = stream
         self._callback = callback
         self._heartbeat = heartbeat
@@ -121,9 +124,23 @@ class OrderedConsumer(MsgIterator):
         """The consumer info of the current consumer, as cached at its creation."""
         return self._info
 
+    @classmethod
+    async def start(
+        cls,
+        js: JetStream,
+        link: Link,
+        stream: str,
+        callback: Callable[[Msg], Any] | None,
+        **options: Any,
+    ) -> OrderedConsumer:
+        """Create the first consumer and start the supervisor (``JetStream.ordered_consumer``)."""
+        oc = cls(js, link, stream, callback, **options)
+        await oc._start()
+        return oc
+
     async def _start(self) -> None:
         await self._create()
-        self._js._conn._add_status_listener(self._on_status)
+        self._link.add_status_listener(self._on_status)
         self._task = spawn(self._supervise, name="natskit-ordered-consumer")
 
     def _on_status(self, status: Status) -> None:
@@ -135,7 +152,7 @@ class OrderedConsumer(MsgIterator):
 
     async def _create(self) -> None:
         """Subscribe to a new inbox and create the consumer delivering to it."""
-        conn = self._js._conn
+        conn = self._link.conn
         with self._lock:
             self._last_gen += 1
             gen = self._last_gen
@@ -145,13 +162,13 @@ class OrderedConsumer(MsgIterator):
                 cfg.opt_start_seq = self._stream_seq + 1
                 cfg.opt_start_time = None
         # Outside our lock: the connection's lock is never taken inside it.
-        sub = conn._subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
+        sub = await conn.subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
         cfg.deliver_subject = sub.subject
         with self._lock:
             self._sub, self._gen, self._consumer_seq = sub, gen, 0
         self._seen = (-1, monotonic())
         try:
-            self._info = await self._js._create_consumer(self.stream, cfg, "create")
+            self._info = await self._js.add_consumer(self.stream, cfg)
         except BaseException:
             await self._drop_sub()
             raise
@@ -160,21 +177,20 @@ class OrderedConsumer(MsgIterator):
         with self._lock:
             sub, self._sub, self._gen = self._sub, None, 0
         if sub is not None:
-            await sub._unsubscribe_quietly()
+            await unsubscribe_quietly(sub)
 
     # -- receiving (dispatcher) ---------------------------------------------
 
     async def _on_msg(self, gen: int, msg: Msg) -> None:
         if gen != self._gen:
             return
-        conn = self._js._conn
         if msg.status is not None and not msg.data:
             if msg.is_flow_control and msg.reply:
                 await self._pass(msg)
             elif msg.is_idle_heartbeat:
                 stalled = msg.headers.get("Nats-Consumer-Stalled")
                 if stalled:
-                    await conn._publish_internal(stalled, b"", subject_trusted=True)
+                    await self._link.publish(stalled, b"", subject_trusted=True)
                 last = msg.headers.get("Nats-Last-Consumer")
                 if last is not None and last.isdigit() and int(last) != self._consumer_seq:
                     self._reset(
@@ -222,7 +238,7 @@ class OrderedConsumer(MsgIterator):
 
     async def _answer(self, msg: Msg) -> None:
         """Answer a flow control request (its reply subject comes from the server)."""
-        await self._js._conn._publish_internal(msg.reply or "", b"", subject_trusted=True)
+        await self._link.publish(msg.reply or "", b"", subject_trusted=True)
 
     def _reset(self, reason: NatsError) -> None:
         """Ignore the current consumer from now on; the supervisor replaces it."""
@@ -235,7 +251,7 @@ class OrderedConsumer(MsgIterator):
     # -- supervisor (its own task) ------------------------------------------
 
     async def _supervise(self) -> None:
-        conn = self._js._conn
+        conn = self._link.conn
         while not self._closed:
             await self._wake.wait(self._heartbeat)
             self._wake.clear()
@@ -260,7 +276,7 @@ class OrderedConsumer(MsgIterator):
         if sub.delivered != self._seen[0] or sub.pending_msgs:
             self._seen = (sub.delivered, now)
             return False
-        return self._js._conn.status is Status.CONNECTED and now - self._seen[1] >= (
+        return self._link.conn.status is Status.CONNECTED and now - self._seen[1] >= (
             3 * self._heartbeat
         )
 
@@ -276,7 +292,7 @@ class OrderedConsumer(MsgIterator):
 
     async def _stop(self, reason: BaseException | None) -> None:
         self._closed = True
-        self._js._conn._remove_status_listener(self._on_status)
+        self._link.remove_status_listener(self._on_status)
         if reason is not None:
             self.last_error = reason
             log.warning("ordered consumer on %s stops: %s", self.stream, reason)
@@ -303,7 +319,7 @@ class OrderedConsumer(MsgIterator):
         if self._closed:
             return
         self._closed = True
-        self._js._conn._remove_status_listener(self._on_status)
+        self._link.remove_status_listener(self._on_status)
         self._wake.set()
         if self._task is not None:
             await self._task.join()

@@ -29,13 +29,15 @@ from ..errors import (
     StreamNotFoundError,
     TimeoutError,
 )
+from ..msg import headers_of
 from ..options import check_timeout
 from ..status import Status
 from .msg import Msg
-from .subscription import Item, MsgIterator, Subscription, take
+from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
+    from .link import Link
 
 log = logging.getLogger("natskit.jetstream")
 
@@ -49,9 +51,9 @@ async def send_pull(
     """Publish a ``CONSUMER.MSG.NEXT`` request whose messages go to ``inbox``."""
     subject = f"{js.api_prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer}"
     data = encode(req)
-    if js._trace:
+    if js.trace:
         log.debug(">>> %s %s (reply %s)", subject, data.decode(), inbox)
-    await js._conn.publish(subject, data, reply=inbox)
+    await js.connection.publish(subject, data, reply=inbox)
 
 
 async def fetch(
@@ -76,22 +78,24 @@ async def fetch(
             batch, expires=fetch_expiry(timeout), max_bytes=max_bytes, heartbeat=heartbeat
         )
         wait = timeout
-    conn = js._conn
-    sub = conn._subscribe(conn.new_inbox())
+    conn = js.connection
+    sub = await conn.subscribe(conn.new_inbox())
     msgs: list[Msg] = []
     failure: NatsError = TimeoutError(f"fetch from {stream}/{consumer} timed out after {wait} s")
     try:
         await send_pull(js, stream, consumer, req, sub.subject)
         deadline = monotonic() + wait
+        # two heartbeats missed while the pull should still run: it is lost
+        lost_after = 2 * heartbeat if heartbeat is not None and timeout is not None else None
         while len(msgs) < batch:
-            msg = sub._ready_msg()  # what has arrived is taken without waiting
+            msg = sub.next_msg_nowait()  # what has arrived is taken without waiting
             if msg is None:
                 left = deadline - monotonic()
                 if left <= 0:
                     break
-                watch = heartbeat is not None and timeout is not None and 2 * heartbeat < left
-                if watch and heartbeat is not None:
-                    left = 2 * heartbeat  # two heartbeats missed: the pull is lost
+                watch = False
+                if lost_after is not None and lost_after < left:
+                    watch, left = True, lost_after
                 try:
                     msg = await sub.next_msg(left)
                 except TimeoutError:
@@ -108,7 +112,7 @@ async def fetch(
                     if msgs:
                         return msgs
                     raise TimeoutError("the connection was lost during the fetch") from None
-            if js._trace and msg.status is not None:
+            if js.trace and msg.status is not None:
                 log.debug("<<< %s %s %s", sub.subject, msg.status, msg.description)
             if msg.status is None or msg.data:
                 msgs.append(msg)
@@ -123,7 +127,7 @@ async def fetch(
         if msgs:
             return msgs
     finally:
-        await sub._unsubscribe_quietly()
+        await unsubscribe_quietly(sub)
     # A missing stream or consumer gets no reply or "no responders" (503):
     # consumer_info raises the precise error.
     await js.consumer_info(stream, consumer)
@@ -145,6 +149,7 @@ class ConsumeContext(MsgIterator):
     def __init__(
         self,
         js: JetStream,
+        link: Link,
         stream: str,
         consumer: str,
         callback: Callable[[Msg], Any] | None,
@@ -178,6 +183,7 @@ class ConsumeContext(MsgIterator):
         if self._limit < 1 or not 0 <= self._threshold <= self._limit:
             raise InvalidArgError("need max_messages / max_bytes > 0 and 0 <= threshold <= it")
         self._js = js
+        self._link = link
         self.stream = stream
         self.consumer = consumer
         self._callback = callback
@@ -194,10 +200,19 @@ class ConsumeContext(MsgIterator):
         self._reconnecting = False
         self.last_error: BaseException | None = None
 
+    @classmethod
+    async def start(
+        cls, js: JetStream, link: Link, stream: str, consumer: str, callback: Any, **options: Any
+    ) -> ConsumeContext:
+        """Subscribe, send the first pull, watch the heartbeats (``JetStream.consume``)."""
+        ctx = cls(js, link, stream, consumer, callback, **options)
+        await ctx._start()
+        return ctx
+
     async def _start(self) -> None:
-        conn = self._js._conn
-        self._sub = conn._subscribe(conn.new_inbox(), callback=self._on_msg)
-        conn._add_status_listener(self._on_status)
+        conn = self._link.conn
+        self._sub = await conn.subscribe(conn.new_inbox(), callback=self._on_msg)
+        self._link.add_status_listener(self._on_status)
         await self._pull_more()
         self._arm()
 
@@ -220,7 +235,8 @@ class ConsumeContext(MsgIterator):
     def _size(self, msg: Msg) -> int:
         if not self._by_bytes:
             return 1
-        hdr = len(encode_headers(msg._headers)) if msg._headers else 0
+        headers = headers_of(msg)
+        hdr = len(encode_headers(headers)) if headers else 0
         return len(msg.subject) + len(msg.reply or "") + hdr + len(msg.data)
 
     async def _pull_more(self) -> None:
@@ -308,7 +324,7 @@ class ConsumeContext(MsgIterator):
     def _warn(self, err: BaseException) -> None:
         self.last_error = err
         if isinstance(err, NatsError):
-            self._js._conn._report(err)
+            self._link.report(err)
 
     def _arm(self) -> None:
         if not self._stopped:
@@ -317,7 +333,7 @@ class ConsumeContext(MsgIterator):
     def _check_heartbeat(self) -> None:
         """Timer: nothing for two heartbeats while a pull is outstanding means it was lost."""
         sub = self._sub
-        status = self._js._conn.status
+        status = self._link.conn.status
         if sub is None or self._stopped:
             return
         if status is Status.CLOSED:
@@ -366,14 +382,14 @@ class ConsumeContext(MsgIterator):
             if self._stopped:
                 return
             self._stopped = True
-        self._js._conn._remove_status_listener(self._on_status)
+        self._link.remove_status_listener(self._on_status)
         if err is not None:
             self._warn(err)
         if self._timer is not None:
             self._timer.cancel()
         self._queue.put_nowait(err)
         if self._sub is not None:
-            await self._sub._unsubscribe_quietly()
+            await unsubscribe_quietly(self._sub)
 
     @property
     def is_active(self) -> bool:

@@ -45,7 +45,7 @@ from ..msg import HeadersArg
 from ..status import Status
 from ..timeutil import format_time
 from .msg import Msg
-from .subscription import Subscription
+from .subscription import Subscription, stop_interest, unsubscribe_quietly
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -242,6 +242,13 @@ class Service(Group):
         self._stopped = False
         self._started = datetime.now(timezone.utc)
 
+    @classmethod
+    async def start(cls, conn: Connection, name: str, version: str, **options: Any) -> Service:
+        """A new instance, answering discovery at once (``Connection.service``)."""
+        svc = cls(conn, name, version, **options)
+        await svc._start()
+        return svc
+
     async def _start(self) -> None:
         answers = {"PING": self.ping, "INFO": self.info, "STATS": self.stats}
         try:
@@ -261,7 +268,7 @@ class Service(Group):
             endpoint.subject, queue=endpoint.queue_group, callback=endpoint._handle
         )
         if self._stopped:  # stopped meanwhile (another thread or task)
-            await sub._unsubscribe_quietly()
+            await unsubscribe_quietly(sub)
             raise ConnectionClosedError(f"service {self.name!r} is stopped")
         endpoint._sub = sub
         self.endpoints.append(endpoint)
@@ -323,7 +330,7 @@ class Service(Group):
         self._verb_subs = []
         for sub in subs:
             try:
-                await self._conn._drain_sub(sub, None, wait=False)
+                await stop_interest(sub)
             except NatsError:
                 pass  # the connection is closed or lost: nothing more will come
 

@@ -1,25 +1,53 @@
-"""Subscriptions: a callback, or a queue read by ``next_msg`` and iteration."""
+"""Subscriptions, and the ``Router`` that hands them what the reader parsed.
+
+A ``Subscription`` owns its delivery: the router finds it by sid and hands it
+each message (counting ``max_msgs``, enforcing the pending limits, queueing
+for ``next_msg`` or for its callback). The router also keeps the table that a
+reconnect restores, and passes every other frame (PING, PONG, INFO, -ERR) to
+the connection.
+"""
 
 from __future__ import annotations
 
-from collections import deque
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._io_async import Event, Queue, StateLock
-from ..errors import BadSubscriptionError, ConnectionClosedError
-from ..options import check_timeout
-from ..status import Status
+from .._io_async import Event, Queue, StateLock, monotonic
+from .._protocol import (
+    check_framing,
+    check_queue,
+    check_subject,
+    decode_headers,
+    sub_cmd,
+    unsub_cmd,
+)
+from ..errors import (
+    BadHeaderMsgError,
+    BadSubscriptionError,
+    ConnectionClosedError,
+    InvalidArgError,
+    SlowConsumerError,
+    TimeoutError,
+)
+from ..options import Options, check_timeout
+from .dispatch import Dispatcher, Slot
 from .msg import Msg
 
 if TYPE_CHECKING:
-    from .connection import Connection
+    from .link import Link
 
 # Put in a message queue when it ends: ``None`` means stopped by the user,
 # an exception instance is raised by ``next_msg``.
 Item = Msg | BaseException | None
 _I = TypeVar("_I", bound="MsgIterator")
 _making_idle = StateLock()
+
+
+def check_count(name: str, value: int | None) -> None:
+    """``InvalidArgError`` unless ``value`` is None or an int >= 0."""
+    if value is not None and (type(value) is not int or value < 0):
+        raise InvalidArgError(f"{name} must be a non-negative integer, not {value!r}")
 
 
 async def take(queue: Queue[Item], timeout: float | None, ended: str) -> Msg:
@@ -51,7 +79,7 @@ class MsgIterator:
             raise StopAsyncIteration from None
 
 
-class Subscription(MsgIterator):
+class Subscription(MsgIterator, Slot):
     """Interest in a subject; returned by ``Connection.subscribe``.
 
     Counters: ``delivered`` counts the messages the server sent on this sid
@@ -63,19 +91,16 @@ class Subscription(MsgIterator):
     __slots__ = (
         "__weakref__",
         "_active",
-        "_callback",
-        "_conn",
         "_count",
-        "_discard",
         "_idle",
         "_in_bytes",
         "_in_msgs",
         "_max",
+        "_on_reader",
         "_out_bytes",
         "_out_msgs",
-        "_pending",
         "_queue",
-        "_scheduled",
+        "_router",
         "_slow",
         "dropped",
         "pending_bytes_limit",
@@ -87,7 +112,7 @@ class Subscription(MsgIterator):
 
     def __init__(
         self,
-        conn: Connection,
+        router: Router,
         sid: int,
         subject: str,
         queue: str | None,
@@ -95,15 +120,17 @@ class Subscription(MsgIterator):
         max_msgs: int | None,
         pending_msgs_limit: int,
         pending_bytes_limit: int,
+        on_reader: Callable[[Msg], None] | None = None,
     ) -> None:
         # Few objects per subscription: the garbage collector walks all of them on
         # every full pass, which shows with 10,000 subscriptions.
-        self._conn = conn
+        Slot.__init__(self, router.dispatcher, callback)
+        self._router = router
         self.sid = sid
         self.subject = subject
         self.queue = queue
-        self._callback = callback
         self._max = max_msgs or 0
+        self._on_reader = on_reader  # natskit's own: called on the reader (request replies)
         self.pending_msgs_limit = pending_msgs_limit
         self.pending_bytes_limit = pending_bytes_limit
         self.dropped = 0
@@ -116,14 +143,8 @@ class Subscription(MsgIterator):
         self._out_bytes = 0
         self._slow = False
         self._active = True
-        self._discard = False  # unsubscribed: queued messages are not delivered
-        self._scheduled = False  # waiting for, or held by, a dispatcher worker
-        self._queue: Queue[Item]  # without a callback
-        self._pending: deque[Any]  # with a callback: run by a dispatcher worker
         if callback is None:
-            self._queue = Queue()
-        else:
-            self._pending = deque()
+            self._queue: Queue[Item] = Queue()
         self._idle: Event  # made by _end(), before _active turns False
 
     @property
@@ -148,6 +169,52 @@ class Subscription(MsgIterator):
         """False once unsubscribed, drained, or its ``max_msgs`` reached."""
         return self._active
 
+    # -- the reader's side (no awaits) ----------------------------------------
+
+    def _deliver_special(self, msg: Msg, size: int) -> None:
+        """A message for natskit's own reader callback, or with ``max_msgs`` set
+        (the router hands the others straight to ``_enqueue``)."""
+        if self._on_reader is not None:
+            self._on_reader(msg)
+            return
+        self._count += 1
+        if self._count > self._max:
+            return
+        if self._count == self._max:
+            self._router.forget(self)
+            self._enqueue(msg, size)
+            self._end()
+        else:
+            self._enqueue(msg, size)
+
+    def _enqueue(self, msg: Msg, size: int) -> None:
+        """Queue ``msg`` for the user, or drop it over the pending limits."""
+        if (
+            self._in_msgs - self._out_msgs >= self.pending_msgs_limit
+            or self._in_bytes - self._out_bytes + size > self.pending_bytes_limit
+        ):
+            self.dropped += 1
+            if not self._slow:
+                self._slow = True
+                self._router.link.report(
+                    SlowConsumerError(
+                        f"slow consumer on subscription {self.sid} ({self.subject!r}): "
+                        "messages dropped",
+                        sid=self.sid,
+                        subject=self.subject,
+                    )
+                )
+            return
+        self._slow = False
+        self._in_msgs += 1
+        self._in_bytes += size
+        if self._callback is not None:
+            self._pending.append(msg)
+            if not self._scheduled:
+                self._dispatcher.schedule(self)
+        else:
+            self._queue.put_nowait(msg)
+
     def _taken(self, msg: Msg) -> None:
         """Account for a message handed to the user (or its callback returned)."""
         self._out_msgs += 1
@@ -166,6 +233,8 @@ class Subscription(MsgIterator):
         if self._callback is None:
             self._queue.put_nowait(reason)
 
+    # -- the user's side --------------------------------------------------------
+
     async def next_msg(self, timeout: float | None = None) -> Msg:
         """The next message; ``TimeoutError`` after ``timeout`` s (None: wait forever)."""
         if self._callback is not None:
@@ -182,9 +251,9 @@ class Subscription(MsgIterator):
                 raise item
         raise BadSubscriptionError(f"subscription {self.sid} on {self.subject!r} has ended")
 
-    def _ready_msg(self) -> Msg | None:
-        """A queued message without waiting; None when there is none (or only the
-        end marker, which ``next_msg`` then reports)."""
+    def next_msg_nowait(self) -> Msg | None:
+        """A message that has arrived, without waiting; None when there is none
+        (or the subscription has ended, which ``next_msg`` then reports)."""
         if self._callback is None and not self._discard:
             item = self._queue.get_nowait(self)
             if isinstance(item, Msg):
@@ -196,20 +265,200 @@ class Subscription(MsgIterator):
 
     async def unsubscribe(self, max_msgs: int | None = None) -> None:
         """Unsubscribe now, or after ``max_msgs`` messages in total on this sid."""
-        await self._conn._unsubscribe(self, max_msgs)
-
-    async def _unsubscribe_quietly(self) -> None:
-        """Unsubscribe natskit's own subscription, unless it has ended or the connection
-        is closed, also when that happens meanwhile (on another thread)."""
-        if self._active and self._conn.status is not Status.CLOSED:
-            try:
-                await self._conn._unsubscribe(self, None)
-            except (BadSubscriptionError, ConnectionClosedError):
-                pass
+        router = self._router
+        router.link.check_writable()
+        check_count("max_msgs", max_msgs)
+        with router.lock:
+            if not router.has(self):
+                raise BadSubscriptionError(f"subscription {self.sid} is not active")
+            if max_msgs is None or max_msgs <= self._count:
+                router.forget(self)
+                self._discard = True
+                self._end()
+                router.link.control(unsub_cmd(self.sid))
+            else:
+                self._max = max_msgs
+                router.link.control(unsub_cmd(self.sid, max_msgs))
 
     async def drain(self, timeout: float | None = None) -> None:
-        """Stop interest, then wait until every message received was handled."""
-        await self._conn._drain_sub(self, timeout)
+        """Stop interest, then wait until every message received was handled
+        (up to ``timeout``, by default the ``drain_timeout`` option; None in
+        both: no limit)."""
+        timeout = check_timeout(timeout, self._router.options.drain_timeout)
+        await self._stop_interest(timeout)
+        if not await self._idle.wait(timeout):
+            raise TimeoutError(f"draining subscription {self.sid} timed out")
+
+    async def _stop_interest(self, timeout: float | None) -> None:
+        """UNSUB, and let what the server sent before it arrive; end it."""
+        router = self._router
+        router.link.check_writable()
+        if router.has(self) and router.link.control(unsub_cmd(self.sid)):
+            await router.link.conn.flush(timeout)  # what was sent before UNSUB has arrived
+        router.forget(self)
+        self._end()
 
     def __repr__(self) -> str:
         return f"<Subscription sid={self.sid} subject={self.subject!r} queue={self.queue!r}>"
+
+
+async def unsubscribe_quietly(sub: Subscription) -> None:
+    """Unsubscribe natskit's own subscription, unless it has ended or the
+    connection is closed, also when that happens meanwhile (on another thread)."""
+    if sub._active:
+        try:
+            await sub.unsubscribe()
+        except (BadSubscriptionError, ConnectionClosedError):
+            pass
+
+
+async def stop_interest(sub: Subscription) -> None:
+    """``drain()`` without the wait for the messages already received to be
+    handled (a callback may call it for its own subscription)."""
+    await sub._stop_interest(check_timeout(None, sub._router.options.drain_timeout))
+
+
+class Router:
+    """The subscriptions of one connection by sid, and where parsed frames go:
+    messages to their subscription, every other frame to ``on_frame``."""
+
+    def __init__(
+        self,
+        link: Link,
+        options: Options,
+        dispatcher: Dispatcher,
+        lock: StateLock,
+        on_frame: Callable[[Any], None],
+    ) -> None:
+        self.link = link
+        self.options = options
+        self.dispatcher = dispatcher
+        self.lock = lock  # the connection's: a reconnect restores what it sees under it
+        self._on_frame = on_frame
+        self._subs: dict[int, Subscription] = {}
+        self._sids = itertools.count(1)
+        self.in_msgs = 0
+        self.in_bytes = 0
+
+    def handle(self, frames: list[Any]) -> None:
+        """Route what the parser returned, in order (runs on the reader)."""
+        subs = self._subs
+        link = self.link
+        received = Msg.received
+        in_msgs = in_bytes = 0
+        for frame in frames:
+            if type(frame) is tuple:  # MsgFrame; the other frames are not plain tuples
+                subject, sid, reply, header, payload = frame
+                size = len(payload)
+                in_msgs += 1
+                in_bytes += size
+                sub = subs.get(sid)
+                if sub is None:
+                    continue
+                if header is None:
+                    msg = received(subject, payload, reply, link)
+                else:
+                    msg = self._with_headers(subject, payload, reply, header)
+                if sub._max or sub._on_reader is not None:
+                    sub._deliver_special(msg, size)
+                else:  # the common case, without a call more
+                    sub._count += 1
+                    sub._enqueue(msg, size)
+            else:
+                self._on_frame(frame)
+        self.in_msgs += in_msgs
+        self.in_bytes += in_bytes
+
+    def _with_headers(self, subject: str, payload: bytes, reply: str | None, header: bytes) -> Msg:
+        try:
+            headers, status, description = decode_headers(header)
+        except BadHeaderMsgError as exc:  # still delivered, without headers
+            self.link.report(exc)
+            return Msg.received(subject, payload, reply, self.link)
+        return Msg.received(subject, payload, reply, self.link, headers, status, description)
+
+    def subscribe(
+        self,
+        subject: str,
+        queue: str | None = None,
+        callback: Callable[[Msg], Any] | None = None,
+        max_msgs: int | None = None,
+        pending_msgs_limit: int | None = None,
+        pending_bytes_limit: int | None = None,
+        on_reader: Callable[[Msg], None] | None = None,
+    ) -> Subscription:
+        """Check, register and send a new subscription (SUB now if connected,
+        else with the others on the next connect)."""
+        if self.options.check_subjects:
+            check_subject(subject, wildcards=True)
+            if queue is not None:
+                check_queue(queue)
+        else:  # unchecked, but never breaking the SUB line
+            check_framing(subject)
+            if queue is not None:
+                check_framing(queue)
+        check_count("max_msgs", max_msgs)
+        check_count("pending_msgs_limit", pending_msgs_limit)
+        check_count("pending_bytes_limit", pending_bytes_limit)
+        self.link.check_writable()
+        opts = self.options
+        sub = Subscription(
+            self,
+            next(self._sids),
+            subject,
+            queue,
+            callback,
+            max_msgs,
+            opts.pending_msgs_limit if pending_msgs_limit is None else pending_msgs_limit,
+            opts.pending_bytes_limit if pending_bytes_limit is None else pending_bytes_limit,
+            on_reader,
+        )
+        with self.lock:
+            self._subs[sub.sid] = sub
+            cmd = sub_cmd(subject, queue, sub.sid)
+            self.link.control(cmd + unsub_cmd(sub.sid, max_msgs) if max_msgs else cmd)
+        return sub
+
+    def __len__(self) -> int:
+        """The subscriptions of the connection, natskit's own included."""
+        return len(self._subs)
+
+    def has(self, sub: Subscription) -> bool:
+        return self._subs.get(sub.sid) is sub
+
+    def forget(self, sub: Subscription) -> None:
+        """``sub`` gets nothing more (and is not restored on reconnect)."""
+        self._subs.pop(sub.sid, None)
+
+    def restore_commands(self) -> bytes:
+        """SUB (and UNSUB for what is left of ``max_msgs``) of every subscription,
+        for a new connection."""
+        parts = []
+        for sub in list(self._subs.values()):
+            parts.append(sub_cmd(sub.subject, sub.queue, sub.sid))
+            if sub._max:
+                parts.append(unsub_cmd(sub.sid, sub._max - sub._count))
+        return b"".join(parts)
+
+    async def drain(self, timeout: float | None) -> None:
+        """UNSUB every subscription but natskit's own, let what the server sent
+        before arrive, end them and wait until each has handled what it
+        received (all within ``timeout``; None: no limit)."""
+        subs = [s for s in list(self._subs.values()) if s._on_reader is None]
+        deadline = None if timeout is None else monotonic() + timeout
+        for sub in subs:
+            self.link.control(unsub_cmd(sub.sid))
+        await self.link.conn.flush(timeout)
+        for sub in subs:
+            self.forget(sub)
+            sub._end()
+            left = None if deadline is None else max(deadline - monotonic(), 0.0)
+            if not await sub._idle.wait(left):
+                raise TimeoutError("drain timed out")
+
+    def end_all(self, reason: BaseException) -> None:
+        """The connection is closed: end every subscription with ``reason``."""
+        subs = list(self._subs.values())
+        self._subs.clear()
+        for sub in subs:
+            sub._end(reason)

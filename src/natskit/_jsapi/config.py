@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .wire import _Wire
+from .wire import Wire
 
 __all__ = ["ConsumerConfig", "RePublish", "StreamConfig", "StreamSource", "SubjectTransform"]
 
 
 @dataclass(repr=False)
-class SubjectTransform(_Wire):
+class SubjectTransform(Wire):
     """A subject transform (ADR-36; Tcl ``make_subject_transform``)."""
 
     src: str
@@ -26,7 +26,7 @@ class SubjectTransform(_Wire):
 
 
 @dataclass(repr=False)
-class RePublish(_Wire):
+class RePublish(Wire):
     """Republish stored messages to ``dest`` (Tcl ``make_republish``)."""
 
     src: str
@@ -36,7 +36,7 @@ class RePublish(_Wire):
 
 
 @dataclass(repr=False)
-class StreamSource(_Wire):
+class StreamSource(Wire):
     """A mirror or source of a stream (Tcl ``make_stream_source``).
 
     ``api`` and ``deliver`` name the API prefix and delivery prefix of a stream
@@ -54,7 +54,7 @@ class StreamSource(_Wire):
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     _times = frozenset({"opt_start_time"})
-    _nested: ClassVar[dict[str, type[_Wire]]] = {"subject_transforms": SubjectTransform}
+    _nested: ClassVar[dict[str, type[Wire]]] = {"subject_transforms": SubjectTransform}
 
     def to_json(self) -> dict[str, Any]:
         out = super().to_json()
@@ -78,7 +78,7 @@ class StreamSource(_Wire):
 
 
 @dataclass(repr=False)
-class StreamConfig(_Wire):
+class StreamConfig(Wire):
     """A stream's configuration (``$JS.API.STREAM.CREATE``)."""
 
     name: str
@@ -119,7 +119,7 @@ class StreamConfig(_Wire):
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     _durations = frozenset({"max_age", "duplicate_window", "subject_delete_marker_ttl"})
-    _nested: ClassVar[dict[str, type[_Wire]]] = {
+    _nested: ClassVar[dict[str, type[Wire]]] = {
         "mirror": StreamSource,
         "sources": StreamSource,
         "subject_transform": SubjectTransform,
@@ -128,7 +128,7 @@ class StreamConfig(_Wire):
 
 
 @dataclass(repr=False)
-class ConsumerConfig(_Wire):
+class ConsumerConfig(Wire):
     """A consumer's configuration (``$JS.API.CONSUMER.CREATE``).
 
     ``durable_name`` makes a durable consumer; ``name`` a named one that the

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import InvalidArgError
 from ..headers import Headers
-from ..msg import MsgBase
+from ..msg import MsgBase, headers_of
 from .api import DEFAULT_PREFIX, prefix_for
 from .config import RePublish, StreamConfig, StreamSource, SubjectTransform
 from .info import StreamInfo, StreamState
@@ -185,7 +185,7 @@ def ttl_header(ttl: float) -> str:
 
 def stored_entry(bucket: str, key: str, msg: MsgBase) -> Entry:
     """The entry of a message read with a stream (direct) get."""
-    return Entry(bucket, key, msg.data, msg.seq or 0, msg.time, None, operation(msg._headers))
+    return Entry(bucket, key, msg.data, msg.seq or 0, msg.time, None, operation(headers_of(msg)))
 
 
 def delivered_entry(bucket: str, prefix: str, msg: MsgBase) -> Entry:
@@ -198,7 +198,7 @@ def delivered_entry(bucket: str, prefix: str, msg: MsgBase) -> Entry:
         meta.stream_seq,
         meta.timestamp,
         meta.num_pending,
-        operation(msg._headers),
+        operation(headers_of(msg)),
     )
 
 
@@ -278,7 +278,7 @@ def bucket_config(bucket: str, options: dict[str, Any], *, topology: bool = Fals
         max_bytes=opt("max_bucket_size"),
         storage=opt("storage"),
         num_replicas=opt("num_replicas"),
-        compression=_compression(opt("compression")),
+        compression=compression_of(opt("compression")),
         republish=republish,
         metadata=opt("metadata"),
         placement=opt("placement"),
@@ -301,7 +301,7 @@ def bucket_config(bucket: str, options: dict[str, Any], *, topology: bool = Fals
     return cfg
 
 
-def _compression(value: Any) -> str | None:
+def compression_of(value: Any) -> str | None:
     if value is True or value == "s2":
         return "s2"
     if value is None or value is False or value == "none":

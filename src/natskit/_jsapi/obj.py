@@ -20,7 +20,7 @@ from ..errors import InvalidArgError, JetStreamError
 from ..timeutil import format_time, parse_time
 from .config import StreamConfig
 from .info import StreamInfo
-from .kv import _compression, check_bucket
+from .kv import check_bucket, compression_of
 
 __all__ = ["ObjectInfo", "ObjectLink", "ObjectStoreStatus"]
 
@@ -216,7 +216,7 @@ def bucket_config(bucket: str, options: dict[str, Any]) -> StreamConfig:
         max_bytes=opt("max_bytes"),
         storage=opt("storage"),
         num_replicas=opt("num_replicas"),
-        compression=_compression(opt("compression")),
+        compression=compression_of(opt("compression")),
         placement=opt("placement"),
         metadata=opt("metadata"),
         discard="new",

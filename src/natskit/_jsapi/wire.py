@@ -1,6 +1,6 @@
 """Wire conversions: seconds <-> nanoseconds, times, and JSON-backed dataclasses.
 
-Every ``_Wire`` dataclass maps its fields one to one to the JSON fields of the
+Every ``Wire`` dataclass maps its fields one to one to the JSON fields of the
 same name. ``to_json`` converts the Python values (durations in seconds, times
 as ``datetime``) to the wire form, ``from_json`` does the reverse and keeps the
 parsed JSON in ``raw``. Fields the server sent that the class does not know stay
@@ -19,7 +19,7 @@ from ..errors import InvalidArgError
 from ..timeutil import format_time, parse_time
 
 _NS = 1_000_000_000
-W = TypeVar("W", bound="_Wire")
+W = TypeVar("W", bound="Wire")
 
 
 def to_ns(seconds: float) -> int:
@@ -50,15 +50,15 @@ def time_from_wire(value: Any) -> datetime | None:
     return parse_time(value)
 
 
-class _Wire:
+class Wire:
     """Base of the config dataclasses (see the module docstring)."""
 
     # Fields holding a duration (or a list of durations) in seconds.
     _durations: ClassVar[frozenset[str]] = frozenset()
     # Fields holding a datetime.
     _times: ClassVar[frozenset[str]] = frozenset()
-    # Fields holding another _Wire object (or a list of them).
-    _nested: ClassVar[dict[str, type[_Wire]]] = {}
+    # Fields holding another Wire object (or a list of them).
+    _nested: ClassVar[dict[str, type[Wire]]] = {}
 
     raw: dict[str, Any] | None
 
@@ -95,8 +95,8 @@ class _Wire:
             return time_to_wire(value)
         if name in self._nested:
             if isinstance(value, list):
-                return [v.to_json() if isinstance(v, _Wire) else v for v in value]
-            return value.to_json() if isinstance(value, _Wire) else value
+                return [v.to_json() if isinstance(v, Wire) else v for v in value]
+            return value.to_json() if isinstance(value, Wire) else value
         return value
 
     @classmethod

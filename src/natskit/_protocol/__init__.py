@@ -26,6 +26,7 @@ from natskit._protocol.parser import (
     Ping,
     Pong,
 )
+from natskit._protocol.publish import LARGE, UNLIMITED, PubEncoder, ack_cmd
 from natskit._protocol.subjects import (
     check_framing,
     check_name,
@@ -35,6 +36,7 @@ from natskit._protocol.subjects import (
 )
 
 __all__ = [
+    "LARGE",
     "MAX_CONTROL_LINE",
     "MAX_INFO_LINE",
     "NUID",
@@ -43,6 +45,7 @@ __all__ = [
     "PING_CMD",
     "PONG",
     "PONG_CMD",
+    "UNLIMITED",
     "Err",
     "Frame",
     "Info",
@@ -51,6 +54,8 @@ __all__ = [
     "Parser",
     "Ping",
     "Pong",
+    "PubEncoder",
+    "ack_cmd",
     "check_framing",
     "check_name",
     "check_queue",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from natskit.errors import BadHeaderMsgError
-from natskit.headers import Headers, _valid_key
+from natskit.headers import Headers, valid_key
 
 __all__ = ["decode_headers", "encode_headers"]
 
@@ -19,7 +19,7 @@ def encode_headers(headers: Headers | Mapping[str, str | Sequence[str]] | None) 
         return b""
     if not isinstance(headers, Headers):
         headers = Headers(headers)
-    lines = [f"{key}: {value}\r\n" for key, values in headers._d.items() for value in values]
+    lines = [f"{key}: {value}\r\n" for key, value in headers.items()]
     return f"{_VERSION}\r\n{''.join(lines)}\r\n".encode()
 
 
@@ -55,7 +55,7 @@ def decode_headers(block: bytes) -> tuple[Headers, int | None, str]:
         key, colon, value = line.partition(":")
         if not colon:
             raise BadHeaderMsgError(f"header line without ':': {line!r}")
-        if not _valid_key(key):
+        if not valid_key(key):
             raise BadHeaderMsgError(f"invalid header key {key!r}")
         value = value.strip(" \t")
         values = d.get(key)
@@ -63,4 +63,4 @@ def decode_headers(block: bytes) -> tuple[Headers, int | None, str]:
             d[key] = [value]
         else:
             values.append(value)
-    return Headers._wrap(d), status, description
+    return Headers(d), status, description

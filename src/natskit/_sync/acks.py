@@ -30,14 +30,14 @@ from ..errors import JetStreamError, TimeoutError
 from .msg import Msg
 
 if TYPE_CHECKING:
-    from .connection import Connection
+    from .requests import Replies
 
 
 class PendingAck:
     """Where the reader puts the reply to one ``publish_future``: the ``PubAck`` (or
     error) goes straight to the caller's future, without a future of its own."""
 
-    __slots__ = ("deadline", "done_", "result", "subject", "timeout", "token", "window")
+    __slots__ = ("deadline", "done_", "reply", "result", "subject", "timeout", "window")
 
     def __init__(self, window: AckWindow, subject: str, timeout: float) -> None:
         self.window = window
@@ -45,18 +45,18 @@ class PendingAck:
         self.subject = subject
         self.timeout = timeout
         self.deadline = 0.0
-        self.token = ""
+        self.reply = ""  # the reply subject it waits on
         self.done_ = False
 
     def set_result(self, msg: Msg) -> None:
-        if self.window._finish(self):
+        if self.window.finish(self):
             try:
                 resolve(self.result, PubAck.from_json(parse_reply(msg.data)))
             except JetStreamError as exc:
                 fail(self.result, exc)
 
     def set_exception(self, exc: BaseException) -> None:
-        if self.window._finish(self):
+        if self.window.finish(self):
             fail(self.result, exc)
 
     def done(self) -> bool:
@@ -69,8 +69,8 @@ class PendingAck:
 class AckWindow:
     """At most ``limit`` acks awaited at a time (the caller passes its limit)."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    def __init__(self, replies: Replies) -> None:
+        self._replies = replies
         self._lock = StateLock()  # the reader and timer threads finish acks in the blocking API
         self.in_flight = 0  # reserved slots: pending acks, and publishes being sent
         self._limit = 0
@@ -104,9 +104,9 @@ class AckWindow:
             if left <= 0 or not self._room.wait(left):
                 raise TimeoutError(f"{self.in_flight} publish acks outstanding for {timeout} s")
 
-    def track(self, ack: PendingAck, token: str) -> None:
-        """Start the timeout of ``ack``, registered under ``token`` for its reply."""
-        ack.token = token
+    def track(self, ack: PendingAck, reply: str) -> None:
+        """Start the timeout of ``ack``, registered for a reply to ``reply``."""
+        ack.reply = reply
         with self._lock:
             if ack.done_:  # failed meanwhile (the connection closed)
                 return
@@ -148,12 +148,12 @@ class AckWindow:
             if nearest is not None:
                 self._arm(nearest)
         for ack in due:
-            self._conn._resp_map.pop(ack.token, None)
+            self._replies.forget(ack.reply)
             ack.set_exception(
                 TimeoutError(f"no ack for the publish to {ack.subject!r} within {ack.timeout} s")
             )
 
-    def _finish(self, ack: PendingAck) -> bool:
+    def finish(self, ack: PendingAck) -> bool:
         """Free the slot of ``ack``; True only the first time (the reader and the
         timer thread may both get here in the blocking API)."""
         with self._lock:

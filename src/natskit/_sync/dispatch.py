@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from .._io_sync import Queue, StateLock, Task, settle, spawn
 
@@ -23,28 +23,26 @@ log = logging.getLogger("natskit.connection")
 MAX_WORKERS = 64
 
 
-class Slot(Protocol):
-    """What the dispatcher needs of a subscription."""
+class Slot:
+    """Callbacks to run in order, one at a time: a subscription with a callback
+    (``Subscription`` derives from this), or the connection's events.
 
-    _pending: deque[Any]
-    _callback: Callable[[Any], Any] | None
-    _discard: bool
-    _scheduled: bool
+    The reader appends to ``_pending`` and calls ``schedule``; a worker of the
+    dispatcher then calls ``_callback`` on each item and ``_taken`` after it.
+    """
 
-    def _taken(self, item: Any) -> None: ...
+    __slots__ = ("_callback", "_discard", "_dispatcher", "_pending", "_scheduled")
 
-
-class _Events:
-    """The slot through which ``error_cb`` and ``status_cb`` run, in order."""
-
-    def __init__(self) -> None:
-        self._pending: deque[Any] = deque()
-        self._callback: Callable[[Any], Any] | None = _invoke
-        self._discard = False
-        self._scheduled = False
+    def __init__(self, dispatcher: Dispatcher, callback: Callable[[Any], Any] | None) -> None:
+        self._dispatcher = dispatcher
+        self._callback = callback
+        self._discard = False  # queued items are no longer delivered
+        self._scheduled = False  # waiting for, or held by, a worker
+        if callback is not None:
+            self._pending: deque[Any] = deque()
 
     def _taken(self, item: Any) -> None:
-        """Events are not counted."""
+        """After ``item`` was handled (subscriptions count it)."""
 
 
 def _invoke(fn: Callable[[], Any]) -> Any:
@@ -73,7 +71,7 @@ class Dispatcher:
     def __init__(self) -> None:
         self._lock = StateLock()
         self._pool = _Pool()
-        self._events = _Events()
+        self._events = Slot(self, _invoke)  # error_cb and status_cb, in order
 
     def schedule(self, slot: Slot) -> None:
         """Queue ``slot`` for a worker; start one if every worker would be busy."""

@@ -8,8 +8,9 @@ import ssl
 from collections import deque
 from typing import Any
 
-from .._io_sync import Transport, monotonic, open_transport
+from .._io_sync import Opener, monotonic
 from .._protocol import PING_CMD, PONG, Err, Info, Parser, connect_cmd
+from .._transport_sync import Transport
 from ..connect_fields import connect_fields, has_credentials
 from ..errors import (
     AuthorizationError,
@@ -38,12 +39,12 @@ def _read_frame(
 
 
 def handshake(
-    opts: Options, server: Server, parser: Parser, tls_name: str
+    opts: Options, server: Server, parser: Parser, tls_name: str, opener: Opener
 ) -> tuple[Transport, dict[str, Any], list[Any]]:
     """Connect to ``server``; returns the transport, its INFO and frames read past PONG."""
     addr = server.address
     deadline = monotonic() + opts.connect_timeout
-    transport = open_transport(addr.host, addr.port, opts.connect_timeout)
+    transport: Transport = opener(addr.host, addr.port, opts.connect_timeout)
     try:
         websocket = addr.scheme in ("ws", "wss")
         # over WebSocket a tls= context means TLS from the start, as in nats.go
@@ -58,7 +59,6 @@ def handshake(
             transport.start_websocket(
                 addr.host, addr.port, deadline - monotonic(), addr.path or "/"
             )
-        parser.reset()
         frames: deque[Any] = deque()
         first = _read_frame(transport, parser, frames, deadline)
         if not isinstance(first, Info):

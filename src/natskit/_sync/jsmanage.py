@@ -67,6 +67,16 @@ class JetStreamManager:
         """Default timeout of every JetStream request, in seconds."""
         return self._timeout
 
+    @property
+    def trace(self) -> bool:
+        """Whether API requests and replies are logged (``trace=True``)."""
+        return self._trace
+
+    @property
+    def connection(self) -> Connection:
+        """The connection this context uses."""
+        return self._conn
+
     def _api(self, suffix: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send an API request and return the parsed reply (raising its error)."""
         subject = f"{self._prefix}.{suffix}"

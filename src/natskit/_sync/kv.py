@@ -250,17 +250,16 @@ class KeyValue:
         if include_history and updates_only:
             raise InvalidArgError("include_history and updates_only exclude each other")
         policy = "all" if include_history else "new" if updates_only else "last_per_subject"
-        watcher = KVWatcher(self.bucket, self._read, callback, values, ignore_deletes)
-        watcher._start(
+        return KVWatcher.start(
             self._js,
             self.stream,
+            (self.bucket, self._read, callback, values, ignore_deletes),
             updates_only,
             deliver_policy=policy,
             filter_subject=f"{self._read}.{key}",
             headers_only=meta_only,
             idle_heartbeat=idle_heartbeat,
         )
-        return watcher
 
     def __repr__(self) -> str:
         return f"<KeyValue {self.bucket!r} stream={self.stream!r}>"

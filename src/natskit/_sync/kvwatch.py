@@ -69,6 +69,21 @@ class KVWatcher:
         assert self._oc is not None
         return self._oc
 
+    @classmethod
+    def start(
+        cls,
+        js: JetStream,
+        stream: str,
+        watcher: tuple[str, str, Callable[[Entry | None], Any] | None, Any, bool],
+        updates_only: bool,
+        **options: Any,
+    ) -> KVWatcher:
+        """A running watcher: ``watcher`` holds the arguments of ``KVWatcher()``,
+        ``options`` those of ``ordered_consumer`` (``KeyValue.watch``)."""
+        self = cls(*watcher)
+        self._start(js, stream, updates_only, **options)
+        return self
+
     def _start(self, js: JetStream, stream: str, updates_only: bool, **options: Any) -> None:
         try:
             self._oc = js.ordered_consumer(stream, None, **options)

@@ -11,7 +11,7 @@ consumer, checking their count, size and SHA-256 digest.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, cast
 
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 Data = bytes | bytearray | memoryview | str
 # (``ObjectStore.list`` hides ``list`` inside the class: these aliases are made outside it)
-HeaderLists = dict[str, list[str]]
+HeaderValues = str | Sequence[str]  # one value, or several
 AckFutures = list[Future[PubAck]]
 ROLLUP = {"Nats-Rollup": "sub"}
 MAX_LINK_DEPTH = 8  # links to links cannot be made, but a stale ObjectInfo could chain them
@@ -216,7 +216,7 @@ class ObjectStore:
         data: Data | Any,
         *,
         description: str | None = None,
-        headers: Mapping[str, str | HeaderLists] | None = None,
+        headers: Mapping[str, HeaderValues] | None = None,
         metadata: dict[str, str] | None = None,
         chunk_size: int = CHUNK_SIZE,
     ) -> ObjectInfo:
@@ -314,7 +314,7 @@ class ObjectStore:
         *,
         new_name: str | None = None,
         description: str | None = None,
-        headers: Mapping[str, str | HeaderLists] | None = None,
+        headers: Mapping[str, HeaderValues] | None = None,
         metadata: dict[str, str] | None = None,
     ) -> ObjectInfo:
         """Change the name, description, headers or metadata of ``name`` (not its

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from .._io_sync import (
     Future,
     Settable,
-    StateLock,
     Waiter,
     call_later,
     fail,
@@ -21,32 +20,73 @@ from .._io_sync import (
     wait_future,
 )
 from ..errors import BadSubscriptionError, NoRespondersError, TimeoutError
-from ..msg import HeadersArg, MsgBase
+from ..msg import HeadersArg, MsgBase, headers_of
 from ..options import Options, check_timeout
-from ..status import Status
 from .msg import Msg
-from .subscription import Subscription
+from .subscription import Router, Subscription, unsubscribe_quietly
 
 Payload = bytes | bytearray | memoryview | str
 
 
-class Requests:
+class Replies:
+    """The shared reply inbox of a connection: one wildcard subscription
+    ``<inbox>.*`` for every request, and the waiting future of each token."""
+
+    def __init__(self, router: Router, new_inbox: Callable[[], str]) -> None:
+        self._router = router
+        self._new_inbox = new_inbox
+        self._sub: Subscription | None = None
+        self._prefix = ""
+        self._map: dict[str, Settable] = {}
+        self._ids = itertools.count(1)
+
+    def register(self, fut: Settable) -> str:
+        """Wait for a reply with ``fut``; return the reply subject to send."""
+        with self._router.lock:
+            if self._sub is None:
+                self._prefix = f"{self._new_inbox()}."
+                self._sub = self._router.subscribe(self._prefix + "*", on_reader=self._on_reply)
+            token = format(next(self._ids), "x")
+            self._map[token] = fut
+        return self._prefix + token
+
+    def __len__(self) -> int:
+        """The requests waiting for a reply."""
+        return len(self._map)
+
+    def forget(self, reply: str) -> None:
+        """No reply to ``reply`` is awaited any more."""
+        self._map.pop(reply[len(self._prefix) :], None)
+
+    def _on_reply(self, msg: Msg) -> None:
+        """A reply on the shared inbox: resolve its request (on the reader)."""
+        fut = self._map.pop(msg.subject[len(self._prefix) :], None)
+        if fut is None:
+            return
+        if msg.is_no_responders:  # (msg.subject is the reply inbox: _request names the subject)
+            fail(fut, NoRespondersError("no responders for the request"))
+        else:
+            resolve(fut, msg)
+
+    def fail_all(self, exc: Exception) -> None:
+        """The connection is closed: fail every waiting request; the inbox
+        subscription ended with the others (a reconnect makes a new one)."""
+        futs = list(self._map.values())
+        self._map.clear()
+        self._sub = None
+        for fut in futs:
+            fail(fut, exc)
+
+
+class RequestMethods:
     """The request methods of ``Connection`` (a mixin)."""
 
     if TYPE_CHECKING:
         options: Options
-        _lock: StateLock
-        _status: Status
+        _replies: Replies
+        _router: Router
 
         def new_inbox(self) -> str: ...
-
-        def _subscribe(
-            self,
-            subject: str,
-            queue: str | None = None,
-            callback: Any = None,
-            max_msgs: int | None = None,
-        ) -> Subscription: ...
 
         def _publish_internal(
             self,
@@ -58,32 +98,6 @@ class Requests:
             subject_trusted: bool = False,
             urgent: bool = False,
         ) -> None: ...
-
-    def _init_requests(self) -> None:
-        self._resp_sub: Subscription | None = None
-        self._resp_prefix = ""
-        self._resp_map: dict[str, Settable] = {}
-        self._resp_ids = itertools.count(1)
-
-    def _on_response(self, msg: Msg) -> None:
-        """A reply on the shared inbox: resolve its request (reader side)."""
-        fut = self._resp_map.pop(msg.subject[len(self._resp_prefix) :], None)
-        if fut is None:
-            return
-        if msg.is_no_responders:  # (msg.subject is the reply inbox: _request names the subject)
-            fail(fut, NoRespondersError("no responders for the request"))
-        else:
-            resolve(fut, msg)
-
-    def _start_request(self, fut: Settable) -> str:
-        """Register ``fut`` for the reply to a new request; return its token."""
-        with self._lock:
-            if self._resp_sub is None:
-                self._resp_prefix = f"{self.new_inbox()}."
-                self._resp_sub = self._subscribe(self._resp_prefix + "*")
-            token = format(next(self._resp_ids), "x")
-            self._resp_map[token] = fut
-        return token
 
     def request(
         self,
@@ -108,12 +122,12 @@ class Requests:
         which skip the checks and caches meant for the user's subjects."""
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut: Waiter[Msg] = new_waiter()
-        token = self._start_request(fut)
+        reply = self._replies.register(fut)
         try:
             self._publish_internal(
                 subject,
                 payload,
-                reply=self._resp_prefix + token,
+                reply=reply,
                 headers=headers,
                 subject_trusted=subject_trusted,
                 urgent=True,
@@ -124,11 +138,11 @@ class Requests:
         except NoRespondersError:
             raise NoRespondersError(f"no responders on {subject!r}") from None
         finally:
-            self._resp_map.pop(token, None)
+            self._replies.forget(reply)
 
     def request_msg(self, msg: MsgBase, *, timeout: float | None = None) -> Msg:
         """``request`` with the subject, data and headers of ``msg``."""
-        return self.request(msg.subject, msg.data, headers=msg._headers, timeout=timeout)
+        return self.request(msg.subject, msg.data, headers=headers_of(msg), timeout=timeout)
 
     def request_future(
         self,
@@ -141,22 +155,21 @@ class Requests:
         """Send a request; the future gets the reply, an error, or is cancelled."""
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut: Future[Msg] = new_future()
-        token = self._start_request(fut)
+        reply = self._replies.register(fut)
 
         def expire() -> None:
             fail(fut, TimeoutError(f"request to {subject!r} timed out after {timeout} s"))
 
-        timer = call_later(timeout or 0.0, expire)
+        timer = None if timeout is None else call_later(timeout, expire)
 
         def done(_: Any) -> None:
-            timer.cancel()
-            self._resp_map.pop(token, None)
+            if timer is not None:
+                timer.cancel()
+            self._replies.forget(reply)
 
         fut.add_done_callback(done)
         try:
-            self._publish_internal(
-                subject, payload, reply=self._resp_prefix + token, headers=headers
-            )
+            self._publish_internal(subject, payload, reply=reply, headers=headers)
         except BaseException:
             fut.cancel()
             raise
@@ -194,16 +207,16 @@ class Requests:
         timeout = check_timeout(timeout, self.options.request_timeout)
         stall = check_timeout(stall, None)
         inbox = self.new_inbox()
-        sub = self._subscribe(inbox, max_msgs=max_msgs)
+        sub = self._router.subscribe(inbox, max_msgs=max_msgs)
         count = 0
         try:
             self._publish_internal(subject, payload, reply=inbox, headers=headers)
-            deadline = monotonic() + (timeout or 0.0)
+            deadline = None if timeout is None else monotonic() + timeout
             while max_msgs is None or count < max_msgs:
-                wait = deadline - monotonic()
+                wait = None if deadline is None else deadline - monotonic()
                 if stall is not None and count:
-                    wait = min(wait, stall)
-                if wait <= 0:
+                    wait = stall if wait is None else min(wait, stall)
+                if wait is not None and wait <= 0:
                     break
                 try:
                     msg = sub.next_msg(wait)
@@ -218,4 +231,4 @@ class Requests:
             if count == 0:
                 raise TimeoutError(f"request to {subject!r} timed out after {timeout} s")
         finally:
-            sub._unsubscribe_quietly()
+            unsubscribe_quietly(sub)

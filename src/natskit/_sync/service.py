@@ -46,7 +46,7 @@ from ..msg import HeadersArg
 from ..status import Status
 from ..timeutil import format_time
 from .msg import Msg
-from .subscription import Subscription
+from .subscription import Subscription, stop_interest, unsubscribe_quietly
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -243,6 +243,13 @@ class Service(Group):
         self._stopped = False
         self._started = datetime.now(timezone.utc)
 
+    @classmethod
+    def start(cls, conn: Connection, name: str, version: str, **options: Any) -> Service:
+        """A new instance, answering discovery at once (``Connection.service``)."""
+        svc = cls(conn, name, version, **options)
+        svc._start()
+        return svc
+
     def _start(self) -> None:
         answers = {"PING": self.ping, "INFO": self.info, "STATS": self.stats}
         try:
@@ -262,7 +269,7 @@ class Service(Group):
             endpoint.subject, queue=endpoint.queue_group, callback=endpoint._handle
         )
         if self._stopped:  # stopped meanwhile (another thread or task)
-            sub._unsubscribe_quietly()
+            unsubscribe_quietly(sub)
             raise ConnectionClosedError(f"service {self.name!r} is stopped")
         endpoint._sub = sub
         self.endpoints.append(endpoint)
@@ -324,7 +331,7 @@ class Service(Group):
         self._verb_subs = []
         for sub in subs:
             try:
-                self._conn._drain_sub(sub, None, wait=False)
+                stop_interest(sub)
             except NatsError:
                 pass  # the connection is closed or lost: nothing more will come
 

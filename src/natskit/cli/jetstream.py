@@ -167,7 +167,7 @@ def consumer_next(js: JetStream, args: argparse.Namespace) -> None:
     for number, msg in enumerate(msgs, 1):
         show_msg(msg, number)
         msg.ack()
-    js._conn.flush(args.timeout)  # the acks are on the server
+    js.connection.flush(args.timeout)  # the acks are on the server
 
 
 def kv_add(js: JetStream, args: argparse.Namespace) -> None:
