@@ -122,7 +122,11 @@ def check_timeout(value: float | None, default: float | None) -> float | None:
 
 @dataclass
 class Options:
-    """Every connection option (SPEC section 2), readable as ``nc.options.<name>``."""
+    """Every connection option (see ``connect``), readable as ``nc.options.<name>``.
+
+    Timeouts and intervals are seconds; None for ``drain_timeout`` or
+    ``request_timeout`` means no limit (docs/architecture.md, "Timeouts").
+    """
 
     servers: list[str] = field(default_factory=lambda: [DEFAULT_URL])
     name: str | None = None

@@ -26,7 +26,7 @@ import random
 from collections.abc import Iterable, Sequence
 
 from .errors import AuthorizationError, InvalidArgError, NatsError
-from .options import Server, ServerAddress, build_pool, is_ip, parse_url
+from .options import Options, Server, ServerAddress, build_pool, is_ip, parse_url
 
 MAX_JITTER = 0.1  # seconds
 
@@ -53,6 +53,17 @@ class ServerPool:
         if randomize:
             self._rng.shuffle(self._servers)
         self.current: Server | None = None  # the server connected last
+
+    @classmethod
+    def from_options(cls, opts: Options) -> ServerPool:
+        """The pool of a connection's options."""
+        return cls(
+            opts.servers,
+            randomize=opts.randomize,
+            reconnect_time_wait=opts.reconnect_time_wait,
+            max_reconnect_attempts=opts.max_reconnect_attempts,
+            tls_hostname=opts.tls_hostname,
+        )
 
     @property
     def servers(self) -> list[Server]:

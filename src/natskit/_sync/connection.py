@@ -93,13 +93,7 @@ class Connection(RequestMethods):
         # _opener: how a server is reached; tests give an in-memory network's (memory.py)
         self.options = opts = Options.build(servers, options)
         self._opener = _opener
-        self._pool = ServerPool(
-            opts.servers,
-            randomize=opts.randomize,
-            reconnect_time_wait=opts.reconnect_time_wait,
-            max_reconnect_attempts=opts.max_reconnect_attempts,
-            tls_hostname=opts.tls_hostname,
-        )
+        self._pool = ServerPool.from_options(opts)
         self._status = Status.CLOSED
         self._last_error: Exception | None = None
         self._info: dict[str, Any] = {}
@@ -321,13 +315,11 @@ class Connection(RequestMethods):
         for fut in pongs:
             if fut is not None:
                 fail(fut, ConnectionClosedError("the connection was lost"))
-        err = (
-            exc
-            if isinstance(exc, NatsError)
-            else BrokenSocketError(
-                f"connection lost: {exc}" if exc else "connection closed by the server"
-            )
-        )
+        if isinstance(exc, NatsError):
+            err: NatsError = exc
+        else:
+            text = f"connection lost: {exc}" if exc else "connection closed by the server"
+            err = BrokenSocketError(text)
         if report:
             self._report(err)
         if reconnect:

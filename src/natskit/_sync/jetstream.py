@@ -166,11 +166,12 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
 
     @property
     def publish_async_pending(self) -> int:
-        """Acks of ``publish_future`` / ``publish_async`` not yet received."""
+        """Acks of ``publish_future`` (also ``publish_async`` in ``natskit.aio``) not yet
+        received."""
         return self._acks.in_flight
 
     def publish_async_complete(self, timeout: float | None = None) -> None:
-        """Wait until every ack of ``publish_future`` / ``publish_async`` has arrived."""
+        """Wait until every ack of ``publish_future`` (``publish_async``) has arrived."""
         if not self._acks.all_acked.wait(check_timeout(timeout, None)):
             raise TimeoutError(f"{self._acks.in_flight} publish acks still outstanding")
 
