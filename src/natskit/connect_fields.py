@@ -19,8 +19,29 @@ def _read_text(value: str, what: str) -> str:
     try:
         with open(value, encoding="utf-8") as f:
             return f.read()
-    except OSError as exc:
-        raise InvalidArgError(f"cannot read the {what} file {value!r}: {exc.strerror}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the "path"
+        reason = getattr(exc, "strerror", None) or "not a file name"
+    shown = repr(value) if _path_like(value) else "(not shown: it is not a file name)"
+    raise InvalidArgError(f"cannot read the {what} file {shown}: {reason}")
+
+
+def _path_like(value: str) -> bool:
+    """Whether ``value`` may be quoted in an error: it reads as a file name (a
+    directory or an extension in it), not as key material given by mistake
+    (several lines, a seed, a JWT)."""
+    from .nkeys import B32_ALPHABET
+
+    text = value.strip()
+    secret = (text.startswith("S") and set(text) <= B32_ALPHABET) or text.startswith("eyJ")
+    named = "/" in text or "\\" in text or "." in text.rpartition("/")[2]
+    return named and len(text) <= 1024 and not secret and not any(c in text for c in "\r\n\0")
+
+
+def _creds_text(value: str) -> str:
+    """``creds`` is the path of a .creds file, or the text of one."""
+    if not isinstance(value, str):
+        raise InvalidArgError(f"creds must be a str, not {type(value).__name__}")
+    return value if "-----BEGIN" in value else _read_text(value, "credentials")
 
 
 def _seed_text(value: str) -> str:
@@ -73,7 +94,7 @@ def connect_fields(
     if opts.creds is not None:
         from .nkeys import from_seed, read_creds
 
-        jwt, seed = read_creds(_read_text(opts.creds, "credentials"))
+        jwt, seed = read_creds(_creds_text(opts.creds))
         fields["jwt"] = jwt
         fields["sig"] = _b64url(from_seed(seed).sign(nonce))
     elif opts.nkey_seed is not None:

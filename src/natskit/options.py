@@ -71,8 +71,13 @@ def parse_url(url: str) -> Server:
     try:
         parts = urlsplit(text)
         port = parts.port or _WS_PORTS.get(parts.scheme, DEFAULT_PORT)
-    except ValueError as exc:
-        raise InvalidArgError(f"invalid server URL {shown!r}: {exc}") from None
+    except ValueError:  # its text (and so a context) may quote a password
+        port = None
+    if port is None:  # raised outside the except: the ValueError is not kept as context
+        raise InvalidArgError(
+            f"invalid server URL {shown!r}: a bad port or IPv6 address "
+            "(characters such as '/' in a password must be %-encoded)"
+        )
     if parts.scheme not in SCHEMES:
         raise InvalidArgError(f"unsupported scheme in server URL {shown!r}")
     host = parts.hostname
@@ -149,7 +154,7 @@ class Options:
     password: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
     nkey_seed: str | None = field(default=None, repr=False)
-    creds: str | None = None
+    creds: str | None = field(default=None, repr=False)  # a path, or the text itself
     check_subjects: bool = True
     request_timeout: float = 10.0
     inbox_prefix: str = "_INBOX"

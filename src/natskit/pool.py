@@ -17,13 +17,17 @@ The rules (CoreAPI.md "Connection Status and the Reconnection Process", nats.go)
 * the same authorization error twice in a row from one server ends it all;
 * INFO ``connect_urls`` add servers (``discovered``), shuffled unless
   ``randomize`` is off; a discovered IP address keeps the host name the user
-  gave for the TLS certificate check.
+  gave for the TLS certificate check;
+* once TLS was asked for (``tls=``, ``secure=True``, ``tls_handshake_first``,
+  a ``tls://`` or ``wss://`` URL) or any server's INFO required it, every
+  connection must be TLS (``tls_required``): no downgrade on a reconnect.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .errors import AuthorizationError, InvalidArgError, NatsError
 from .options import Options, Server, ServerAddress, build_pool, is_ip, parse_url
@@ -53,17 +57,23 @@ class ServerPool:
         if randomize:
             self._rng.shuffle(self._servers)
         self.current: Server | None = None  # the server connected last
+        # Once TLS was asked for (a tls:// or wss:// URL here, tls=, secure=True,
+        # tls_handshake_first) or a server required it, every connection is TLS.
+        self.tls_required = any(s.address.scheme in ("tls", "wss") for s in self._servers)
 
     @classmethod
     def from_options(cls, opts: Options) -> ServerPool:
         """The pool of a connection's options."""
-        return cls(
+        pool = cls(
             opts.servers,
             randomize=opts.randomize,
             reconnect_time_wait=opts.reconnect_time_wait,
             max_reconnect_attempts=opts.max_reconnect_attempts,
             tls_hostname=opts.tls_hostname,
         )
+        if opts.tls is not None or opts.secure or opts.tls_handshake_first:
+            pool.tls_required = True
+        return pool
 
     @property
     def servers(self) -> list[Server]:
@@ -89,6 +99,11 @@ class ServerPool:
                 if not known.discovered and not is_ip(known.address.host):
                     return known.address.host
         return host
+
+    def server_info(self, info: dict[str, Any]) -> None:
+        """A server's INFO: one that requires TLS makes TLS required from now on."""
+        if info.get("tls_required"):
+            self.tls_required = True
 
     def learn(self, connect_urls: Iterable[str]) -> list[ServerAddress]:
         """Add the servers of an INFO ``connect_urls`` not in the pool yet;

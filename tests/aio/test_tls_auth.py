@@ -104,6 +104,13 @@ async def test_jwt_creds_authentication(
         await natskit.aio.connect(jwt_server.url, creds=str(revoked))
 
 
+async def test_creds_given_as_text(jwt_server: NatsServer, operator_setup: JwtSetup) -> None:
+    """``creds=`` takes the text of a .creds file as well as its path."""
+    async with await natskit.aio.connect(jwt_server.url, creds=operator_setup.creds) as nc:
+        await roundtrip(nc)
+        assert operator_setup.user_seed not in repr(nc.options)
+
+
 async def test_missing_creds_file_is_a_clear_error(jwt_server: NatsServer, tmp_path: Path) -> None:
     with pytest.raises(natskit.InvalidArgError, match="credentials"):
         await natskit.aio.connect(jwt_server.url, creds=str(tmp_path / "nope.creds"))

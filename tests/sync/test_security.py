@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,12 @@ def test_secure_refuses_a_server_without_tls(nats_server: NatsServer) -> None:
 def test_tls_scheme_refuses_a_server_without_tls(nats_server: NatsServer) -> None:
     with pytest.raises(natskit.SecureConnWantedError):
         natskit.connect(f"tls://127.0.0.1:{nats_server.port}")
+
+
+def test_tls_context_refuses_a_server_without_tls(nats_server: NatsServer) -> None:
+    """tls= asks for TLS: a server without it is refused, not used in plaintext."""
+    with pytest.raises(natskit.SecureConnWantedError):
+        natskit.connect(nats_server.url, tls=ssl.create_default_context())
 
 
 def test_url_credentials_win_over_options(

@@ -105,6 +105,13 @@ def test_jwt_creds_authentication(
         natskit.connect(jwt_server.url, creds=str(revoked))
 
 
+def test_creds_given_as_text(jwt_server: NatsServer, operator_setup: JwtSetup) -> None:
+    """``creds=`` takes the text of a .creds file as well as its path."""
+    with natskit.connect(jwt_server.url, creds=operator_setup.creds) as nc:
+        roundtrip(nc)
+        assert operator_setup.user_seed not in repr(nc.options)
+
+
 def test_missing_creds_file_is_a_clear_error(jwt_server: NatsServer, tmp_path: Path) -> None:
     with pytest.raises(natskit.InvalidArgError, match="credentials"):
         natskit.connect(jwt_server.url, creds=str(tmp_path / "nope.creds"))

@@ -1,5 +1,11 @@
 """Opening one server: TCP, optional TLS, optional WebSocket upgrade (``ws``/``wss``),
-INFO, then CONNECT + PING -> PONG."""
+INFO, then CONNECT + PING -> PONG.
+
+TLS is used when the server requires it, and whenever ``tls_wanted`` (the
+user asked for TLS, or a server of the pool required it: ``ServerPool``): a
+server that cannot give it is refused with ``SecureConnWantedError`` before
+anything is sent, never talked to in plaintext.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,9 @@ from .._transport_async import Transport
 from ..connect_fields import connect_fields, has_credentials
 from ..errors import (
     AuthorizationError,
+    BrokenSocketError,
     ConnectionClosedError,
+    NatsError,
     ProtocolError,
     SecureConnWantedError,
 )
@@ -38,7 +46,7 @@ async def _read_frame(
 
 
 async def handshake(
-    opts: Options, server: Server, parser: Parser, tls_name: str, opener: Opener
+    opts: Options, server: Server, parser: Parser, tls_name: str, opener: Opener, tls_wanted: bool
 ) -> tuple[Transport, dict[str, Any], list[Any]]:
     """Connect to ``server``; returns the transport, its INFO and frames read past PONG."""
     addr = server.address
@@ -53,8 +61,8 @@ async def handshake(
         if tls:
             await transport.start_tls(tls_context(opts), tls_name, deadline - monotonic())
         if websocket:
-            if opts.secure and not tls:
-                raise SecureConnWantedError(f"secure=True needs wss://, not {addr.scheme}://")
+            if tls_wanted and not tls:
+                raise SecureConnWantedError(f"TLS is required: use wss://, not {addr.scheme}://")
             await transport.start_websocket(
                 addr.host, addr.port, deadline - monotonic(), addr.path or "/"
             )
@@ -64,13 +72,14 @@ async def handshake(
             raise ProtocolError(f"expected INFO from the server, got {first!r}")
         info = first.info
         if not tls and not websocket:  # over WebSocket, TLS is wss://, never an upgrade
-            wanted = opts.secure or addr.scheme == "tls"
-            offered = info.get("tls_available") and (wanted or opts.tls is not None)
-            if info.get("tls_required") or offered:
+            wanted = tls_wanted or addr.scheme == "tls"
+            if info.get("tls_required") or (wanted and info.get("tls_available")):
                 await transport.start_tls(tls_context(opts), tls_name, deadline - monotonic())
                 tls = True
             elif wanted:
-                raise SecureConnWantedError(f"{addr.host}:{addr.port} does not offer TLS")
+                raise SecureConnWantedError(
+                    f"{addr.host}:{addr.port} does not offer TLS, which this client requires"
+                )
         fields = connect_fields(opts, server, info, tls)
         transport.write(connect_cmd(fields) + PING_CMD)
         while True:
@@ -84,6 +93,12 @@ async def handshake(
                 raise err
             if isinstance(frame, Info):
                 info = frame.info
+    except NatsError:
+        transport.close()
+        raise
+    except OSError as exc:  # the socket failed under a write (reset, closed)
+        transport.close()
+        raise BrokenSocketError(f"the connection failed during the handshake: {exc}") from None
     except BaseException:
         transport.close()
         raise

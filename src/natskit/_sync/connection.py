@@ -195,7 +195,7 @@ class Connection(RequestMethods):
             self._connect_pool()
         except NatsError as exc:
             self._ending = True
-            self._finish(exc, ConnectionClosedError("connection failed"))
+            self._finish(_cause(exc), ConnectionClosedError("connection failed"))
             raise
         return self
 
@@ -205,11 +205,14 @@ class Connection(RequestMethods):
         except NatsError as exc:
             if not self._ending:
                 self._ending = True
-                self._report(exc)
-                self._finish(exc, TimeoutError("the connection failed"))
+                if exc.__cause__ is not None:  # each attempt was reported: the outcome too
+                    self._report(exc)
+                self._finish(_cause(exc), TimeoutError("the connection failed"))
 
     def _connect_pool(self) -> None:
-        """The initial connect: each server of the pool once, in order."""
+        """The initial connect: each server of the pool once, in order. Each
+        failure is reported; one server raises its error, several raise
+        ``NoServersError`` caused by the last one."""
         errors: list[str] = []
         last: NatsError | None = None
         for server in self._pool.servers:
@@ -219,25 +222,26 @@ class Connection(RequestMethods):
                 self._connect_to(server)
                 return
             except NatsError as exc:
-                log.debug("cannot connect to %s: %s", server.address, exc)
+                self._report(exc)
                 errors.append(f"{server.address.host}:{server.address.port}: {exc}")
                 last = exc
         if last is not None and len(errors) == 1:
             raise last
-        raise NoServersError(f"no server could be reached ({'; '.join(errors)})")
+        raise NoServersError(f"no server could be reached ({'; '.join(errors)})") from last
 
     def _connect_to(self, server: Server) -> None:
-        self._pool.attempting(server, monotonic())
+        pool = self._pool
+        pool.attempting(server, monotonic())
         parser = Parser()  # never shared with the reader of a lost transport
         transport, info, frames = handshake(
-            self.options, server, parser, self._pool.tls_name(server), self._opener
+            self.options, server, parser, pool.tls_name(server), self._opener, pool.tls_required
         )
         with self._lock:
             if self._ending:
                 transport.close()
                 raise ConnectionClosedError("closed while connecting")
             self._transport = transport
-            self._pool.connected(server)
+            pool.connected(server)
             self._pings_out = 0
             self._process_info(info, initial=True)
             self._writer.attach(transport, self._router.restore_commands())
@@ -258,6 +262,7 @@ class Connection(RequestMethods):
     def _process_info(self, info: dict[str, Any], initial: bool = False) -> None:
         """Adopt an INFO: its limits, new servers from ``connect_urls``, lame duck mode."""
         self._info = info
+        self._pool.server_info(info)
         self._encoder.server_info(info)
         self._fast_max = min(LARGE, self._encoder.max_payload)
         added = self._pool.learn(info.get("connect_urls") or ())
@@ -346,10 +351,8 @@ class Connection(RequestMethods):
             except NatsError as exc:
                 if self._ending:
                     return
-                self._last_error = exc
-                log.info("reconnect to %s failed: %s", server.address, exc)
+                self._report(exc)  # every failed attempt is an asynchronous error
                 if pool.failed(server, exc):
-                    self._report(exc)
                     break
         if not self._ending:
             self._ending = True
@@ -618,6 +621,12 @@ class Connection(RequestMethods):
 
     def __repr__(self) -> str:
         return f"<Connection {self._status.value} {self.current_server}>"
+
+
+def _cause(exc: NatsError) -> Exception:
+    """What ``last_error`` keeps of a failed connect: the last attempt's error."""
+    cause = exc.__cause__
+    return cause if isinstance(exc, NoServersError) and isinstance(cause, Exception) else exc
 
 
 def connect(

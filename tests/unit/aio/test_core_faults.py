@@ -217,3 +217,29 @@ async def test_verbose_ok_lines_are_accepted(net: MemoryNetwork) -> None:
     await nc.close()
     assert nc.status is Status.CLOSED
     assert nc.last_error is None
+
+
+async def test_a_failed_connect_reports_each_attempt_and_keeps_the_cause() -> None:
+    net = MemoryNetwork()
+    net.listen("a").refuse = True
+    net.listen("b").reject = b"-ERR 'Authorization Violation'\r\n"
+    seen: list[Exception] = []
+    nc = net.connection(["nats://a:4222", "nats://b:4222"], randomize=False, error_cb=seen.append)
+    with pytest.raises(natskit.NoServersError) as info:
+        await nc.connect()
+    assert isinstance(info.value.__cause__, natskit.AuthorizationError)
+    assert isinstance(nc.last_error, natskit.AuthorizationError)
+    assert [type(e) for e in seen] == [natskit.ConnectionRefusedError, natskit.AuthorizationError]
+
+
+async def test_a_failed_background_connect_reports_the_outcome_too() -> None:
+    net = MemoryNetwork()
+    net.listen("a").refuse = True
+    net.listen("b").refuse = True
+    rec = Recorder()
+    nc = net.connection(["nats://a:4222", "nats://b:4222"], randomize=False, **rec.options())
+    await nc.connect(wait=False)
+    assert await rec.closed.wait(5)
+    assert isinstance(nc.last_error, natskit.ConnectionRefusedError)
+    kinds = [type(e) for e in rec.errors]
+    assert kinds == [natskit.ConnectionRefusedError] * 2 + [natskit.NoServersError]
