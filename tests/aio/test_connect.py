@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +15,7 @@ import natskit.aio
 from natskit import Status
 from natskit._io_async import Event
 from natskit.testing import NatsServer
+from tests.fake_server import FakeClient, FakeServer
 
 
 def status_now(nc: natskit.aio.Connection) -> Status:
@@ -205,3 +207,18 @@ async def test_stats_count_messages(nats_server: NatsServer) -> None:
         assert nc.stats.out_bytes == 15
         assert nc.stats.in_msgs == 3
         assert nc.stats.in_bytes == 15
+
+
+async def test_a_server_that_resets_during_the_handshake_is_a_natskit_error() -> None:
+    """Accept, send INFO, reset (RST): only natskit errors leave connect()."""
+
+    def handler(client: FakeClient) -> None:
+        client.send(b'INFO {"server_id":"x","max_payload":1024,"headers":true}\r\n')
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+
+    with FakeServer(handler) as server:
+        for _ in range(20):  # the reset meets the client's write, or its read
+            with pytest.raises(natskit.NatsError) as info:
+                await natskit.aio.connect(server.url, allow_reconnect=False)
+            assert isinstance(info.value, (natskit.NetworkError, natskit.ConnectionClosedError))

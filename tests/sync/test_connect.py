@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import natskit
 from natskit import Status
 from natskit._io_sync import Event
 from natskit.testing import NatsServer
+from tests.fake_server import FakeClient, FakeServer
 
 
 def status_now(nc: natskit.Connection) -> Status:
@@ -206,3 +208,18 @@ def test_stats_count_messages(nats_server: NatsServer) -> None:
         assert nc.stats.out_bytes == 15
         assert nc.stats.in_msgs == 3
         assert nc.stats.in_bytes == 15
+
+
+def test_a_server_that_resets_during_the_handshake_is_a_natskit_error() -> None:
+    """Accept, send INFO, reset (RST): only natskit errors leave connect()."""
+
+    def handler(client: FakeClient) -> None:
+        client.send(b'INFO {"server_id":"x","max_payload":1024,"headers":true}\r\n')
+        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+
+    with FakeServer(handler) as server:
+        for _ in range(20):  # the reset meets the client's write, or its read
+            with pytest.raises(natskit.NatsError) as info:
+                natskit.connect(server.url, allow_reconnect=False)
+            assert isinstance(info.value, (natskit.NetworkError, natskit.ConnectionClosedError))

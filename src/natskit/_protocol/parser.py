@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple, TypeAlias
 
+from natskit._protocol.info import check_info
 from natskit.errors import ProtocolError
 
 __all__ = [
@@ -131,7 +132,7 @@ def _control_frame(kind: int, line: bytes) -> Frame:
             raise ProtocolError(f"invalid INFO JSON: {e}") from None
         if not isinstance(info, dict):
             raise ProtocolError("INFO is not a JSON object")
-        return Info(info)
+        return Info(check_info(info))
     if kind == _ERR:
         text = rest.strip(b" \t").strip(b"'").strip(b" \t")
         return Err(text.decode(errors="replace"))
