@@ -8,17 +8,18 @@ plain methods and as coroutines. Both are accepted wherever a message is.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from .errors import InvalidArgError, NotJSMessageError
+from .errors import InvalidArgError, NotJSMessageError, ProtocolError
 from .headers import Headers
 from .timeutil import parse_time, parse_time_ns
 
 HeadersArg = Headers | Mapping[str, str | Sequence[str]] | None
 _M = TypeVar("_M", bound="MsgBase")
+_T = TypeVar("_T")
 _new = object.__new__
 
 _STATUS_NO_RESPONDERS = 503
@@ -64,6 +65,17 @@ class MsgMetadata:
 def headers_of(msg: MsgBase) -> Headers | None:
     """The headers of ``msg``, None when it has none (no empty ``Headers`` made)."""
     return msg._headers or None
+
+
+def _stamp(msg: MsgBase, parse: Callable[[str], _T]) -> _T | None:
+    """The ``Nats-Time-Stamp`` header parsed; ``ProtocolError`` if it does not parse."""
+    value = msg._headers.get("Nats-Time-Stamp") if msg._headers else None
+    if not value:
+        return None
+    try:
+        return parse(_rfc3339(value))
+    except ValueError:  # InvalidArgError included: the text came from the server
+        raise ProtocolError(f"Nats-Time-Stamp header is not a time: {value[:40]!r}") from None
 
 
 def _rfc3339(text: str) -> str:
@@ -166,19 +178,21 @@ class MsgBase:
     def seq(self) -> int | None:
         """Stream sequence of a message from a stream get (``Nats-Sequence``)."""
         value = self._headers.get("Nats-Sequence") if self._headers else None
-        return int(value) if value else None
+        if not value:
+            return None
+        if not value.isascii() or not value.isdigit():
+            raise ProtocolError(f"Nats-Sequence header is not a number: {value[:40]!r}")
+        return int(value)
 
     @property
     def time(self) -> datetime | None:
         """Time a message from a stream get was stored (``Nats-Time-Stamp``)."""
-        value = self._headers.get("Nats-Time-Stamp") if self._headers else None
-        return parse_time(_rfc3339(value)) if value else None
+        return _stamp(self, parse_time)
 
     @property
     def time_ns(self) -> int | None:
         """``time`` as exact nanoseconds since the Unix epoch."""
-        value = self._headers.get("Nats-Time-Stamp") if self._headers else None
-        return parse_time_ns(_rfc3339(value)) if value else None
+        return _stamp(self, parse_time_ns)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MsgBase):

@@ -25,7 +25,7 @@ from .._io_async import (
 )
 from .._jsapi import PubAck
 from .._jsapi.api import parse_reply
-from ..errors import JetStreamError, TimeoutError
+from ..errors import NatsError, TimeoutError
 from .msg import Msg
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class PendingAck:
         if self.window.finish(self):
             try:
                 resolve(self.result, PubAck.from_json(parse_reply(msg.data)))
-            except JetStreamError as exc:
+            except NatsError as exc:  # an error reply, or a malformed one
                 fail(self.result, exc)
 
     def set_exception(self, exc: BaseException) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .checked import server_json
 from .config import ConsumerConfig, StreamConfig
 from .wire import time_from_wire
 
@@ -34,6 +35,7 @@ class PubAck:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
+    @server_json
     def from_json(cls, data: dict[str, Any]) -> PubAck:
         return cls(
             stream=data.get("stream", ""),
@@ -62,6 +64,7 @@ class StreamState:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
+    @server_json
     def from_json(cls, data: dict[str, Any]) -> StreamState:
         return cls(
             messages=data.get("messages", 0),
@@ -96,6 +99,7 @@ class StreamInfo:
         return self.config.name
 
     @classmethod
+    @server_json
     def from_json(cls, data: dict[str, Any]) -> StreamInfo:
         return cls(
             config=StreamConfig.from_json(data.get("config") or {"name": ""}),
@@ -145,6 +149,7 @@ class ConsumerInfo:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
+    @server_json
     def from_json(cls, data: dict[str, Any]) -> ConsumerInfo:
         return cls(
             stream_name=data.get("stream_name", ""),
@@ -180,6 +185,7 @@ class AccountInfo:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
+    @server_json
     def from_json(cls, data: dict[str, Any]) -> AccountInfo:
         return cls(
             memory=data.get("memory", 0),

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..errors import InvalidArgError, JetStreamError
+from ..errors import InvalidArgError, JetStreamError, ProtocolError
 from ..timeutil import format_time, parse_time
+from .checked import check
 from .config import StreamConfig
 from .info import StreamInfo
 from .kv import check_bucket, compression_of
@@ -174,7 +175,8 @@ class ObjectInfo:
                 max_chunk_size=options.get("max_chunk_size"),
                 raw=raw,
             )
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            check(info)
+        except (ValueError, TypeError, KeyError, AttributeError, ProtocolError) as exc:
             raise JetStreamError(f"bad object metadata: {exc}") from None
         if mtime is None and raw.get("mtime"):
             try:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..errors import InvalidArgError
 from ..timeutil import format_time, parse_time
+from .checked import server_json
 
 _NS = 1_000_000_000
 W = TypeVar("W", bound="Wire")
@@ -100,6 +101,7 @@ class Wire:
         return value
 
     @classmethod
+    @server_json
     def from_json(cls: type[W], data: dict[str, Any]) -> W:
         """Build from a parsed JSON object; unknown fields are kept in ``raw``."""
         kwargs: dict[str, Any] = {}
