@@ -32,6 +32,11 @@ def _check_value(value: object) -> str:
         raise InvalidArgError(f"header value must be a str, not {type(value).__name__}")
     if "\r" in value or "\n" in value:
         raise InvalidArgError(f"header value {value!r} contains CR or LF")
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidArgError(f"header value {value!r} cannot be encoded as UTF-8") from None
     return value
 
 

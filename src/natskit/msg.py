@@ -97,7 +97,10 @@ class MsgBase:
     ) -> None:
         self.subject = subject
         if isinstance(data, str):
-            data = data.encode()
+            try:
+                data = data.encode()
+            except UnicodeEncodeError:
+                raise InvalidArgError("str data must encode as UTF-8 (a lone surrogate?)") from None
         elif not isinstance(data, (bytes, bytearray, memoryview)):
             # bytes() of an int or a list would quietly make other bytes
             raise InvalidArgError(f"data must be bytes or str, not {type(data).__name__}")

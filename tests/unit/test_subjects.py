@@ -24,8 +24,8 @@ def reference_valid(subject: str, wildcards: bool) -> bool:
     for i, token in enumerate(tokens):
         if token == "":
             return False
-        if token in ("*", ">") and not wildcards:
-            return False
+        if ("*" in token or ">" in token) and (token not in ("*", ">") or not wildcards):
+            return False  # a wildcard is a whole token, in a subscription (Tcl rules)
         if token == ">" and i != len(tokens) - 1:
             return False
     return True
@@ -55,7 +55,7 @@ def test_agrees_with_reference(subject: str, wildcards: bool) -> None:
         assert expected and encoded == subject.encode()
 
 
-@pytest.mark.parametrize("subject", ["foo", "foo.bar", "$JS.API.INFO", "a*b", "a>.b", "*a", "é.ü"])
+@pytest.mark.parametrize("subject", ["foo", "foo.bar", "$JS.API.INFO", "FOO.ba_r", "a-b.c", "é.ü"])
 def test_valid_subjects(subject: str) -> None:
     check_subject(subject)
     check_subject(subject, wildcards=True)
@@ -79,6 +79,15 @@ def test_wildcards(subject: str) -> None:
         check_subject(subject)
 
 
+@pytest.mark.parametrize("subject", ["foo*", "foo>", "foo.*bar", "*foo.*", "fo*o", "a>.b"])
+def test_wildcards_are_whole_tokens(subject: str) -> None:
+    """The Tcl client's subjects_regex cases: no wildcard inside a token."""
+    with pytest.raises(BadSubjectError, match="wildcard"):
+        check_subject(subject, wildcards=True)
+    with pytest.raises(BadSubjectError, match="wildcard"):
+        check_subject(subject)
+
+
 @pytest.mark.parametrize("subject", [">.foo", "a.>.b", ">.>"])
 def test_full_wildcard_must_be_last(subject: str) -> None:
     with pytest.raises(BadSubjectError, match="last token"):
@@ -92,8 +101,8 @@ def test_error_names_subject() -> None:
 
 def test_queue() -> None:
     check_queue("workers")
-    check_queue("a.b*>")
-    for bad in ("", "a b", "a\tb", "a\n"):
+    check_queue("a.b")
+    for bad in ("", "a b", "a\tb", "a\n", "q*", "q.*", ">", "a.b*>"):
         with pytest.raises(BadQueueNameError):
             check_queue(bad)
 

@@ -24,7 +24,14 @@ def nak_body(delay: float | None) -> bytes:
 
 
 def term_body(reason: str | None) -> bytes:
-    return TERM + b" " + reason.encode() if reason else TERM
+    if not reason:
+        return TERM
+    try:
+        return TERM + b" " + reason.encode()
+    except (UnicodeEncodeError, AttributeError):
+        raise InvalidArgError(
+            f"term() takes a str reason that encodes as UTF-8, not {reason!r}"
+        ) from None
 
 
 async def send_ack(

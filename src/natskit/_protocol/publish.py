@@ -69,7 +69,12 @@ class PubEncoder:
                     self.templates.clear()
                 self.templates[subject] = b"PUB " + subj + b" %d\r\n%b\r\n"
         if isinstance(payload, str):
-            payload = payload.encode()
+            try:
+                payload = payload.encode()
+            except UnicodeEncodeError:
+                raise InvalidArgError(
+                    "a str payload must encode as UTF-8 (a lone surrogate?)"
+                ) from None
         elif isinstance(payload, (bytearray, memoryview)):
             payload = bytes(payload)
         elif not isinstance(payload, bytes):

@@ -20,15 +20,28 @@ def _has_space(text: str) -> bool:
     return len(parts) != 1 or len(parts[0]) != len(text)
 
 
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid UTF-8 once encoded (no lone surrogates)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_framing(subject: str) -> None:
     """What every subject needs, checked or not: a non-empty str without whitespace,
-    which would break the protocol line it goes into."""
+    which would break the protocol line it goes into, that encodes as UTF-8."""
     if not isinstance(subject, str):
         raise BadSubjectError(f"subject must be a str, not {type(subject).__name__}")
     if not subject:
         raise BadSubjectError("subject is empty")
     if _has_space(subject):
         raise BadSubjectError(f"subject {subject!r} contains whitespace")
+    if not _encodable(subject):
+        raise BadSubjectError(f"subject {subject!r} cannot be encoded as UTF-8")
 
 
 def check_subject(subject: str, *, wildcards: bool = False) -> None:
@@ -37,18 +50,24 @@ def check_subject(subject: str, *, wildcards: bool = False) -> None:
     if subject[0] == "." or subject[-1] == "." or ".." in subject:
         raise BadSubjectError(f"subject {subject!r} has an empty token")
     if "*" in subject or ">" in subject:
+        if not wildcards:  # as the Tcl client: not even inside a token ("fo*o")
+            raise BadSubjectError(f"subject {subject!r} contains a wildcard")
         tokens = subject.split(".")
-        if not wildcards:
-            if "*" in tokens or ">" in tokens:
-                raise BadSubjectError(f"subject {subject!r} contains a wildcard")
-        elif ">" in tokens[:-1]:
+        for token in tokens:
+            if token not in ("*", ">") and ("*" in token or ">" in token):
+                raise BadSubjectError(
+                    f"subject {subject!r}: a wildcard must be a whole token, not {token!r}"
+                )
+        if ">" in tokens[:-1]:
             raise BadSubjectError(f"subject {subject!r}: '>' must be the last token")
 
 
 def check_queue(queue: str) -> None:
     """Raise BadQueueNameError unless ``queue`` is a valid queue group name."""
-    if not isinstance(queue, str) or not queue or _has_space(queue):
+    if not isinstance(queue, str) or not queue or _has_space(queue) or not _encodable(queue):
         raise BadQueueNameError(f"invalid queue group name {queue!r}")
+    if "*" in queue or ">" in queue:
+        raise BadQueueNameError(f"queue group name {queue!r} contains a wildcard")
 
 
 def check_name(name: str, what: str = "name") -> None:

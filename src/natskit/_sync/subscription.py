@@ -414,10 +414,12 @@ class Router:
             opts.pending_bytes_limit if pending_bytes_limit is None else pending_bytes_limit,
             on_reader,
         )
+        cmd = sub_cmd(subject, queue, sub.sid)  # before it is registered: nothing half done
+        if max_msgs:
+            cmd += unsub_cmd(sub.sid, max_msgs)
         with self.lock:
             self._subs[sub.sid] = sub
-            cmd = sub_cmd(subject, queue, sub.sid)
-            self.link.control(cmd + unsub_cmd(sub.sid, max_msgs) if max_msgs else cmd)
+            self.link.control(cmd)
         return sub
 
     def __len__(self) -> int:
