@@ -119,6 +119,12 @@ class StreamConfig(Wire):
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     _durations = frozenset({"max_age", "duplicate_window", "subject_delete_marker_ttl"})
+    _choices: ClassVar[dict[str, tuple[str, ...]]] = {
+        "retention": ("limits", "interest", "workqueue"),
+        "discard": ("old", "new"),
+        "storage": ("file", "memory"),
+        "compression": ("none", "s2"),
+    }
     _nested: ClassVar[dict[str, type[Wire]]] = {
         "mirror": StreamSource,
         "sources": StreamSource,
@@ -183,3 +189,16 @@ class ConsumerConfig(Wire):
         }
     )
     _times = frozenset({"opt_start_time", "pause_until"})
+    _choices: ClassVar[dict[str, tuple[str, ...]]] = {
+        "deliver_policy": (
+            "all",
+            "last",
+            "new",
+            "by_start_sequence",
+            "by_start_time",
+            "last_per_subject",
+        ),
+        "ack_policy": ("none", "all", "explicit"),
+        "replay_policy": ("instant", "original"),
+        "priority_policy": ("none", "overflow", "pinned_client", "prioritized"),
+    }

@@ -60,6 +60,8 @@ class Wire:
     _times: ClassVar[frozenset[str]] = frozenset()
     # Fields holding another Wire object (or a list of them).
     _nested: ClassVar[dict[str, type[Wire]]] = {}
+    # Fields that take one of a few strings.
+    _choices: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     raw: dict[str, Any] | None
 
@@ -80,7 +82,15 @@ class Wire:
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object for the server."""
+        """The JSON object for the server; ``InvalidArgError`` for a value not
+        among a field's choices (``storage="disk"``), before anything is sent."""
+        for name, allowed in self._choices.items():
+            value = getattr(self, name)
+            if value is not None and value not in allowed:
+                raise InvalidArgError(
+                    f"{type(self).__name__}.{name} must be one of {', '.join(allowed)}, "
+                    f"not {value!r}"
+                )
         names = self._field_names()
         out = {k: v for k, v in (self.raw or {}).items() if k not in names}
         for name in names:

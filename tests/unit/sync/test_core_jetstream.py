@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 import natskit
@@ -24,4 +27,26 @@ def test_a_malformed_pub_ack(reply: bytes) -> None:
     js.publish_async_complete(5)
     with pytest.raises((natskit.ProtocolError, natskit.JetStreamError)):
         fut.result()
+    nc.close()
+
+
+def test_unknown_enum_values_are_refused_before_anything_is_sent() -> None:
+    net = MemoryNetwork()
+    server = net.listen("mem")
+    nc = net.connect("nats://mem:4222")
+    js = nc.jetstream()
+    cases: list[tuple[Callable[[], Any], str, str]] = [
+        (lambda: js.add_stream(name="s", storage="disk"), "storage", "file, memory"),
+        (lambda: js.add_stream(name="s", retention="forever"), "retention", "workqueue"),
+        (lambda: js.add_stream(name="s", discard="newest"), "discard", "old, new"),
+        (lambda: js.add_consumer("s", durable_name="c", ack_policy="x"), "ack_policy", "explicit"),
+        (lambda: js.add_consumer("s", deliver_policy="first"), "deliver_policy", "by_start_seq"),
+        (lambda: js.add_consumer("s", replay_policy="fast"), "replay_policy", "instant, original"),
+        (lambda: js.create_key_value("b", storage="disk"), "storage", "file"),
+    ]
+    for call, field, allowed in cases:
+        with pytest.raises(natskit.InvalidArgError, match=f"{field} must be one of .*{allowed}"):
+            call()
+    nc.flush()
+    assert not [c for c in server.peers[0].commands if c[0] == "PUB"]
     nc.close()
