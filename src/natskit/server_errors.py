@@ -1,4 +1,11 @@
-"""Map ``-ERR`` texts from the server to natskit error classes."""
+"""Map ``-ERR`` texts from the server to natskit error classes.
+
+Whether an error ends the connection follows nats-server's own code: it
+keeps the connection after a permissions violation, an invalid subject of a
+SUB or (with ``pedantic``) of a PUB, and too many subscriptions; after every
+other ``-ERR`` (stale connection, authorization, maximum payload, parser
+errors, ...) it closes it, and the client reconnects.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +31,16 @@ _KNOWN: tuple[tuple[str, type[NatsError]], ...] = (
     ("user authentication revoked", AuthRevokedError),
     ("account authentication expired", AccountAuthExpiredError),
     ("invalid subject", BadSubjectError),
+    ("invalid publish subject", BadSubjectError),
     ("maximum payload", MaxPayloadError),
 )
-# Errors after which the server keeps the connection open.
-_NOT_FATAL = (PermissionsError, BadSubjectError)
+# Texts after which the server keeps the connection open (lower case prefixes).
+_NOT_FATAL = (
+    "permissions violation",
+    "invalid subject",
+    "invalid publish subject",
+    "maximum subscriptions exceeded",
+)
 
 
 def error_from_server(text: str) -> NatsError:
@@ -41,4 +54,4 @@ def error_from_server(text: str) -> NatsError:
 
 def is_fatal(err: NatsError) -> bool:
     """True when the server closes the connection after this error."""
-    return not isinstance(err, _NOT_FATAL)
+    return not str(err).lower().startswith(_NOT_FATAL)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import natskit.aio
-from natskit._io_async import wait_future
+from natskit._io_async import Event, wait_future
 from natskit.testing import NatsServer
 
 
@@ -67,3 +67,25 @@ async def test_jetstream_arguments(nc: natskit.aio.Connection) -> None:
         with pytest.raises(natskit.InvalidArgError):
             await js.ordered_consumer("S", idle_heartbeat=heartbeat)
     assert await js.stream_names() == ["S"]
+
+
+async def test_pedantic_invalid_publish_subject_keeps_the_connection(
+    nats_server: NatsServer,
+) -> None:
+    """The server answers with -ERR 'Invalid Publish Subject' and stays connected."""
+    errors: list[Exception] = []
+    got = Event()
+
+    def on_error(err: Exception) -> None:
+        errors.append(err)
+        got.set()
+
+    async with await natskit.aio.connect(
+        nats_server.url, pedantic=True, check_subjects=False, error_cb=on_error
+    ) as nc:
+        await nc.publish("foo.*", b"x")
+        assert await got.wait(5)
+        await nc.flush()
+        assert nc.status is natskit.Status.CONNECTED
+        assert nc.stats.reconnects == 0
+        assert isinstance(errors[0], natskit.BadSubjectError)

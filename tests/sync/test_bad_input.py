@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 import natskit
-from natskit._io_sync import wait_future
+from natskit._io_sync import Event, wait_future
 from natskit.testing import NatsServer
 
 
@@ -68,3 +68,25 @@ def test_jetstream_arguments(nc: natskit.Connection) -> None:
         with pytest.raises(natskit.InvalidArgError):
             js.ordered_consumer("S", idle_heartbeat=heartbeat)
     assert js.stream_names() == ["S"]
+
+
+def test_pedantic_invalid_publish_subject_keeps_the_connection(
+    nats_server: NatsServer,
+) -> None:
+    """The server answers with -ERR 'Invalid Publish Subject' and stays connected."""
+    errors: list[Exception] = []
+    got = Event()
+
+    def on_error(err: Exception) -> None:
+        errors.append(err)
+        got.set()
+
+    with natskit.connect(
+        nats_server.url, pedantic=True, check_subjects=False, error_cb=on_error
+    ) as nc:
+        nc.publish("foo.*", b"x")
+        assert got.wait(5)
+        nc.flush()
+        assert nc.status is natskit.Status.CONNECTED
+        assert nc.stats.reconnects == 0
+        assert isinstance(errors[0], natskit.BadSubjectError)

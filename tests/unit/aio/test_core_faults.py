@@ -243,3 +243,31 @@ async def test_a_failed_background_connect_reports_the_outcome_too() -> None:
     assert isinstance(nc.last_error, natskit.ConnectionRefusedError)
     kinds = [type(e) for e in rec.errors]
     assert kinds == [natskit.ConnectionRefusedError] * 2 + [natskit.NoServersError]
+
+
+@pytest.mark.parametrize(
+    ("text", "fatal"),
+    [
+        ("'Invalid Publish Subject'", False),
+        ("'Invalid Subject'", False),
+        ("'Maximum Subscriptions Exceeded'", False),
+        ("'Permissions Violation for Subscription to \"x\"'", False),
+        ("'Maximum Connections Exceeded'", True),
+        ("'Maximum Payload Violation'", True),
+        ("'Unknown Protocol Operation'", True),
+        ("'Authentication Timeout'", True),
+    ],
+)
+async def test_only_errors_that_end_the_connection_are_fatal(text: str, fatal: bool) -> None:
+    rec = Recorder()
+    net = MemoryNetwork()
+    server = net.listen("mem")
+    nc = await net.connect(
+        URL, **{**rec.options(), "allow_reconnect": True, "reconnect_time_wait": 0}
+    )
+    server.peers[0].send(b"-ERR " + text.encode() + b"\r\n")
+    assert await rec.error.wait(5)
+    await server.accepted(2 if fatal else 1)  # a fatal one: the client reconnected
+    await nc.flush()
+    assert nc.stats.reconnects == (1 if fatal else 0)
+    await nc.close()
