@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+import natskit  # unasync: remove
 import natskit.aio
 from natskit._io_async import Event
 from natskit.testing import NatsServer
@@ -29,6 +30,22 @@ async def test_publish_subscribe_iteration(nc: natskit.aio.Connection) -> None:
     assert second.data == "héllo".encode()
     assert sub.delivered == 2
     assert sub.pending_msgs == 0
+
+
+async def test_a_received_message_is_a_natskit_msg(nc: natskit.aio.Connection) -> None:
+    """SPEC section 1: ``natskit.Msg`` is the shared message type of both APIs."""
+
+    def subject_of(msg: natskit.Msg) -> str:  # a hint written against the shared type
+        return msg.subject
+
+    sub = await nc.subscribe("shared")
+    await nc.publish("shared", b"x")
+    msg = await sub.next_msg(timeout=2)
+    assert isinstance(msg, natskit.Msg)
+    assert isinstance(msg, natskit.aio.Msg)
+    assert isinstance(natskit.aio.Msg("made.here"), natskit.Msg)
+    assert subject_of(msg) == "shared"
+    assert not hasattr(msg, "__dict__")  # still slotted: no per-message dict
 
 
 async def test_binary_payload_round_trip(nc: natskit.aio.Connection) -> None:

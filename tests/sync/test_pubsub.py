@@ -32,6 +32,22 @@ def test_publish_subscribe_iteration(nc: natskit.Connection) -> None:
     assert sub.pending_msgs == 0
 
 
+def test_a_received_message_is_a_natskit_msg(nc: natskit.Connection) -> None:
+    """SPEC section 1: ``natskit.Msg`` is the shared message type of both APIs."""
+
+    def subject_of(msg: natskit.Msg) -> str:  # a hint written against the shared type
+        return msg.subject
+
+    sub = nc.subscribe("shared")
+    nc.publish("shared", b"x")
+    msg = sub.next_msg(timeout=2)
+    assert isinstance(msg, natskit.Msg)
+    assert isinstance(msg, natskit.Msg)
+    assert isinstance(natskit.Msg("made.here"), natskit.Msg)
+    assert subject_of(msg) == "shared"
+    assert not hasattr(msg, "__dict__")  # still slotted: no per-message dict
+
+
 def test_binary_payload_round_trip(nc: natskit.Connection) -> None:
     payload = bytes(range(256)) * 40 + b"\r\nMSG x 1 2\r\n"
     sub = nc.subscribe("bin")

@@ -1,4 +1,14 @@
-"""Messages received on (or sent with) an asyncio connection."""
+"""Messages received on (or sent with) an asyncio connection.
+
+``natskit.Msg`` (the blocking one, generated from this file) is the shared
+message type: ``natskit.aio.Msg`` derives from it and has the same methods
+as coroutines, so ``isinstance(msg, natskit.Msg)`` holds for a message of
+either API and a type hint ``natskit.Msg`` accepts both. (The coroutine
+methods override blocking ones: code typed against ``natskit.Msg`` that
+calls ``respond()`` on an asyncio message must await it; mypy's override
+check is off in this module for that reason.)
+"""
+# mypy: disable-error-code="override"
 
 from __future__ import annotations
 
@@ -6,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from .._jsapi.wire import to_ns
 from .._protocol import ack_cmd
+from .._sync.msg import Msg as BlockingMsg  # unasync: remove
 from ..errors import InvalidArgError, NotJSMessageError
 from ..msg import HeadersArg, MsgBase
 
@@ -61,24 +72,24 @@ async def send_ack(
         msg._acked = True
 
 
-class Msg(MsgBase):
+class Msg(BlockingMsg):  # unasync: sync: class Msg(MsgBase):
     """A message; ``respond`` publishes to its reply subject, the JetStream acks to the server."""
 
-    __slots__ = ("_acked",)
+    __slots__ = ()  # unasync: sync: __slots__ = ("_acked",)
     _acked: bool  # set by the first terminal ack (unset until then)
-    _link: Link | None
 
     async def respond(self, payload: bytes | str = b"", *, headers: HeadersArg = None) -> None:
         """Publish ``payload`` to this message's reply subject."""
         if not self.reply:
             raise InvalidArgError("the message has no reply subject")
-        if self._link is None:
+        link: Link | None = self._link
+        if link is None:
             raise InvalidArgError("the message was not received on a connection")
-        await self._link.conn.publish(self.reply, payload, headers=headers)
+        await link.conn.publish(self.reply, payload, headers=headers)
 
     async def ack(self) -> None:
         """Acknowledge a JetStream message (returns once sent; see ``ack_sync``)."""
-        link = self._link
+        link: Link | None = self._link
         reply = self.reply
         if link is None or not reply or getattr(self, "_acked", False):
             await send_ack(link, self, ACK)  # raises, or ignores a repeated ack
