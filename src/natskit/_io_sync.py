@@ -148,6 +148,10 @@ def new_waiter() -> Waiter[Any]:
     return Waiter()
 
 
+def _noop() -> None:
+    """What a cancelled timer keeps instead of its callback (and what that held)."""
+
+
 class TimerHandle:
     """A scheduled call that can be cancelled."""
 
@@ -159,18 +163,20 @@ class TimerHandle:
         self.cancelled = False
 
     def cancel(self) -> None:
-        if not self.cancelled:
-            self.cancelled = True
-            self.owner.dead += 1  # approximate under races; only sizes the clean-up
+        self.owner.cancel(self)
 
 
 class _Timers:
     """One daemon thread running every ``call_later`` of the process.
 
-    Cancelled entries stay in the heap until they are due, unless they become
-    the majority: then the heap is rebuilt without them (many requests that
-    completed long before their timeout would otherwise pile up).
+    A cancelled entry drops its callback at once and stays in the heap until it
+    is due, unless the cancelled ones become the majority: then the heap is
+    rebuilt without them (many requests that completed long before their
+    timeout would otherwise pile up). The thread ends after ``IDLE`` seconds
+    with nothing scheduled; the next ``call_later`` starts another.
     """
+
+    IDLE = 1.0
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, TimerHandle]] = []
@@ -178,16 +184,12 @@ class _Timers:
         self._cond = threading.Condition(self._lock)
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
-        self.dead = 0  # cancelled entries still in the heap
+        self._dead = 0  # cancelled entries still in the heap
 
     def schedule(self, delay: float, fn: Callable[[], None]) -> TimerHandle:
         handle = TimerHandle(fn, self)
         with self._lock:
             heap = self._heap
-            if self.dead > 1024 and self.dead * 2 > len(heap):
-                heap[:] = [entry for entry in heap if not entry[2].cancelled]
-                heapq.heapify(heap)
-                self.dead = 0
             heapq.heappush(heap, (time.monotonic() + delay, next(self._seq), handle))
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -198,25 +200,45 @@ class _Timers:
                 self._cond.notify()
         return handle
 
-    def _next_due(self) -> TimerHandle:
+    def cancel(self, handle: TimerHandle) -> None:
+        with self._lock:
+            if handle.cancelled:
+                return
+            handle.cancelled = True
+            handle.fn = _noop
+            self._dead += 1
+            heap = self._heap
+            if self._dead == len(heap):
+                heap.clear()
+                self._dead = 0
+                self._cond.notify()  # nothing left: the thread may go idle
+            elif self._dead > 1024 and self._dead * 2 > len(heap):
+                heap[:] = [entry for entry in heap if not entry[2].cancelled]
+                heapq.heapify(heap)
+                self._dead = 0
+
+    def _next_due(self) -> TimerHandle | None:
+        """The next callback to run, or None when the thread is to end (idle)."""
         with self._cond:
             while True:
-                if not self._heap:
-                    self._cond.wait()
+                heap = self._heap
+                if not heap:
+                    if not self._cond.wait(self.IDLE) and not heap:
+                        self._thread = None
+                        return None
                     continue
-                when, _, handle = self._heap[0]
+                when, _, handle = heap[0]
                 delay = when - time.monotonic()
                 if handle.cancelled or delay <= 0:
-                    heapq.heappop(self._heap)
+                    heapq.heappop(heap)
                     if not handle.cancelled:
                         return handle
-                    self.dead -= 1
+                    self._dead -= 1
                 else:
                     self._cond.wait(delay)
 
     def _run(self) -> None:
-        while True:
-            handle = self._next_due()
+        while (handle := self._next_due()) is not None:
             try:
                 handle.fn()
             except Exception:

@@ -33,6 +33,7 @@ from .._io_sync import (
     Opener,
     StateLock,
     Task,
+    TimerHandle,
     call_later,
     fail,
     monotonic,
@@ -101,6 +102,7 @@ class Connection(RequestMethods):
         self._lock = StateLock()
         self._pongs: deque[Future[None] | None] = deque()  # None: a keep-alive PING
         self._pings_out = 0
+        self._ping_timer: TimerHandle | None = None  # holds self: cancelled when the transport goes
         self._dispatcher = Dispatcher()
         self._listeners: list[Callable[[Status], None]] = []
         self._link = Link(
@@ -257,7 +259,7 @@ class Connection(RequestMethods):
             # cannot reach the parser of the next.
             feed = parser.feed
             transport.start(lambda data: handle(feed(data)), self._on_lost)
-        self._schedule_ping(transport)
+            self._schedule_ping(transport)
 
     def _process_info(self, info: dict[str, Any], initial: bool = False) -> None:
         """Adopt an INFO: its limits, new servers from ``connect_urls``, lame duck mode."""
@@ -311,6 +313,7 @@ class Connection(RequestMethods):
             if self._ending or self._transport is None:
                 return
             self._transport = None
+            self._stop_ping()
             self._writer.detach()
             pongs, self._pongs = self._pongs, deque()
             reconnect = self.options.allow_reconnect
@@ -362,7 +365,12 @@ class Connection(RequestMethods):
     def _schedule_ping(self, transport: Any) -> None:
         interval = self.options.ping_interval
         if interval > 0:
-            call_later(interval, lambda: self._ping_tick(transport))
+            self._ping_timer = call_later(interval, lambda: self._ping_tick(transport))
+
+    def _stop_ping(self) -> None:
+        timer, self._ping_timer = self._ping_timer, None
+        if timer is not None:
+            timer.cancel()
 
     def _ping_tick(self, transport: Any) -> None:
         """Client keep-alive: PING every ``ping_interval``; stale after too many."""
@@ -376,11 +384,10 @@ class Connection(RequestMethods):
                 self._pings_out += 1
                 self._pongs.append(None)
                 self._writer.write_ctl(PING_CMD)
+                self._schedule_ping(transport)
         if stale:
             transport.close()
             self._on_lost(StaleConnectionError("stale connection: PINGs not answered"))
-        else:
-            self._schedule_ping(transport)
 
     # -- asynchronous errors and status --------------------------------------
 
@@ -549,6 +556,7 @@ class Connection(RequestMethods):
                 return
             self._ending = True
             transport, self._transport = self._transport, None
+            self._stop_ping()
         self._close_called.set()
         if self._connector is not None:
             self._connector.cancel()
