@@ -230,6 +230,9 @@ class Transport:
             await wait_future(waiter, timeout)
         except TimeoutError:
             transport.abort()
+        except BaseException:  # cancelled: do not leave the socket waiting on the peer
+            transport.abort()
+            raise
 
 
 async def open_transport(host: str, port: int, timeout: float) -> Transport:

@@ -194,9 +194,14 @@ class Connection(RequestMethods):
             return self
         try:
             await self._connect_pool()
-        except NatsError as exc:
+        except BaseException as exc:  # a natskit error, or cancelled / interrupted
             self._ending = True
-            await self._finish(_cause(exc), ConnectionClosedError("connection failed"))
+            transport, self._transport = self._transport, None
+            self._stop_ping()
+            if transport is not None:  # connected, then cancelled before returning
+                transport.close()
+            reason = _cause(exc) if isinstance(exc, NatsError) else None
+            await self._finish(reason, ConnectionClosedError("connection failed"))
             raise
         return self
 
@@ -546,7 +551,8 @@ class Connection(RequestMethods):
             await self._router.drain(timeout)
         except NatsError as exc:
             self._report(exc)
-        await self.close()
+        finally:  # also when cancelled: a drain ends closed
+            await self.close()
 
     async def close(self) -> None:
         """Send what is buffered, close the socket, cancel pending requests."""
@@ -559,10 +565,12 @@ class Connection(RequestMethods):
         self._close_called.set()
         if self._connector is not None:
             self._connector.cancel()
-        if transport is not None:
-            await self._writer.close(self.options.connect_timeout)
-        self._last_error = None
-        await self._finish(None, ConnectionClosedError("the connection was closed"))
+        try:
+            if transport is not None:
+                await self._writer.close(self.options.connect_timeout)
+        finally:  # also when cancelled while flushing: closed all the same
+            self._last_error = None
+            await self._finish(None, ConnectionClosedError("the connection was closed"))
 
     async def _finish(self, reason: Exception | None, request_error: Exception) -> None:
         """Fail what waits, end subscriptions, stop the dispatcher: CLOSED (once)."""

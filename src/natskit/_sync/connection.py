@@ -195,9 +195,14 @@ class Connection(RequestMethods):
             return self
         try:
             self._connect_pool()
-        except NatsError as exc:
+        except BaseException as exc:  # a natskit error, or cancelled / interrupted
             self._ending = True
-            self._finish(_cause(exc), ConnectionClosedError("connection failed"))
+            transport, self._transport = self._transport, None
+            self._stop_ping()
+            if transport is not None:  # connected, then cancelled before returning
+                transport.close()
+            reason = _cause(exc) if isinstance(exc, NatsError) else None
+            self._finish(reason, ConnectionClosedError("connection failed"))
             raise
         return self
 
@@ -547,7 +552,8 @@ class Connection(RequestMethods):
             self._router.drain(timeout)
         except NatsError as exc:
             self._report(exc)
-        self.close()
+        finally:  # also when cancelled: a drain ends closed
+            self.close()
 
     def close(self) -> None:
         """Send what is buffered, close the socket, cancel pending requests."""
@@ -560,10 +566,12 @@ class Connection(RequestMethods):
         self._close_called.set()
         if self._connector is not None:
             self._connector.cancel()
-        if transport is not None:
-            self._writer.close(self.options.connect_timeout)
-        self._last_error = None
-        self._finish(None, ConnectionClosedError("the connection was closed"))
+        try:
+            if transport is not None:
+                self._writer.close(self.options.connect_timeout)
+        finally:  # also when cancelled while flushing: closed all the same
+            self._last_error = None
+            self._finish(None, ConnectionClosedError("the connection was closed"))
 
     def _finish(self, reason: Exception | None, request_error: Exception) -> None:
         """Fail what waits, end subscriptions, stop the dispatcher: CLOSED (once)."""

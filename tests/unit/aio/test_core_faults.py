@@ -6,6 +6,7 @@ No sockets: each test scripts the server's side of the connection
 
 from __future__ import annotations
 
+import asyncio  # unasync: remove
 from typing import Any
 
 import pytest
@@ -103,7 +104,7 @@ async def test_server_that_never_answers_ping(net: MemoryNetwork) -> None:
     net.servers["mem", 4222].pong = False
     with pytest.raises(natskit.TimeoutError):
         await nc.flush(timeout=0.05)
-    assert nc.status is Status.CONNECTED
+    assert nc.is_connected
     await nc.close()
 
 
@@ -124,7 +125,7 @@ async def test_permissions_violation_keeps_connection(net: MemoryNetwork) -> Non
     peer.send(b"-ERR 'Permissions Violation for Publish to \"secret\"'\r\n")
     assert await rec.error.wait(5)
     await nc.flush(timeout=2)
-    assert nc.status is Status.CONNECTED
+    assert nc.is_connected
     err = rec.errors[0]
     assert isinstance(err, natskit.PermissionsError)
     assert err.code == "ErrPermissions"
@@ -201,7 +202,7 @@ async def test_bad_header_block_is_reported_and_message_delivered(net: MemoryNet
     assert msg.data == b"payload"
     assert await rec.error.wait(5)
     assert isinstance(rec.errors[0], natskit.BadHeaderMsgError)
-    assert nc.status is Status.CONNECTED
+    assert nc.is_connected
     await nc.close()
 
 
@@ -271,3 +272,95 @@ async def test_only_errors_that_end_the_connection_are_fatal(text: str, fatal: b
     await nc.flush()
     assert nc.stats.reconnects == (1 if fatal else 0)
     await nc.close()
+
+
+async def test_an_interrupted_connect_ends_closed_and_can_connect_again(
+    net: MemoryNetwork,
+) -> None:
+    """A KeyboardInterrupt (any exception that is not natskit's) while opening."""
+    interrupts = [KeyboardInterrupt()]
+
+    async def opener(host: str, port: int, timeout: float) -> Any:
+        if interrupts:
+            raise interrupts.pop()
+        return await net.open(host, port, timeout)
+
+    nc = natskit.aio.Connection(URL, _opener=opener)
+    with pytest.raises(KeyboardInterrupt):
+        await nc.connect()
+    assert nc.status is Status.CLOSED
+    await nc.connect()
+    assert nc.is_connected
+    await nc.close()
+
+
+# unasync: async-only
+async def test_a_cancelled_connect_ends_closed_and_can_connect_again(
+    net: MemoryNetwork,
+) -> None:
+    """Cancelled while waiting for the PONG of the handshake (ISSUE: it stayed CONNECTING)."""
+    server = net.servers["mem", 4222]
+    server.pong = False
+    nc = net.connection(URL)
+    task = asyncio.ensure_future(nc.connect())
+    peer = await server.accepted(1)
+    await peer.expect("PING")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert nc.status is Status.CLOSED
+    assert peer.closed_by_client  # the half-open socket is not left behind
+    server.pong = True
+    await nc.connect()
+    assert nc.is_connected
+    await nc.close()
+
+
+async def test_a_cancelled_close_or_drain_still_closes(net: MemoryNetwork) -> None:
+    for method in ("close", "drain"):
+        nc = await net.connect(URL)
+        await nc.subscribe("x", callback=lambda msg: None)
+        task = asyncio.ensure_future(getattr(nc, method)())
+        await asyncio.sleep(0)  # let it start, then cancel it at its first wait
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert nc.status is Status.CLOSED, method
+        await nc.connect()  # usable again
+        assert nc.is_connected
+        await nc.close()
+
+
+async def test_cancelled_waits_leave_the_connection_as_it_was(net: MemoryNetwork) -> None:
+    """request, request_many, next_msg and flush cancelled while they wait."""
+    server = net.servers["mem", 4222]
+    nc = await net.connect(URL)
+    peer = server.peers[0]
+    sub = await nc.subscribe("quiet")
+    server.pong = False  # a flush then waits
+    waits = {
+        "request": nc.request("svc", b"", timeout=30),
+        "request_many": nc.request_many("svc", b"", timeout=30),
+        "next_msg": sub.next_msg(timeout=30),
+        "flush": nc.flush(timeout=30),
+    }
+    for name, wait in waits.items():
+        task = asyncio.ensure_future(wait)
+        await asyncio.sleep(0)  # it runs up to its wait
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert nc.is_connected, name
+    assert len(nc._replies) == 0  # no request waits for a reply any more
+    await peer.expect("UNSUB")
+    subjects = {c[3]: c[1] for c in peer.commands if c[0] == "SUB"}
+    dropped = [subjects[c[1]] for c in peer.commands if c[0] == "UNSUB"]
+    assert len(dropped) == 1 and not dropped[0].endswith(".*")  # request_many's own inbox
+    server.pong = True
+    server.replies["svc"] = [b"ok"]
+    assert (await nc.request("svc", b"", timeout=5)).data == b"ok"
+    assert sub.is_active
+    await nc.close()
+
+
+# unasync: end

@@ -104,7 +104,7 @@ def test_server_that_never_answers_ping(net: MemoryNetwork) -> None:
     net.servers["mem", 4222].pong = False
     with pytest.raises(natskit.TimeoutError):
         nc.flush(timeout=0.05)
-    assert nc.status is Status.CONNECTED
+    assert nc.is_connected
     nc.close()
 
 
@@ -125,7 +125,7 @@ def test_permissions_violation_keeps_connection(net: MemoryNetwork) -> None:
     peer.send(b"-ERR 'Permissions Violation for Publish to \"secret\"'\r\n")
     assert rec.error.wait(5)
     nc.flush(timeout=2)
-    assert nc.status is Status.CONNECTED
+    assert nc.is_connected
     err = rec.errors[0]
     assert isinstance(err, natskit.PermissionsError)
     assert err.code == "ErrPermissions"
@@ -202,7 +202,7 @@ def test_bad_header_block_is_reported_and_message_delivered(net: MemoryNetwork) 
     assert msg.data == b"payload"
     assert rec.error.wait(5)
     assert isinstance(rec.errors[0], natskit.BadHeaderMsgError)
-    assert nc.status is Status.CONNECTED
+    assert nc.is_connected
     nc.close()
 
 
@@ -272,3 +272,25 @@ def test_only_errors_that_end_the_connection_are_fatal(text: str, fatal: bool) -
     nc.flush()
     assert nc.stats.reconnects == (1 if fatal else 0)
     nc.close()
+
+
+def test_an_interrupted_connect_ends_closed_and_can_connect_again(
+    net: MemoryNetwork,
+) -> None:
+    """A KeyboardInterrupt (any exception that is not natskit's) while opening."""
+    interrupts = [KeyboardInterrupt()]
+
+    def opener(host: str, port: int, timeout: float) -> Any:
+        if interrupts:
+            raise interrupts.pop()
+        return net.open(host, port, timeout)
+
+    nc = natskit.Connection(URL, _opener=opener)
+    with pytest.raises(KeyboardInterrupt):
+        nc.connect()
+    assert nc.status is Status.CLOSED
+    nc.connect()
+    assert nc.is_connected
+    nc.close()
+
+
