@@ -16,6 +16,8 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from .watchdog import Watchdog
+
 __all__ = ["NatsServer", "find_server_binary"]
 
 START_TIMEOUT = 10.0
@@ -63,16 +65,19 @@ def find_server_binary() -> str:
     )
 
 
-def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
+def _terminate(proc: subprocess.Popen[bytes], grace: float, watchdog: Watchdog) -> None:
     """Stop ``proc``: SIGTERM, then SIGKILL if it outlives ``grace`` seconds."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    proc.wait()
+    try:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(grace)
+                return
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        proc.wait()
+    finally:
+        watchdog.release()
 
 
 def _read_ports_file(path: str) -> dict[str, int] | None:
@@ -275,7 +280,9 @@ class NatsServer:
             self._proc = proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=workdir
             )
-        self._reap = weakref.finalize(self, _terminate, proc, STOP_TIMEOUT)
+        # Should this process die without stopping it, the watchdog does.
+        watchdog = Watchdog(proc.pid, self._tmpdir)
+        self._reap = weakref.finalize(self, _terminate, proc, STOP_TIMEOUT, watchdog)
         # nats-server names the file after its argv[0] and pid.
         ports_file = os.path.join(workdir, f"{os.path.basename(binary)}_{proc.pid}.ports")
         while proc.poll() is None:
