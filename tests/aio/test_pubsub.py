@@ -307,6 +307,26 @@ async def test_slow_consumer_bytes_limit(nc: natskit.aio.Connection) -> None:
     assert sub.dropped == 3
 
 
+async def test_pending_bytes_stay_exact_when_a_callback_replaces_msg_data(
+    nc: natskit.aio.Connection,
+) -> None:
+    """A message leaves ``pending_bytes`` with the size it arrived with: a
+    callback that replaces ``msg.data`` does not skew the count (it drifted by
+    the difference for good, until every message was dropped)."""
+    handled: list[int] = []
+
+    def shrink(msg: natskit.aio.Msg) -> None:
+        handled.append(len(msg.data))
+        msg.data = b""
+
+    sub = await nc.subscribe("shrink", callback=shrink)
+    for _ in range(3):
+        await nc.publish("shrink", b"x" * 100)
+    await sub.drain(timeout=5)  # returns once every callback has returned
+    assert handled == [100, 100, 100]
+    assert (sub.pending_msgs, sub.pending_bytes, sub.dropped) == (0, 0, 0)
+
+
 async def test_many_messages_in_order(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("many")
     for i in range(5000):

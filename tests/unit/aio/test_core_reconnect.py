@@ -200,3 +200,24 @@ async def test_slow_consumer_drops_and_reports_once() -> None:
     assert [type(e) for e in watch.errors] == [natskit.SlowConsumerError]
     assert [(await sub.next_msg(1)).data for _ in range(2)] == [b"0", b"1"]
     await nc.close()
+
+
+async def test_pending_bytes_stay_exact_when_a_callback_replaces_msg_data() -> None:
+    """A message leaves ``pending_bytes`` with the size it arrived with, also
+    when its callback replaces ``msg.data`` (the count drifted by the difference
+    for good, until every message was dropped as a slow consumer)."""
+    net = MemoryNetwork()
+    server = net.listen("a")
+    nc = await net.connect(A)
+
+    def shrink(msg: natskit.aio.Msg) -> None:
+        msg.data = b""
+
+    sub = await nc.subscribe("big", callback=shrink)
+    peer = server.peers[0]
+    await peer.expect("SUB")
+    peer.send(b"".join(b"MSG big %d 100\r\n%s\r\n" % (sub.sid, b"x" * 100) for _ in range(3)))
+    await nc.flush()
+    await sub.drain(5)  # returns once every callback has returned
+    assert (sub.pending_msgs, sub.pending_bytes, sub.dropped) == (0, 0, 0)
+    await nc.close()
