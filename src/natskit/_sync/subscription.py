@@ -85,8 +85,10 @@ class Subscription(MsgIterator, Slot):
 
     Counters: ``delivered`` counts the messages the server sent on this sid
     (the Tcl ``unsubscribe -max_msgs`` rule counts these), ``pending_msgs`` /
-    ``pending_bytes`` those received but not yet handed to the user, and
-    ``dropped`` those discarded because the pending limits were exceeded.
+    ``pending_bytes`` those received but not yet returned by ``next_msg`` or
+    handled by the callback (as in nats.go, the one a callback is handling
+    counts until it returns), and ``dropped`` those discarded because the
+    pending limits were exceeded.
     """
 
     __slots__ = (
