@@ -205,6 +205,10 @@ class Options:
             value = getattr(opts, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InvalidArgError(f"{name} must be an integer, not {value!r}")
+        for name in ("pending_msgs_limit", "pending_bytes_limit"):
+            value = getattr(opts, name)
+            if value < 0:  # as subscribe() checks them (-1 is no "no limit": all dropped)
+                raise InvalidArgError(f"{name} must be a non-negative integer, not {value!r}")
         if opts.tls is not None and not isinstance(opts.tls, ssl.SSLContext):
             raise InvalidArgError(
                 "tls must be an ssl.SSLContext (secure=True asks for TLS with a default one)"

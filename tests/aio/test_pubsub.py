@@ -298,6 +298,95 @@ async def test_slow_consumer_drops_and_reports_once(nats_server: NatsServer) -> 
         await nc.close()
 
 
+async def test_the_message_in_a_callback_is_pending_until_it_returns(
+    nats_server: NatsServer,
+) -> None:
+    """As nats.go counts: the message a callback handles stays pending until
+    the callback returns, so ``pending_msgs_limit=10`` holds it and 9 behind it."""
+    errors: list[Exception] = []
+    reported = Event()
+
+    def on_error(err: Exception) -> None:
+        errors.append(err)
+        reported.set()
+
+    entered, release = Event(), Event()
+    got: list[bytes] = []
+
+    async def handle(msg: natskit.aio.Msg) -> None:
+        got.append(msg.data)
+        if msg.data == b"0":
+            entered.set()
+            assert await release.wait(10)
+
+    nc = await natskit.aio.connect(nats_server.url, error_cb=on_error)
+    try:
+        sub = await nc.subscribe("held", callback=handle, pending_msgs_limit=10)
+        await nc.publish("held", b"0")
+        assert await entered.wait(5)
+        assert (sub.pending_msgs, sub.pending_bytes) == (1, 1)
+        for i in range(1, 10):
+            await nc.publish("held", str(i))
+        await nc.flush()  # all of them have arrived
+        assert (sub.pending_msgs, sub.dropped) == (10, 0)
+        assert not reported.is_set()
+        await nc.publish("held", b"10")
+        await nc.publish("held", b"11")
+        await nc.flush()
+        assert (sub.pending_msgs, sub.pending_bytes, sub.dropped) == (10, 10, 2)
+        assert await reported.wait(5)
+        release.set()
+        await sub.drain(timeout=5)
+        assert got == [str(i).encode() for i in range(10)]
+        assert [type(e) for e in errors] == [natskit.SlowConsumerError]  # once
+    finally:
+        release.set()
+        await nc.close()
+
+
+async def test_a_message_next_msg_returned_is_no_longer_pending(
+    nc: natskit.aio.Connection,
+) -> None:
+    sub = await nc.subscribe("taken", pending_msgs_limit=10)
+    for i in range(10):
+        await nc.publish("taken", str(i))
+    await nc.flush()
+    assert (await sub.next_msg(timeout=2)).data == b"0"
+    assert (sub.pending_msgs, sub.pending_bytes) == (9, 9)
+    await nc.publish("taken", b"10")
+    await nc.publish("taken", b"11")
+    await nc.flush()
+    assert (sub.pending_msgs, sub.dropped) == (10, 1)
+    got = [(await sub.next_msg(timeout=2)).data for _ in range(10)]
+    assert got == [str(i).encode() for i in range(1, 11)]
+
+
+async def test_subscription_drain_waits_for_the_running_callback(
+    nc: natskit.aio.Connection,
+) -> None:
+    """Why a message counts as pending until its callback returns: drain()
+    returns only then."""
+    entered, release = Event(), Event()
+    done: list[bytes] = []
+
+    async def handle(msg: natskit.aio.Msg) -> None:
+        entered.set()
+        assert await release.wait(10)
+        done.append(msg.data)
+
+    sub = await nc.subscribe("dr.held", callback=handle)
+    await nc.publish("dr.held", b"x")
+    assert await entered.wait(5)
+    try:
+        with pytest.raises(natskit.TimeoutError):
+            await sub.drain(timeout=0.2)  # the callback still holds its message
+    finally:
+        release.set()
+    await sub.drain(timeout=5)
+    assert done == [b"x"]
+    assert sub.pending_msgs == 0
+
+
 async def test_slow_consumer_bytes_limit(nc: natskit.aio.Connection) -> None:
     sub = await nc.subscribe("slowb", pending_bytes_limit=100)
     for _ in range(5):
@@ -305,6 +394,26 @@ async def test_slow_consumer_bytes_limit(nc: natskit.aio.Connection) -> None:
     await nc.flush()
     assert sub.pending_bytes == 80
     assert sub.dropped == 3
+
+
+async def test_pending_bytes_stay_exact_when_a_callback_replaces_msg_data(
+    nc: natskit.aio.Connection,
+) -> None:
+    """A message leaves ``pending_bytes`` with the size it arrived with: a
+    callback that replaces ``msg.data`` does not skew the count (it drifted by
+    the difference for good, until every message was dropped)."""
+    handled: list[int] = []
+
+    def shrink(msg: natskit.aio.Msg) -> None:
+        handled.append(len(msg.data))
+        msg.data = b""
+
+    sub = await nc.subscribe("shrink", callback=shrink)
+    for _ in range(3):
+        await nc.publish("shrink", b"x" * 100)
+    await sub.drain(timeout=5)  # returns once every callback has returned
+    assert handled == [100, 100, 100]
+    assert (sub.pending_msgs, sub.pending_bytes, sub.dropped) == (0, 0, 0)
 
 
 async def test_many_messages_in_order(nc: natskit.aio.Connection) -> None:

@@ -298,6 +298,95 @@ def test_slow_consumer_drops_and_reports_once(nats_server: NatsServer) -> None:
         nc.close()
 
 
+def test_the_message_in_a_callback_is_pending_until_it_returns(
+    nats_server: NatsServer,
+) -> None:
+    """As nats.go counts: the message a callback handles stays pending until
+    the callback returns, so ``pending_msgs_limit=10`` holds it and 9 behind it."""
+    errors: list[Exception] = []
+    reported = Event()
+
+    def on_error(err: Exception) -> None:
+        errors.append(err)
+        reported.set()
+
+    entered, release = Event(), Event()
+    got: list[bytes] = []
+
+    def handle(msg: natskit.Msg) -> None:
+        got.append(msg.data)
+        if msg.data == b"0":
+            entered.set()
+            assert release.wait(10)
+
+    nc = natskit.connect(nats_server.url, error_cb=on_error)
+    try:
+        sub = nc.subscribe("held", callback=handle, pending_msgs_limit=10)
+        nc.publish("held", b"0")
+        assert entered.wait(5)
+        assert (sub.pending_msgs, sub.pending_bytes) == (1, 1)
+        for i in range(1, 10):
+            nc.publish("held", str(i))
+        nc.flush()  # all of them have arrived
+        assert (sub.pending_msgs, sub.dropped) == (10, 0)
+        assert not reported.is_set()
+        nc.publish("held", b"10")
+        nc.publish("held", b"11")
+        nc.flush()
+        assert (sub.pending_msgs, sub.pending_bytes, sub.dropped) == (10, 10, 2)
+        assert reported.wait(5)
+        release.set()
+        sub.drain(timeout=5)
+        assert got == [str(i).encode() for i in range(10)]
+        assert [type(e) for e in errors] == [natskit.SlowConsumerError]  # once
+    finally:
+        release.set()
+        nc.close()
+
+
+def test_a_message_next_msg_returned_is_no_longer_pending(
+    nc: natskit.Connection,
+) -> None:
+    sub = nc.subscribe("taken", pending_msgs_limit=10)
+    for i in range(10):
+        nc.publish("taken", str(i))
+    nc.flush()
+    assert (sub.next_msg(timeout=2)).data == b"0"
+    assert (sub.pending_msgs, sub.pending_bytes) == (9, 9)
+    nc.publish("taken", b"10")
+    nc.publish("taken", b"11")
+    nc.flush()
+    assert (sub.pending_msgs, sub.dropped) == (10, 1)
+    got = [(sub.next_msg(timeout=2)).data for _ in range(10)]
+    assert got == [str(i).encode() for i in range(1, 11)]
+
+
+def test_subscription_drain_waits_for_the_running_callback(
+    nc: natskit.Connection,
+) -> None:
+    """Why a message counts as pending until its callback returns: drain()
+    returns only then."""
+    entered, release = Event(), Event()
+    done: list[bytes] = []
+
+    def handle(msg: natskit.Msg) -> None:
+        entered.set()
+        assert release.wait(10)
+        done.append(msg.data)
+
+    sub = nc.subscribe("dr.held", callback=handle)
+    nc.publish("dr.held", b"x")
+    assert entered.wait(5)
+    try:
+        with pytest.raises(natskit.TimeoutError):
+            sub.drain(timeout=0.2)  # the callback still holds its message
+    finally:
+        release.set()
+    sub.drain(timeout=5)
+    assert done == [b"x"]
+    assert sub.pending_msgs == 0
+
+
 def test_slow_consumer_bytes_limit(nc: natskit.Connection) -> None:
     sub = nc.subscribe("slowb", pending_bytes_limit=100)
     for _ in range(5):
@@ -305,6 +394,26 @@ def test_slow_consumer_bytes_limit(nc: natskit.Connection) -> None:
     nc.flush()
     assert sub.pending_bytes == 80
     assert sub.dropped == 3
+
+
+def test_pending_bytes_stay_exact_when_a_callback_replaces_msg_data(
+    nc: natskit.Connection,
+) -> None:
+    """A message leaves ``pending_bytes`` with the size it arrived with: a
+    callback that replaces ``msg.data`` does not skew the count (it drifted by
+    the difference for good, until every message was dropped)."""
+    handled: list[int] = []
+
+    def shrink(msg: natskit.Msg) -> None:
+        handled.append(len(msg.data))
+        msg.data = b""
+
+    sub = nc.subscribe("shrink", callback=shrink)
+    for _ in range(3):
+        nc.publish("shrink", b"x" * 100)
+    sub.drain(timeout=5)  # returns once every callback has returned
+    assert handled == [100, 100, 100]
+    assert (sub.pending_msgs, sub.pending_bytes, sub.dropped) == (0, 0, 0)
 
 
 def test_many_messages_in_order(nc: natskit.Connection) -> None:

@@ -31,6 +31,9 @@ class Slot:
     """
 
     __slots__ = ("_callback", "_discard", "_dispatcher", "_pending", "_scheduled")
+    # True for subscriptions: items are messages, and ``_taken`` gets the size
+    # of each as it was queued (a callback may replace ``msg.data``).
+    _sized = False
 
     def __init__(self, dispatcher: Dispatcher, callback: Callable[[Any], Any] | None) -> None:
         self._dispatcher = dispatcher
@@ -40,8 +43,8 @@ class Slot:
         if callback is not None:
             self._pending: deque[Any] = deque()
 
-    def _taken(self, item: Any) -> None:
-        """After ``item`` was handled (subscriptions count it)."""
+    def _taken(self, item: Any, size: int) -> None:
+        """After ``item`` was handled (subscriptions count it; ``size``: see ``_sized``)."""
 
 
 def _invoke(fn: Callable[[], Any]) -> Any:
@@ -108,9 +111,11 @@ class Dispatcher:
         """Run the callback for each pending item of ``slot``, in order."""
         pending = slot._pending
         callback = slot._callback
+        sized = slot._sized
         while True:
             while pending:
                 item = pending.popleft()
+                size = len(item.data) if sized else 0
                 if not slot._discard and callback is not None:
                     try:
                         result = callback(item)
@@ -118,7 +123,7 @@ class Dispatcher:
                             await settle(result)
                     except Exception:
                         log.exception("callback %r failed", callback)
-                slot._taken(item)
+                slot._taken(item, size)
             slot._scheduled = False
             # The reader appends, then checks _scheduled: look again so that
             # an item added just now is not left behind.

@@ -85,8 +85,10 @@ class Subscription(MsgIterator, Slot):
 
     Counters: ``delivered`` counts the messages the server sent on this sid
     (the Tcl ``unsubscribe -max_msgs`` rule counts these), ``pending_msgs`` /
-    ``pending_bytes`` those received but not yet handed to the user, and
-    ``dropped`` those discarded because the pending limits were exceeded.
+    ``pending_bytes`` those received but not yet returned by ``next_msg`` or
+    handled by the callback (as in nats.go, the one a callback is handling
+    counts until it returns), and ``dropped`` those discarded because the
+    pending limits were exceeded.
     """
 
     __slots__ = (
@@ -110,6 +112,7 @@ class Subscription(MsgIterator, Slot):
         "sid",
         "subject",
     )
+    _sized = True
 
     def __init__(
         self,
@@ -216,10 +219,11 @@ class Subscription(MsgIterator, Slot):
         else:
             self._queue.put_nowait(msg)
 
-    def _taken(self, msg: Msg) -> None:
-        """Account for a message handed to the user (or its callback returned)."""
+    def _taken(self, msg: Msg, size: int) -> None:
+        """Account for a message of ``size`` bytes handed to the user (or its
+        callback returned)."""
         self._out_msgs += 1
-        self._out_bytes += len(msg.data)
+        self._out_bytes += size
         if not self._active and self._in_msgs == self._out_msgs:
             self._idle.set()
 
@@ -245,7 +249,7 @@ class Subscription(MsgIterator, Slot):
                 timeout = check_timeout(timeout, None)
             item = self._queue.get(timeout)
             if isinstance(item, Msg):
-                self._taken(item)
+                self._taken(item, len(item.data))
                 return item
             self._queue.put_nowait(item)  # keep the end marker for later calls
             if item is not None:
@@ -258,7 +262,7 @@ class Subscription(MsgIterator, Slot):
         if self._callback is None and not self._discard:
             item = self._queue.get_nowait(self)
             if isinstance(item, Msg):
-                self._taken(item)
+                self._taken(item, len(item.data))
                 return item
             if not isinstance(item, Subscription):  # not the "empty" default
                 self._queue.put_nowait(item)  # the end marker: the last item

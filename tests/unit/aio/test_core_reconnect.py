@@ -200,3 +200,57 @@ async def test_slow_consumer_drops_and_reports_once() -> None:
     assert [type(e) for e in watch.errors] == [natskit.SlowConsumerError]
     assert [(await sub.next_msg(1)).data for _ in range(2)] == [b"0", b"1"]
     await nc.close()
+
+
+async def test_the_message_in_a_callback_is_pending_until_it_returns() -> None:
+    """As nats.go counts: ``pending_msgs_limit=2`` holds the message in the
+    callback and one behind it."""
+    net = MemoryNetwork()
+    server = net.listen("a")
+    watch = Watch()
+    nc = await net.connect(A, **watch.options())
+    entered, release = Event(), Event()
+    got: list[bytes] = []
+
+    async def handle(msg: natskit.aio.Msg) -> None:
+        got.append(msg.data)
+        if msg.data == b"0":
+            entered.set()
+            assert await release.wait(10)
+
+    sub = await nc.subscribe("busy", callback=handle, pending_msgs_limit=2)
+    peer = server.peers[0]
+    await peer.expect("SUB")
+    peer.send(b"MSG busy %d 1\r\n0\r\n" % sub.sid)
+    assert await entered.wait(5)
+    assert (sub.pending_msgs, sub.pending_bytes) == (1, 1)
+    peer.send(b"".join(b"MSG busy %d 1\r\n%d\r\n" % (sub.sid, i) for i in range(1, 4)))
+    await nc.flush()
+    assert (sub.pending_msgs, sub.dropped) == (2, 2)
+    release.set()
+    await sub.drain(5)
+    assert got == [b"0", b"1"]
+    assert await watch.error.wait(5)
+    assert [type(e) for e in watch.errors] == [natskit.SlowConsumerError]
+    await nc.close()
+
+
+async def test_pending_bytes_stay_exact_when_a_callback_replaces_msg_data() -> None:
+    """A message leaves ``pending_bytes`` with the size it arrived with, also
+    when its callback replaces ``msg.data`` (the count drifted by the difference
+    for good, until every message was dropped as a slow consumer)."""
+    net = MemoryNetwork()
+    server = net.listen("a")
+    nc = await net.connect(A)
+
+    def shrink(msg: natskit.aio.Msg) -> None:
+        msg.data = b""
+
+    sub = await nc.subscribe("big", callback=shrink)
+    peer = server.peers[0]
+    await peer.expect("SUB")
+    peer.send(b"".join(b"MSG big %d 100\r\n%s\r\n" % (sub.sid, b"x" * 100) for _ in range(3)))
+    await nc.flush()
+    await sub.drain(5)  # returns once every callback has returned
+    assert (sub.pending_msgs, sub.pending_bytes, sub.dropped) == (0, 0, 0)
+    await nc.close()
