@@ -110,6 +110,12 @@ def build_pool(servers: str | Sequence[str] | None, randomize: bool) -> list[Ser
     return pool
 
 
+def check_pending_limit(name: str, value: int) -> None:
+    """A pending limit is a positive int, or -1 for no limit (as in nats.go)."""
+    if type(value) is not int or not (value > 0 or value == -1):
+        raise InvalidArgError(f"{name} must be a positive integer or -1 (no limit), not {value!r}")
+
+
 def check_timeout(value: float | None, default: float | None) -> float | None:
     """A timeout in seconds, ``default`` when None; ``BadTimeoutError`` if bad.
 
@@ -206,9 +212,7 @@ class Options:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InvalidArgError(f"{name} must be an integer, not {value!r}")
         for name in ("pending_msgs_limit", "pending_bytes_limit"):
-            value = getattr(opts, name)
-            if value < 0:  # as subscribe() checks them (-1 is no "no limit": all dropped)
-                raise InvalidArgError(f"{name} must be a non-negative integer, not {value!r}")
+            check_pending_limit(name, getattr(opts, name))
         if opts.tls is not None and not isinstance(opts.tls, ssl.SSLContext):
             raise InvalidArgError(
                 "tls must be an ssl.SSLContext (secure=True asks for TLS with a default one)"

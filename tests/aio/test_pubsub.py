@@ -298,11 +298,9 @@ async def test_slow_consumer_drops_and_reports_once(nats_server: NatsServer) -> 
         await nc.close()
 
 
-async def test_the_message_in_a_callback_is_pending_until_it_returns(
-    nats_server: NatsServer,
-) -> None:
-    """As nats.go counts: the message a callback handles stays pending until
-    the callback returns, so ``pending_msgs_limit=10`` holds it and 9 behind it."""
+async def test_the_message_in_a_callback_is_not_pending(nats_server: NatsServer) -> None:
+    """``pending_msgs_limit=10`` keeps 10 messages beyond the one a callback is
+    handling (as nats.py counts); the 12th is dropped and reported, once."""
     errors: list[Exception] = []
     reported = Event()
 
@@ -324,23 +322,41 @@ async def test_the_message_in_a_callback_is_pending_until_it_returns(
         sub = await nc.subscribe("held", callback=handle, pending_msgs_limit=10)
         await nc.publish("held", b"0")
         assert await entered.wait(5)
-        assert (sub.pending_msgs, sub.pending_bytes) == (1, 1)
-        for i in range(1, 10):
+        assert (sub.pending_msgs, sub.pending_bytes) == (0, 0)
+        for i in range(1, 11):
             await nc.publish("held", str(i))
         await nc.flush()  # all of them have arrived
         assert (sub.pending_msgs, sub.dropped) == (10, 0)
         assert not reported.is_set()
-        await nc.publish("held", b"10")
         await nc.publish("held", b"11")
+        await nc.publish("held", b"12")
         await nc.flush()
-        assert (sub.pending_msgs, sub.pending_bytes, sub.dropped) == (10, 10, 2)
+        assert (sub.pending_msgs, sub.pending_bytes, sub.dropped) == (10, 11, 2)
         assert await reported.wait(5)
         release.set()
         await sub.drain(timeout=5)
-        assert got == [str(i).encode() for i in range(10)]
+        assert got == [str(i).encode() for i in range(11)]
         assert [type(e) for e in errors] == [natskit.SlowConsumerError]  # once
     finally:
         release.set()
+        await nc.close()
+
+
+async def test_no_pending_limit(nats_server: NatsServer) -> None:
+    """-1 is no limit (SPEC section 8), on the connection and per subscription."""
+    nc = await natskit.aio.connect(nats_server.url, pending_msgs_limit=-1, pending_bytes_limit=-1)
+    try:
+        sub = await nc.subscribe("many")
+        capped = await nc.subscribe("many", pending_bytes_limit=-1, pending_msgs_limit=5)
+        for _ in range(1000):
+            await nc.publish("many", b"x" * 100)
+        await nc.flush()
+        assert (sub.pending_msgs, sub.dropped) == (1000, 0)
+        assert (capped.pending_msgs, capped.dropped) == (5, 995)
+        for bad in (0, -2, 1.5, True):
+            with pytest.raises(natskit.InvalidArgError):
+                await nc.subscribe("many", pending_msgs_limit=bad)  # type: ignore[arg-type]
+    finally:
         await nc.close()
 
 
@@ -364,8 +380,8 @@ async def test_a_message_next_msg_returned_is_no_longer_pending(
 async def test_subscription_drain_waits_for_the_running_callback(
     nc: natskit.aio.Connection,
 ) -> None:
-    """Why a message counts as pending until its callback returns: drain()
-    returns only then."""
+    """The message in the callback is not pending, but drain() returns only
+    once the callback did."""
     entered, release = Event(), Event()
     done: list[bytes] = []
 

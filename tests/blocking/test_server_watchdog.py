@@ -110,7 +110,7 @@ def test_natskit_server_killed_takes_its_server_along(tmp_path: Path) -> None:
             with open(os.environ["PIDS_FILE"], "w") as f:
                 f.write(f"{self.pid}\\n")
         NatsServer.start = start_and_tell
-        sys.exit(main(["server"]))
+        sys.exit(main(["server", "--port", "0"]))
         """
     )
     pids = start_and_kill([sys.executable, "-c", script], tmp_path)

@@ -137,8 +137,8 @@ def test_options_defaults_and_checks() -> None:
         ("tls", True),
         ("max_reconnect_attempts", "3"),
         ("pending_msgs_limit", 1.5),
-        ("pending_msgs_limit", -1),  # not "no limit" (nats.go's): it dropped every message
-        ("pending_bytes_limit", -1),
+        ("pending_msgs_limit", 0),  # keeps nothing: an error, as in nats.go (-1: no limit)
+        ("pending_bytes_limit", -2),
         ("reconnect_buffer_size", None),
     ]
     for name, value in bad_values:

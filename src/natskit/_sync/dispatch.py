@@ -28,12 +28,13 @@ class Slot:
     (``Subscription`` derives from this), or the connection's events.
 
     The reader appends to ``_pending`` and calls ``schedule``; a worker of the
-    dispatcher then calls ``_callback`` on each item and ``_taken`` after it.
+    dispatcher then calls ``_taken`` and ``_callback`` on each item, and
+    ``_ran`` once it let the slot go (nothing of it runs any more).
     """
 
     __slots__ = ("_callback", "_discard", "_dispatcher", "_pending", "_scheduled")
     # True for subscriptions: items are messages, and ``_taken`` gets the size
-    # of each as it was queued (a callback may replace ``msg.data``).
+    # of each (before its callback, which may replace ``msg.data``).
     _sized = False
 
     def __init__(self, dispatcher: Dispatcher, callback: Callable[[Any], Any] | None) -> None:
@@ -45,7 +46,10 @@ class Slot:
             self._pending: deque[Any] = deque()
 
     def _taken(self, item: Any, size: int) -> None:
-        """After ``item`` was handled (subscriptions count it; ``size``: see ``_sized``)."""
+        """``item`` goes to its callback now (subscriptions count it; ``size``: see ``_sized``)."""
+
+    def _ran(self) -> None:
+        """A worker let the slot go: no callback of it is running."""
 
 
 def _invoke(fn: Callable[[], Any]) -> Any:
@@ -116,7 +120,8 @@ class Dispatcher:
         while True:
             while pending:
                 item = pending.popleft()
-                size = len(item.data) if sized else 0
+                # out of pending before its callback, as nats.py counts (not nats.go)
+                slot._taken(item, len(item.data) if sized else 0)
                 if not slot._discard and callback is not None:
                     try:
                         result = callback(item)
@@ -124,8 +129,8 @@ class Dispatcher:
                             settle(result)
                     except Exception:
                         log.exception("callback %r failed", callback)
-                slot._taken(item, size)
             slot._scheduled = False
+            slot._ran()
             # The reader appends, then checks _scheduled: look again so that
             # an item added just now is not left behind.
             if not pending:

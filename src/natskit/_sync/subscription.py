@@ -11,6 +11,7 @@ the connection.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,7 +32,7 @@ from ..errors import (
     SlowConsumerError,
     TimeoutError,
 )
-from ..options import Options, check_timeout
+from ..options import Options, check_pending_limit, check_timeout
 from .dispatch import Dispatcher, Slot
 from .msg import Msg
 
@@ -86,19 +87,22 @@ class Subscription(MsgIterator, Slot):
     Counters: ``delivered`` counts the messages the server sent on this sid
     (the Tcl ``unsubscribe -max_msgs`` rule counts these), ``pending_msgs`` /
     ``pending_bytes`` those received but not yet returned by ``next_msg`` or
-    handled by the callback (as in nats.go, the one a callback is handling
-    counts until it returns), and ``dropped`` those discarded because the
-    pending limits were exceeded.
+    given to the callback (the one a callback is handling is not pending, as
+    nats.py counts; nats.go counts it until the callback returns), and
+    ``dropped`` those discarded because the pending limits (-1: none) were
+    exceeded.
     """
 
     __slots__ = (
         "__weakref__",
         "_active",
+        "_bytes_cap",
         "_count",
         "_idle",
         "_in_bytes",
         "_in_msgs",
         "_max",
+        "_msgs_cap",
         "_on_reader",
         "_out_bytes",
         "_out_msgs",
@@ -135,8 +139,10 @@ class Subscription(MsgIterator, Slot):
         self.queue = queue
         self._max = max_msgs or 0
         self._on_reader = on_reader  # natskit's own: called on the reader (request replies)
-        self.pending_msgs_limit = pending_msgs_limit
+        self.pending_msgs_limit = pending_msgs_limit  # -1: no limit
         self.pending_bytes_limit = pending_bytes_limit
+        self._msgs_cap = pending_msgs_limit if pending_msgs_limit >= 0 else sys.maxsize
+        self._bytes_cap = pending_bytes_limit if pending_bytes_limit >= 0 else sys.maxsize
         self.dropped = 0
         # Each counter has one writer (reader: _count/_in_*/dropped; consumer:
         # _out_*), so the blocking API needs no lock to keep them exact.
@@ -194,8 +200,8 @@ class Subscription(MsgIterator, Slot):
     def _enqueue(self, msg: Msg, size: int) -> None:
         """Queue ``msg`` for the user, or drop it over the pending limits."""
         if (
-            self._in_msgs - self._out_msgs >= self.pending_msgs_limit
-            or self._in_bytes - self._out_bytes + size > self.pending_bytes_limit
+            self._in_msgs - self._out_msgs >= self._msgs_cap
+            or self._in_bytes - self._out_bytes + size > self._bytes_cap
         ):
             self.dropped += 1
             if not self._slow:
@@ -220,10 +226,15 @@ class Subscription(MsgIterator, Slot):
             self._queue.put_nowait(msg)
 
     def _taken(self, msg: Msg, size: int) -> None:
-        """Account for a message of ``size`` bytes handed to the user (or its
-        callback returned)."""
+        """Account for a message of ``size`` bytes handed to the user (by
+        ``next_msg``, or to the callback about to run)."""
         self._out_msgs += 1
         self._out_bytes += size
+        if not self._active and self._in_msgs == self._out_msgs and not self._scheduled:
+            self._idle.set()
+
+    def _ran(self) -> None:
+        """The callback is done with what was taken: drained, if that was the last."""
         if not self._active and self._in_msgs == self._out_msgs:
             self._idle.set()
 
@@ -233,7 +244,7 @@ class Subscription(MsgIterator, Slot):
             if not hasattr(self, "_idle"):
                 self._idle = Event()
         self._active = False
-        if self._in_msgs == self._out_msgs:
+        if self._in_msgs == self._out_msgs and not self._scheduled:  # else _ran() will
             self._idle.set()
         if self._callback is None:
             self._queue.put_nowait(reason)
@@ -403,8 +414,10 @@ class Router:
             if queue is not None:
                 check_framing(queue)
         check_count("max_msgs", max_msgs)
-        check_count("pending_msgs_limit", pending_msgs_limit)
-        check_count("pending_bytes_limit", pending_bytes_limit)
+        if pending_msgs_limit is not None:
+            check_pending_limit("pending_msgs_limit", pending_msgs_limit)
+        if pending_bytes_limit is not None:
+            check_pending_limit("pending_bytes_limit", pending_bytes_limit)
         self.link.check_writable()
         opts = self.options
         sub = Subscription(
