@@ -64,7 +64,8 @@ class OrderedConsumer(MsgIterator):
     """A running ordered consumer; iterate it, or give ``ordered_consumer`` a callback.
 
     ``name`` is the current consumer's name ("" while it is being replaced),
-    ``info()`` its cached ``ConsumerInfo``, ``last_error`` the reason of the
+    ``info()`` its cached ``ConsumerInfo`` (None until the server answered the
+    creation; its messages may come first), ``last_error`` the reason of the
     last reset or of the stop. Resets are logged as warnings on
     ``natskit.jetstream``.
     """
@@ -110,6 +111,7 @@ class OrderedConsumer(MsgIterator):
         self._consumer_seq = 0
         self._sub: Subscription | None = None
         self._info: ConsumerInfo | None = None
+        self._name = ""  # of the current consumer: from its info or its first message
         self._queue: Queue[Item] = Queue()
         self._wake = Event()
         self._task: Task | None = None
@@ -119,7 +121,7 @@ class OrderedConsumer(MsgIterator):
 
     @property
     def name(self) -> str:
-        return self._info.name if self._info is not None and self._gen else ""
+        return self._name if self._gen else ""
 
     def info(self) -> ConsumerInfo | None:
         """The consumer info of the current consumer, as cached at its creation."""
@@ -157,6 +159,7 @@ class OrderedConsumer(MsgIterator):
         with self._lock:
             self._last_gen += 1
             gen = self._last_gen
+            self._info, self._name = None, ""  # never the previous consumer's
             cfg = dataclasses.replace(self._config)
             if self._stream_seq:
                 cfg.deliver_policy = "by_start_sequence"
@@ -169,10 +172,12 @@ class OrderedConsumer(MsgIterator):
             self._sub, self._gen, self._consumer_seq = sub, gen, 0
         self._seen = (-1, monotonic())
         try:
-            self._info = self._js.add_consumer(self.stream, cfg)
+            info = self._js.add_consumer(self.stream, cfg)
         except BaseException:
             self._drop_sub()
             raise
+        with self._lock:
+            self._info, self._name = info, info.name
 
     def _drop_sub(self) -> None:
         with self._lock:
@@ -215,6 +220,7 @@ class OrderedConsumer(MsgIterator):
                 ok = False
             else:
                 self._consumer_seq, self._stream_seq = meta.consumer_seq, meta.stream_seq
+                self._name = self._name or meta.consumer  # before the creation's reply
                 ok = True
         if not ok:
             self._reset(
