@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from typing import TYPE_CHECKING
 
 import pytest
 
 import natskit.aio
-from natskit._io_async import Event
+from natskit._io_async import Event, monotonic, sleep
 from natskit.testing import NatsServer
 
 if TYPE_CHECKING:
@@ -104,6 +105,65 @@ async def test_server_restart_recreates_the_consumer(
     await publish(js, 3, 6)
     assert await take(oc, 3) == [3, 4, 5]
     assert isinstance(oc.last_error, natskit.ConsumerNotActiveError)
+    await oc.close()
+
+
+async def test_a_lost_server_is_reported_while_disconnected(
+    js: natskit.aio.JetStream,
+    nc: natskit.aio.Connection,
+    jetstream_server: NatsServer,
+    reconnected: Reconnected,
+) -> None:
+    heartbeat = 0.2
+    oc = await js.ordered_consumer("S", idle_heartbeat=heartbeat)
+    await publish(js, 0, 3)
+    first = [await oc.next_msg(timeout=5) for _ in range(3)]
+    assert [int(m.data) for m in first] == [0, 1, 2]
+    jetstream_server.stop()  # and it stays away: the client keeps reconnecting
+    stopped = monotonic()
+    while not isinstance(oc.last_error, natskit.ConsumerNotActiveError):
+        assert monotonic() < stopped + 5, f"no missed heartbeats reported: {oc.last_error!r}"
+        await sleep(0.01)
+    assert nc.status is natskit.Status.RECONNECTING
+    assert monotonic() - stopped < 10 * heartbeat  # three intervals, give or take
+    assert oc.name == ""  # replaced once the connection is back
+    jetstream_server.start()  # the stream is stored, the memory-stored consumer is gone
+    assert await reconnected.wait(10)
+    await publish(js, 3, 6)
+    msgs = [await oc.next_msg(timeout=5) for _ in range(3)]
+    assert [int(m.data) for m in msgs] == [3, 4, 5]
+    assert {m.metadata.consumer for m in msgs} == {oc.name} != {first[0].metadata.consumer}
+    assert [m.metadata.consumer_seq for m in msgs] == [1, 2, 3]  # started at stream seq 4
+    with pytest.raises(natskit.TimeoutError):
+        await oc.next_msg(timeout=5 * heartbeat)
+    await oc.close()
+
+
+async def test_a_quick_reconnect_keeps_the_consumer(
+    js: natskit.aio.JetStream, nc: natskit.aio.Connection, reconnected: Reconnected
+) -> None:
+    heartbeat = 0.2
+    oc = await js.ordered_consumer("S", idle_heartbeat=heartbeat)
+    await publish(js, 0, 3)
+    assert await take(oc, 3) == [0, 1, 2]
+    name = oc.name
+    # A network failure under the client: the server keeps the consumer (for
+    # inactive_threshold) and resumes delivering once the client resubscribed.
+    sock = nc._transport._proto.transport.get_extra_info("socket")  # unasync: remove
+    # unasync: sync: sock = nc._transport._sock
+    sock.shutdown(socket.SHUT_RDWR)
+    assert await reconnected.wait(10)
+    await publish(js, 3, 6)
+    msgs = [await oc.next_msg(timeout=5) for _ in range(3)]
+    assert [int(m.data) for m in msgs] == [3, 4, 5]
+    assert [m.metadata.consumer_seq for m in msgs] == [4, 5, 6]
+    with pytest.raises(natskit.TimeoutError):  # heartbeats only, for five intervals
+        await oc.next_msg(timeout=5 * heartbeat)
+    await publish(js, 6, 7)
+    msg = await oc.next_msg(timeout=5)
+    assert (int(msg.data), msg.metadata.consumer_seq) == (6, 7)
+    assert {m.metadata.consumer for m in [*msgs, msg]} == {oc.name} == {name}
+    assert oc.last_error is None
     await oc.close()
 
 

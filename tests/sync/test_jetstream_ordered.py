@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import socket
 from typing import TYPE_CHECKING
 
 import pytest
 
 import natskit
-from natskit._io_sync import Event
+from natskit._io_sync import Event, monotonic, sleep
 from natskit.testing import NatsServer
 
 if TYPE_CHECKING:
@@ -105,6 +106,64 @@ def test_server_restart_recreates_the_consumer(
     publish(js, 3, 6)
     assert take(oc, 3) == [3, 4, 5]
     assert isinstance(oc.last_error, natskit.ConsumerNotActiveError)
+    oc.close()
+
+
+def test_a_lost_server_is_reported_while_disconnected(
+    js: natskit.JetStream,
+    nc: natskit.Connection,
+    jetstream_server: NatsServer,
+    reconnected: Reconnected,
+) -> None:
+    heartbeat = 0.2
+    oc = js.ordered_consumer("S", idle_heartbeat=heartbeat)
+    publish(js, 0, 3)
+    first = [oc.next_msg(timeout=5) for _ in range(3)]
+    assert [int(m.data) for m in first] == [0, 1, 2]
+    jetstream_server.stop()  # and it stays away: the client keeps reconnecting
+    stopped = monotonic()
+    while not isinstance(oc.last_error, natskit.ConsumerNotActiveError):
+        assert monotonic() < stopped + 5, f"no missed heartbeats reported: {oc.last_error!r}"
+        sleep(0.01)
+    assert nc.status is natskit.Status.RECONNECTING
+    assert monotonic() - stopped < 10 * heartbeat  # three intervals, give or take
+    assert oc.name == ""  # replaced once the connection is back
+    jetstream_server.start()  # the stream is stored, the memory-stored consumer is gone
+    assert reconnected.wait(10)
+    publish(js, 3, 6)
+    msgs = [oc.next_msg(timeout=5) for _ in range(3)]
+    assert [int(m.data) for m in msgs] == [3, 4, 5]
+    assert {m.metadata.consumer for m in msgs} == {oc.name} != {first[0].metadata.consumer}
+    assert [m.metadata.consumer_seq for m in msgs] == [1, 2, 3]  # started at stream seq 4
+    with pytest.raises(natskit.TimeoutError):
+        oc.next_msg(timeout=5 * heartbeat)
+    oc.close()
+
+
+def test_a_quick_reconnect_keeps_the_consumer(
+    js: natskit.JetStream, nc: natskit.Connection, reconnected: Reconnected
+) -> None:
+    heartbeat = 0.2
+    oc = js.ordered_consumer("S", idle_heartbeat=heartbeat)
+    publish(js, 0, 3)
+    assert take(oc, 3) == [0, 1, 2]
+    name = oc.name
+    # A network failure under the client: the server keeps the consumer (for
+    # inactive_threshold) and resumes delivering once the client resubscribed.
+    sock = nc._transport._sock
+    sock.shutdown(socket.SHUT_RDWR)
+    assert reconnected.wait(10)
+    publish(js, 3, 6)
+    msgs = [oc.next_msg(timeout=5) for _ in range(3)]
+    assert [int(m.data) for m in msgs] == [3, 4, 5]
+    assert [m.metadata.consumer_seq for m in msgs] == [4, 5, 6]
+    with pytest.raises(natskit.TimeoutError):  # heartbeats only, for five intervals
+        oc.next_msg(timeout=5 * heartbeat)
+    publish(js, 6, 7)
+    msg = oc.next_msg(timeout=5)
+    assert (int(msg.data), msg.metadata.consumer_seq) == (6, 7)
+    assert {m.metadata.consumer for m in [*msgs, msg]} == {oc.name} == {name}
+    assert oc.last_error is None
     oc.close()
 
 

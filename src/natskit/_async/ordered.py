@@ -7,6 +7,14 @@ sequence seen. On a gap, or when nothing (not even a heartbeat) arrived for
 three heartbeat intervals, the consumer is replaced by a new one starting after
 the last stream sequence delivered. A missing stream or a closed connection
 ends it.
+
+Missed heartbeats count while the connection is down too: the reset (and its
+``ConsumerNotActiveError`` in ``last_error``) comes after three intervals, and
+the new consumer is created once the connection is back. A reconnect by itself
+is no reason to reset: the consumer is looked up once the connection is back,
+and replaced only if the server no longer has it (a restarted server lost it,
+or ``inactive_threshold`` passed); if the lookup gets no answer, the heartbeats
+decide.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from ..errors import (
     BadSubscriptionError,
     ConnectionClosedError,
     ConsumerNotActiveError,
+    ConsumerNotFoundError,
     ConsumerSequenceMismatchError,
     InvalidArgError,
     JetStreamError,
@@ -63,7 +72,8 @@ class OrderedConsumer(MsgIterator):
     """A running ordered consumer; iterate it, or give ``ordered_consumer`` a callback.
 
     ``name`` is the current consumer's name ("" while it is being replaced),
-    ``info()`` its cached ``ConsumerInfo``, ``last_error`` the reason of the
+    ``info()`` its cached ``ConsumerInfo`` (None until the server answered the
+    creation; its messages may come first), ``last_error`` the reason of the
     last reset or of the stop. Resets are logged as warnings on
     ``natskit.jetstream``.
     """
@@ -109,16 +119,19 @@ class OrderedConsumer(MsgIterator):
         self._consumer_seq = 0
         self._sub: Subscription | None = None
         self._info: ConsumerInfo | None = None
+        self._name = ""  # of the current consumer: from its info or its first message
         self._queue: Queue[Item] = Queue()
         self._wake = Event()
         self._task: Task | None = None
         self._closed = False
         self._seen = (-1, 0.0)  # (sub.delivered, when it last changed)
+        self._lost = False  # the connection went down (RECONNECTING)
+        self._verify = False  # back again: is the consumer still there?
         self.last_error: BaseException | None = None
 
     @property
     def name(self) -> str:
-        return self._info.name if self._info is not None and self._gen else ""
+        return self._name if self._gen else ""
 
     def info(self) -> ConsumerInfo | None:
         """The consumer info of the current consumer, as cached at its creation."""
@@ -139,14 +152,26 @@ class OrderedConsumer(MsgIterator):
         return oc
 
     async def _start(self) -> None:
-        await self._create()
+        # Listening first: a reconnect right after the creation is not missed.
         self._link.add_status_listener(self._on_status)
+        try:
+            await self._create()
+        except BaseException:
+            self._link.remove_status_listener(self._on_status)
+            raise
         self._task = spawn(self._supervise, name="natskit-ordered-consumer")
 
     def _on_status(self, status: Status) -> None:
-        """After a reconnect the consumer may be gone (another node): replace it."""
-        if status is Status.CONNECTED and self._gen:
-            self._reset(ConsumerNotActiveError("reconnected"))
+        """Wake the supervisor when the connection is back (or closed).
+
+        Runs under the connection's lock: it only sets flags.
+        """
+        if status is Status.RECONNECTING:
+            self._lost = True
+        elif status is Status.CONNECTED and self._lost:
+            self._lost = False
+            self._verify = True
+            self._wake.set()
         elif status is Status.CLOSED:
             self._wake.set()
 
@@ -156,6 +181,7 @@ class OrderedConsumer(MsgIterator):
         with self._lock:
             self._last_gen += 1
             gen = self._last_gen
+            self._info, self._name = None, ""  # never the previous consumer's
             cfg = dataclasses.replace(self._config)
             if self._stream_seq:
                 cfg.deliver_policy = "by_start_sequence"
@@ -168,10 +194,12 @@ class OrderedConsumer(MsgIterator):
             self._sub, self._gen, self._consumer_seq = sub, gen, 0
         self._seen = (-1, monotonic())
         try:
-            self._info = await self._js.add_consumer(self.stream, cfg)
+            info = await self._js.add_consumer(self.stream, cfg)
         except BaseException:
             await self._drop_sub()
             raise
+        with self._lock:
+            self._info, self._name = info, info.name
 
     async def _drop_sub(self) -> None:
         with self._lock:
@@ -214,6 +242,7 @@ class OrderedConsumer(MsgIterator):
                 ok = False
             else:
                 self._consumer_seq, self._stream_seq = meta.consumer_seq, meta.stream_seq
+                self._name = self._name or meta.consumer  # before the creation's reply
                 ok = True
         if not ok:
             self._reset(
@@ -260,25 +289,46 @@ class OrderedConsumer(MsgIterator):
             if conn.status is Status.CLOSED:
                 await self._stop(ConnectionClosedError("the connection is closed"))
                 return
+            if self._verify and conn.status is Status.CONNECTED:
+                self._verify = False
+                if self._gen:
+                    await self._check_consumer()
             if self._gen and self._heartbeats_missed():
+                down = "" if conn.status is Status.CONNECTED else ", disconnected"
                 self._reset(
                     ConsumerNotActiveError(
-                        f"no heartbeat for {3 * self._heartbeat} s (stream {self.stream})"
+                        f"no heartbeat for {3 * self._heartbeat:g} s (stream {self.stream}{down})"
                     )
                 )
+            # A consumer cannot be created while disconnected: wait for the reconnect.
             if self._gen == 0 and conn.status is Status.CONNECTED:
                 await self._replace()
 
     def _heartbeats_missed(self) -> bool:
+        """Nothing came for three heartbeat intervals (connected or not)."""
         sub, now = self._sub, monotonic()
         if sub is None:
             return False
         if sub.delivered != self._seen[0] or sub.pending_msgs:
             self._seen = (sub.delivered, now)
             return False
-        return self._link.conn.status is Status.CONNECTED and now - self._seen[1] >= (
-            3 * self._heartbeat
-        )
+        return now - self._seen[1] >= 3 * self._heartbeat
+
+    async def _check_consumer(self) -> None:
+        """After a reconnect: replace the consumer at once if the server lost it.
+
+        The heartbeats are counted afresh from here: the server resumes them once
+        it has the resubscription. If the lookup fails otherwise, they decide.
+        """
+        gen, name, sub = self._gen, self.name, self._sub
+        self._seen = (sub.delivered if sub is not None else -1, monotonic())
+        try:
+            await self._js.consumer_info(self.stream, name)
+        except (ConsumerNotFoundError, StreamNotFoundError):
+            if gen == self._gen:  # not reset meanwhile
+                self._reset(ConsumerNotActiveError(f"consumer {name} is gone after a reconnect"))
+        except NatsError as exc:
+            log.debug("ordered consumer on %s: no consumer info: %s", self.stream, exc)
 
     async def _replace(self) -> None:
         await self._drop_sub()
