@@ -37,6 +37,7 @@ from .._io_async import (
     fail,
     monotonic,
     new_future,
+    report_unhandled,
     resolve,
     spawn,
     wait_future,
@@ -56,6 +57,7 @@ from .._protocol import (
 from .._transport_async import Writer, open_transport
 from ..errors import (
     BrokenSocketError,
+    CallbackError,
     ConnectionClosedError,
     NatsError,
     NoServersError,
@@ -102,7 +104,7 @@ class Connection(RequestMethods):
         self._pongs: deque[Future[None] | None] = deque()  # None: a keep-alive PING
         self._pings_out = 0
         self._ping_timer: TimerHandle | None = None  # holds self: cancelled when the transport goes
-        self._dispatcher = Dispatcher()
+        self._dispatcher = Dispatcher(self._call_failed)
         self._listeners: list[Callable[[Status], None]] = []
         self._link = Link(
             self,
@@ -113,6 +115,7 @@ class Connection(RequestMethods):
             control=self._control,
             check_writable=self._check_writable,
             report=self._report,
+            callback_failed=self._callback_failed,
             listeners=self._listeners,
         )
         self._router = Router(self._link, opts, self._dispatcher, self._lock, self._on_frame)
@@ -401,6 +404,33 @@ class Connection(RequestMethods):
         log.warning("%s: %s", err.code if isinstance(err, NatsError) else type(err).__name__, err)
         if self.options.error_cb is not None:
             self._dispatcher.call(self.options.error_cb, err)
+
+    def _callback_failed(
+        self, exc: Exception, what: str, *, sid: int = 0, subject: str = ""
+    ) -> None:
+        """A callback of the user's (``what``) raised: to ``error_cb``, else
+        reported as an unhandled exception of a thread or task."""
+        if isinstance(exc, CallbackError):  # described already (a service handler's)
+            err = exc
+        else:
+            err = CallbackError(
+                f"{what} raised {type(exc).__name__}: {exc}", sid=sid, subject=subject
+            )
+            err.__cause__ = exc
+        if self.options.error_cb is None:
+            report_unhandled(err)
+        else:
+            self._dispatcher.call(self.options.error_cb, err)
+
+    def _call_failed(self, fn: Any, exc: Exception) -> None:
+        """``error_cb``, ``status_cb`` or another function run by the dispatcher raised."""
+        what = getattr(fn, "__qualname__", repr(fn))
+        if fn is self.options.error_cb:  # not to error_cb again
+            err = CallbackError(f"error_cb {what} raised {type(exc).__name__}: {exc}")
+            err.__cause__ = exc
+            report_unhandled(err)
+        else:
+            self._callback_failed(exc, what)
 
     def _set_status(self, status: Status) -> None:
         self._status = status

@@ -14,7 +14,6 @@ Without either, the watcher is iterated.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +30,6 @@ from .ordered import InitialData, OrderedConsumer
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
-
-log = logging.getLogger("natskit.kv")
 
 
 class KVWatcher:
@@ -126,8 +123,9 @@ class KVWatcher:
             if self._callback is not None:
                 try:
                     await call_cb(self._callback, entry)
-                except Exception:
-                    log.exception("KV watcher callback failed (bucket %s)", self.bucket)
+                except Exception as exc:
+                    what = f"the watch callback of bucket {self.bucket!r}"
+                    self.consumer.report_callback_error(exc, what, entry.key if entry else "")
 
     async def next_entry(self, timeout: float | None = None) -> Entry | None:
         """The next entry, or ``None`` at the end of the initial data.

@@ -37,6 +37,7 @@ class Link:
         control: Callable[[bytes], bool],
         check_writable: Callable[[], None],
         report: Callable[[Exception], None],
+        callback_failed: Callable[..., None],
         listeners: list[Callable[[Status], None]],
     ) -> None:
         self.conn = conn
@@ -47,6 +48,7 @@ class Link:
         self._control = control
         self._check_writable = check_writable
         self._report = report
+        self.callback_failed = callback_failed  # (exc, what, *, sid=0, subject="")
         self._listeners = listeners
 
     async def publish(

@@ -238,6 +238,10 @@ class Subscription(MsgIterator, Slot):
         if not self._active and self._in_msgs == self._out_msgs:
             self._idle.set()
 
+    def _failed(self, msg: Msg, exc: Exception) -> None:
+        what = f"the callback of subscription {self.sid} ({self.subject!r})"
+        self._router.link.callback_failed(exc, what, sid=self.sid, subject=self.subject)
+
     def _end(self, reason: BaseException | None = None) -> None:
         """No more messages will arrive; wake readers of the queue."""
         with _making_idle:  # two threads may end it at once
