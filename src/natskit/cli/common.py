@@ -1,4 +1,4 @@
-"""What every command shares: connecting, payloads, headers, printing."""
+"""What every command shares: payloads, headers, printing."""
 
 from __future__ import annotations
 
@@ -8,26 +8,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .._sync.connection import Connection, connect
 from .._sync.msg import Msg
 from ..headers import Headers
 
 
 class CliError(Exception):
     """A usage problem found after parsing (printed, exit status 1)."""
-
-
-def open_connection(args: argparse.Namespace) -> Connection:
-    servers = args.server.split(",") if args.server else None
-    options: dict[str, Any] = {
-        "name": "natskit-cli",
-        "request_timeout": args.timeout,
-        "max_reconnect_attempts": 0,
-    }
-    for key in ("user", "password", "token", "creds"):
-        if getattr(args, key):
-            options[key] = getattr(args, key)
-    return connect(servers, **options)
 
 
 def payload(data: str | None) -> bytes:

@@ -13,7 +13,8 @@ from typing import Any
 from .._sync.msg import Msg
 from ..errors import ConnectionClosedError
 from ..status import Status
-from .common import CliError, add_header_option, headers_of, open_connection, payload, show_msg
+from .common import CliError, add_header_option, headers_of, payload, show_msg
+from .settings import add_command, open_connection
 
 
 def positive(text: str) -> int:
@@ -30,7 +31,7 @@ def register(commands: Any) -> None:
     p.add_argument("--store-dir", help="JetStream storage (default: a temporary directory)")
     p.set_defaults(run=cmd_server)
 
-    p = commands.add_parser("pub", help="publish a message")
+    p = add_command(commands, "pub", help="publish a message")
     p.add_argument("subject")
     p.add_argument("data", nargs="?", default="", help="the body ('-': standard input)")
     p.add_argument("--reply", help="reply subject")
@@ -38,28 +39,28 @@ def register(commands: Any) -> None:
     add_header_option(p)
     p.set_defaults(run=cmd_pub)
 
-    p = commands.add_parser("sub", help="print the messages of a subject")
+    p = add_command(commands, "sub", help="print the messages of a subject")
     p.add_argument("subject")
     p.add_argument("--queue", help="queue group")
     p.add_argument("--count", type=int, help="stop after this many messages")
     p.add_argument("--raw", action="store_true", help="print only the bodies")
     p.set_defaults(run=cmd_sub)
 
-    p = commands.add_parser("req", help="send a request and print the reply")
+    p = add_command(commands, "req", help="send a request and print the reply")
     p.add_argument("subject")
     p.add_argument("data", nargs="?", default="", help="the body ('-': standard input)")
     p.add_argument("--raw", action="store_true", help="print only the body of the reply")
     add_header_option(p)
     p.set_defaults(run=cmd_req)
 
-    p = commands.add_parser("reply", help="answer the requests on a subject")
+    p = add_command(commands, "reply", help="answer the requests on a subject")
     p.add_argument("subject")
     p.add_argument("response", nargs="?", help="the answer (default: echo the request)")
     p.add_argument("--queue", help="queue group")
     p.add_argument("--count", type=int, help="stop after this many requests")
     p.set_defaults(run=cmd_reply)
 
-    p = commands.add_parser("bench", help="publish and receive on one connection, print rates")
+    p = add_command(commands, "bench", help="publish and receive on one connection, print rates")
     p.add_argument("subject", nargs="?", default="natskit.bench")
     p.add_argument("--msgs", type=positive, default=100_000, help="messages (default 100,000)")
     p.add_argument("--size", type=int, default=128, help="payload bytes (default 128)")
@@ -97,7 +98,7 @@ def cmd_pub(args: argparse.Namespace) -> int:
     with open_connection(args) as nc:
         for _ in range(args.count):
             nc.publish(args.subject, data, reply=args.reply, headers=headers)
-        nc.flush(args.timeout)
+        nc.flush(args.settings.timeout)
     print(f"published {args.count} message(s) to {args.subject}")
     return 0
 
@@ -122,7 +123,7 @@ def _until_count(args: argparse.Namespace, handle: Any) -> None:
 
     with open_connection(args) as nc:
         nc.subscribe(args.subject, queue=args.queue, callback=on_msg)
-        nc.flush(args.timeout)
+        nc.flush(args.settings.timeout)
         while not done.wait(0.5):
             if nc.status is Status.CLOSED:  # lost, and the tool does not reconnect
                 raise nc.last_error or ConnectionClosedError("the connection was closed")
@@ -138,7 +139,10 @@ def cmd_sub(args: argparse.Namespace) -> int:
 def cmd_req(args: argparse.Namespace) -> int:
     with open_connection(args) as nc:
         reply = nc.request(
-            args.subject, payload(args.data), headers=headers_of(args.header), timeout=args.timeout
+            args.subject,
+            payload(args.data),
+            headers=headers_of(args.header),
+            timeout=args.settings.timeout,
         )
     show_msg(reply, raw=args.raw)
     return 0
@@ -170,7 +174,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             sub = nc.subscribe(args.subject, callback=on_msg)
             sub.pending_msgs_limit = args.msgs + 1
             sub.pending_bytes_limit = (args.msgs + 1) * (args.size + 64)
-            nc.flush(args.timeout)
+            nc.flush(args.settings.timeout)
         start = time.perf_counter()
         for _ in range(args.msgs):
             nc.publish(args.subject, data)

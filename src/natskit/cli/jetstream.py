@@ -10,19 +10,20 @@ from typing import Any
 
 from .._sync.jetstream import JetStream
 from ..errors import NatsError
-from .common import CliError, open_connection, payload, show_json, show_msg
+from .common import CliError, payload, show_json, show_msg
+from .settings import add_command, open_connection
 
 Action = Callable[[JetStream, argparse.Namespace], Any]
 
 
 def _group(commands: Any, name: str, help: str) -> Any:
-    parser = commands.add_parser(name, help=help)
+    parser = add_command(commands, name, help=help)
     parser.set_defaults(run=_run)
     return parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
 
 def _action(group: Any, name: str, fn: Action, help: str, *positional: str) -> Any:
-    parser = group.add_parser(name, help=help)
+    parser = add_command(group, name, help=help)
     for arg in positional:
         parser.add_argument(arg)
     parser.set_defaults(action_fn=fn)
@@ -31,7 +32,7 @@ def _action(group: Any, name: str, fn: Action, help: str, *positional: str) -> A
 
 def _run(args: argparse.Namespace) -> int:
     with open_connection(args) as nc:
-        args.action_fn(nc.jetstream(timeout=args.timeout), args)
+        args.action_fn(nc.jetstream(timeout=args.settings.timeout), args)
     return 0
 
 
@@ -163,11 +164,11 @@ def consumer_add(js: JetStream, args: argparse.Namespace) -> None:
 
 
 def consumer_next(js: JetStream, args: argparse.Namespace) -> None:
-    msgs = js.fetch(args.stream, args.name, args.count, timeout=args.timeout)
+    msgs = js.fetch(args.stream, args.name, args.count, timeout=args.settings.timeout)
     for number, msg in enumerate(msgs, 1):
         show_msg(msg, number)
         msg.ack()
-    js.connection.flush(args.timeout)  # the acks are on the server
+    js.connection.flush(args.settings.timeout)  # the acks are on the server
 
 
 def kv_add(js: JetStream, args: argparse.Namespace) -> None:

@@ -8,11 +8,12 @@ import sys
 from typing import Any
 
 from ..errors import NoRespondersError
-from .common import open_connection, show_json
+from .common import show_json
+from .settings import add_command, duration, open_connection
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("service", help="discover services ($SRV.PING|INFO|STATS)")
+    parser = add_command(commands, "service", help="discover services ($SRV.PING|INFO|STATS)")
     parser.add_argument(
         "action",
         choices=["ls", "info", "stats"],
@@ -20,7 +21,11 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("name", nargs="?", help="only this service")
     parser.add_argument(
-        "--wait", type=float, default=0.5, help="seconds to collect answers (default 0.5)"
+        "--wait",
+        type=duration,
+        default=0.5,
+        metavar="DURATION",
+        help="time to collect answers: 500ms, 2s, or seconds (default 500ms)",
     )
     parser.set_defaults(run=cmd_service)
 
