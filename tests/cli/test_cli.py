@@ -83,7 +83,7 @@ def test_streams_consumers_and_kv(server: NatsServer, capsys: pytest.CaptureFixt
     assert run(server.url, "consumer", "next", "S", "w") == 0
     assert run(server.url, "stream", "ls") == 0
     assert run(server.url, "consumer", "ls", "S") == 0
-    assert run(server.url, "stream", "info", "S") == 0
+    assert run(server.url, "stream", "info", "S", "--json") == 0
     out = capsys.readouterr().out
     assert "created stream S" in out and "[#1] s.a" in out and "one" in out
     assert "S\ts.a,s.b\t1 msgs" in out
@@ -115,7 +115,7 @@ def test_objects(server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert copy.read_bytes() == source.read_bytes()
     assert run(server.url, "object", "ls") == 0
     assert run(server.url, "object", "ls", "files") == 0
-    assert run(server.url, "object", "info", "files", "data.bin") == 0
+    assert run(server.url, "object", "info", "files", "data.bin", "--json") == 0
     out = capsys.readouterr().out
     assert "files\n" in out and "data.bin\t300000 B" in out and '"chunks": 3' in out
     assert run(server.url, "object", "rm", "files", "data.bin") == 0
@@ -133,7 +133,7 @@ def test_service_discovery_and_bench(
         nc.flush()
         assert run(server.url, "service", "ls") == 0
         assert f"calc\t1.0.0\t{svc.id}" in capsys.readouterr().out
-        assert run(server.url, "service", "stats", "calc") == 0
+        assert run(server.url, "service", "stats", "calc", "--json") == 0
         [stats] = json.loads(capsys.readouterr().out)
         assert stats["endpoints"][0]["name"] == "add"
     assert run(server.url, "service", "ls") == 0

@@ -1,11 +1,13 @@
 """natscli's habits (issue 15, points 9-13): global options anywhere, durations,
-``--version``, the NATS_* environment."""
+``--version``, the NATS_* environment, ``--json``."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,10 +32,10 @@ def test_global_options_work_after_the_command(
 ) -> None:
     assert main(["stream", "add", "G", "--subjects", "g.>", "-s", server.url]) == 0
     assert main(["pub", "g.1", "x", "--server", server.url, "--timeout", "2s"]) == 0
-    assert main(["--timeout", "1", "stream", "ls", "-s", server.url]) == 0
+    assert main(["--timeout", "1", "stream", "ls", "--json", "-s", server.url]) == 0
     out = capsys.readouterr().out
     assert "created stream G" in out and "published 1 message(s) to g.1" in out
-    assert "G\tg.>\t1 msgs" in out
+    assert json.loads(out[out.index("[") :]) == ["G"]
     # the value after the command wins over the one before it
     assert main(["-s", "nats://127.0.0.1:1", "stream", "ls", "-s", server.url]) == 0
 
@@ -156,6 +158,67 @@ def test_tls_from_flags_and_the_environment(
         monkeypatch.delenv("NATS_CERT")
         assert main(["pub", "tls.t", "x", "--tlsfirst"]) == 1
         assert "needs its certificate" in capsys.readouterr().err
+
+
+def json_of(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    capsys.readouterr()
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_json_output(
+    server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    u = ["-s", server.url]
+    assert run(server.url, "stream", "add", "J", "--subjects", "j.>") == 0
+    assert run(server.url, "pub", "j.1", "one") == 0
+    assert run(server.url, "consumer", "add", "J", "c1") == 0
+    assert json_of(capsys, "stream", "ls", "--json", *u) == ["J"]
+    info = json_of(capsys, "stream", "info", "J", "-j", *u)
+    assert isinstance(info, dict)
+    assert info["config"]["subjects"] == ["j.>"] and info["state"]["messages"] == 1
+    assert "type" not in info  # the API envelope is left out
+    assert json_of(capsys, "consumer", "ls", "J", "--json", *u) == ["c1"]
+    cinfo = json_of(capsys, "consumer", "info", "J", "c1", "--json", *u)
+    assert isinstance(cinfo, dict) and cinfo["name"] == "c1" and cinfo["num_pending"] == 1
+
+    assert run(server.url, "kv", "add", "cfg") == 0
+    assert run(server.url, "kv", "put", "cfg", "k", "v") == 0
+    assert json_of(capsys, "kv", "ls", "--json", *u) == ["cfg"]
+    kinfo = json_of(capsys, "kv", "info", "cfg", "--json", *u)
+    assert isinstance(kinfo, dict) and kinfo["config"]["name"] == "KV_cfg"
+    assert json_of(capsys, "kv", "keys", "cfg", "--json", *u) == ["k"]
+
+    source = tmp_path / "o.bin"
+    source.write_bytes(b"z" * 1000)
+    assert run(server.url, "object", "add", "ob") == 0
+    assert run(server.url, "object", "put", "ob", str(source)) == 0
+    assert json_of(capsys, "object", "ls", "--json", *u) == ["ob"]
+    [meta] = json_of(capsys, "object", "ls", "ob", "--json", *u)
+    assert meta["name"] == "o.bin" and meta["size"] == 1000
+    assert json_of(capsys, "object", "info", "ob", "o.bin", "--json", *u) == meta
+    binfo = json_of(capsys, "object", "info", "ob", "--json", *u)
+    assert isinstance(binfo, dict) and binfo["config"]["name"] == "OBJ_ob"
+
+    with natskit.connect(server.url) as nc:
+        svc = nc.service("calc", "1.0.0")
+        svc.add_endpoint("add", lambda req: req.respond(b"0"))
+        nc.flush()
+        [ping] = json_of(capsys, "service", "ping", "--json", *u)
+        assert ping["id"] == svc.id and ping["rtt"] > 0
+        [ls] = json_of(capsys, "service", "ls", "calc", "--json", *u)
+        assert ls["name"] == "calc" and "rtt" not in ls
+        [sinfo] = json_of(capsys, "service", "info", "--json", *u)
+        assert sinfo["endpoints"][0]["subject"] == "add"
+        capsys.readouterr()
+        assert run(server.url, "service", "stats", "calc") == 0  # plain text without --json
+        out = capsys.readouterr().out
+        assert f"calc 1.0.0 {svc.id}" in out and "endpoint add:" in out and "{" not in out
+    bench = json_of(capsys, "bench", "--msgs", "500", "--size", "8", "--json", *u)
+    assert isinstance(bench, dict) and bench["msgs"] == 500 and bench["size"] == 8
+    assert bench["publish"]["msgs_per_sec"] > 0 and bench["pubsub"]["msgs_per_sec"] > 0
+    pub_only = json_of(capsys, "bench", "--msgs", "50", "--pub-only", "--json", *u)
+    assert isinstance(pub_only, dict) and pub_only["pubsub"] is None
 
 
 def test_sub_with_options_after_the_command(

@@ -5,7 +5,8 @@ Core NATS (``pub``, ``sub``, ``req``, ``reply``, ``bench``), an embedded
 ``service`` discovery, all on the blocking API, with natscli's habits: the
 connection options go before or after the command and come from the
 environment as natscli reads it (``NATS_URL``, ``NATS_USER``...; see
-``settings``), durations read ``5s``/``500ms``. docs/cli.md is the guide.
+``settings``), durations read ``5s``/``500ms``, reports take ``--json``.
+docs/cli.md is the guide.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import natskit
 
 from ..errors import NatsError
-from . import core, jetstream, micro
+from . import core, micro, stores, streams
 from .common import CliError
 from .settings import GLOBALS, resolve
 
@@ -52,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     core.register(commands)
-    jetstream.register(commands)
+    streams.register(commands)
+    stores.register(commands)
     micro.register(commands)
     return parser
 

@@ -58,4 +58,29 @@ def show_msg(msg: Msg, number: int | None = None, *, raw: bool = False) -> None:
 
 
 def show_json(value: Any) -> None:
+    """Print ``value`` as indented JSON (``--json``)."""
     print(json.dumps(value, indent=2, default=str))
+    sys.stdout.flush()
+
+
+ENVELOPE = ("type", "total", "offset", "limit")  # of JetStream API responses, not the info
+
+
+def api_json(raw: dict[str, Any]) -> dict[str, Any]:
+    """A JetStream API response as the server sent it, less its envelope fields."""
+    return {key: value for key, value in raw.items() if key not in ENVELOPE}
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("-j", "--json", action="store_true", help="print JSON")
+    return parser
+
+
+def show_fields(title: str, rows: Sequence[tuple[str, Any]]) -> None:
+    """Print ``title`` then one aligned ``label: value`` line per row (None skipped)."""
+    print(title)
+    shown = [(label, value) for label, value in rows if value is not None]
+    width = max((len(label) for label, _ in shown), default=0)
+    for label, value in shown:
+        print(f"  {label + ':':<{width + 1}} {value}")
+    sys.stdout.flush()

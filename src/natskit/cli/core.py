@@ -13,7 +13,15 @@ from typing import Any
 from .._sync.msg import Msg
 from ..errors import ConnectionClosedError
 from ..status import Status
-from .common import CliError, add_header_option, headers_of, payload, show_msg
+from .common import (
+    CliError,
+    add_header_option,
+    add_json_option,
+    headers_of,
+    payload,
+    show_json,
+    show_msg,
+)
 from .settings import add_command, open_connection
 
 
@@ -65,6 +73,7 @@ def register(commands: Any) -> None:
     p.add_argument("--msgs", type=positive, default=100_000, help="messages (default 100,000)")
     p.add_argument("--size", type=int, default=128, help="payload bytes (default 128)")
     p.add_argument("--pub-only", action="store_true", help="no subscriber")
+    add_json_option(p)
     p.set_defaults(run=cmd_bench)
 
 
@@ -158,7 +167,19 @@ def cmd_reply(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rates(msgs: int, size: int, seconds: float) -> dict[str, float]:
+    seconds = max(seconds, 1e-9)
+    return {
+        "seconds": seconds,
+        "msgs_per_sec": msgs / seconds,
+        "bytes_per_sec": msgs * size / seconds,
+    }
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    """Publish ``--msgs`` messages (and receive them on the same connection);
+    ``--json`` prints ``{"subject", "msgs", "size", "publish": RATES, "pubsub":
+    RATES or null}``, RATES being ``{"seconds", "msgs_per_sec", "bytes_per_sec"}``."""
     data = b"x" * args.size
     received = threading.Event()
     count = 0
@@ -181,10 +202,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
         nc.flush(60)
         published = time.perf_counter() - start
         if not args.pub_only and not received.wait(60):
-            print(f"received only {count} of {args.msgs} messages")
-            return 1
+            raise CliError(f"received only {count} of {args.msgs} messages in 60 s")
         total = time.perf_counter() - start
-    print(f"published {args.msgs} x {args.size} B: {args.msgs / published:,.0f} msgs/s")
-    if not args.pub_only:
-        print(f"published and received: {args.msgs / total:,.0f} msgs/s")
+    publish = _rates(args.msgs, args.size, published)
+    pubsub = None if args.pub_only else _rates(args.msgs, args.size, total)
+    if args.json:
+        show_json(
+            {
+                "subject": args.subject,
+                "msgs": args.msgs,
+                "size": args.size,
+                "publish": publish,
+                "pubsub": pubsub,
+            }
+        )
+        return 0
+    print(f"published {args.msgs} x {args.size} B: {publish['msgs_per_sec']:,.0f} msgs/s")
+    if pubsub is not None:
+        print(f"published and received: {pubsub['msgs_per_sec']:,.0f} msgs/s")
     return 0
