@@ -98,10 +98,11 @@ def test_streams_consumers_and_kv(server: NatsServer, capsys: pytest.CaptureFixt
     assert capsys.readouterr().out == "red\n"
     assert run(server.url, "kv", "history", "cfg", "color") == 0
     assert capsys.readouterr().out == "1\tPUT\tblue\n2\tPUT\tred\n"
-    assert run(server.url, "kv", "del", "cfg", "color") == 0
+    assert run(server.url, "kv", "del", "cfg", "color", "-f") == 0
     assert run(server.url, "kv", "get", "cfg", "color") == 1
     assert "KeyNotFoundError" in capsys.readouterr().err
-    assert run(server.url, "stream", "rm", "S") == 0 and run(server.url, "kv", "rm", "cfg") == 0
+    assert run(server.url, "stream", "rm", "S", "-f") == 0
+    assert run(server.url, "kv", "rm", "cfg", "--force") == 0
 
 
 def test_objects(server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,7 +110,7 @@ def test_objects(server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixtu
     source.write_bytes(os.urandom(300_000))
     assert run(server.url, "object", "add", "files") == 0
     assert run(server.url, "object", "put", "files", str(source)) == 0
-    assert "stored data.bin: 300000 B in 3 chunk(s)" in capsys.readouterr().out
+    assert "stored data.bin in files: 300000 B in 3 chunk(s)" in capsys.readouterr().out
     copy = tmp_path / "copy.bin"
     assert run(server.url, "object", "get", "files", "data.bin", "-o", str(copy)) == 0
     assert copy.read_bytes() == source.read_bytes()
@@ -118,10 +119,10 @@ def test_objects(server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert run(server.url, "object", "info", "files", "data.bin", "--json") == 0
     out = capsys.readouterr().out
     assert "files\n" in out and "data.bin\t300000 B" in out and '"chunks": 3' in out
-    assert run(server.url, "object", "rm", "files", "data.bin") == 0
+    assert run(server.url, "object", "rm", "files", "data.bin", "-f") == 0
     assert run(server.url, "object", "get", "files", "data.bin") == 1
     assert "ObjectNotFoundError" in capsys.readouterr().err
-    assert run(server.url, "object", "rm", "files") == 0
+    assert run(server.url, "object", "rm", "files", "-f") == 0
 
 
 def test_service_discovery_and_bench(

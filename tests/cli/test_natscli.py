@@ -1,9 +1,13 @@
 """natscli's habits (issue 15, points 9-13): global options anywhere, durations,
-``--version``, the NATS_* environment, ``--json``."""
+``--version``, the NATS_* environment, ``--json``, confirmation, exit codes."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -22,9 +26,21 @@ from natskit.testing.tls import Certs, TlsServer
 from .test_cli import poll, run, subscribed
 
 
+class FakeTty(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 @pytest.fixture
 def server(nats_server_factory: Callable[..., NatsServer]) -> NatsServer:
     return nats_server_factory(jetstream=True, monitor=True)
+
+
+def stream_names(url: str) -> list[str]:
+    with natskit.connect(url) as nc:
+        return nc.jetstream().stream_names()
 
 
 def test_global_options_work_after_the_command(
@@ -219,6 +235,112 @@ def test_json_output(
     assert bench["publish"]["msgs_per_sec"] > 0 and bench["pubsub"]["msgs_per_sec"] > 0
     pub_only = json_of(capsys, "bench", "--msgs", "50", "--pub-only", "--json", *u)
     assert isinstance(pub_only, dict) and pub_only["pubsub"] is None
+
+
+def test_rm_and_purge_refuse_without_a_terminal(
+    server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(server.url, "stream", "add", "R", "--subjects", "r.>") == 0
+    assert run(server.url, "pub", "r.1", "x") == 0
+    assert run(server.url, "consumer", "add", "R", "c") == 0
+    assert (
+        run(server.url, "kv", "add", "b") == 0 and run(server.url, "kv", "put", "b", "k", "v") == 0
+    )
+    assert run(server.url, "object", "add", "o") == 0
+    capsys.readouterr()
+    refused = [
+        ("stream", "purge", "R"),
+        ("consumer", "rm", "R", "c"),
+        ("stream", "rm", "R"),
+        ("kv", "del", "b", "k"),
+        ("kv", "rm", "b"),
+        ("object", "rm", "o"),
+    ]
+    for argv in refused:
+        assert run(server.url, *argv) == 1, argv
+        err = capsys.readouterr().err
+        assert "refusing without a terminal" in err and "-f/--force" in err, argv
+    with natskit.connect(server.url) as nc:
+        js = nc.jetstream()
+        assert js.stream_info("R").state.messages == 1
+        assert js.consumer_names("R") == ["c"]
+        assert js.key_value("b").get("k").value == b"v"
+        assert js.object_store_names() == ["o"]
+    done = [
+        (("stream", "purge", "R", "-f"), "purged stream R: 1 message(s)"),
+        (("consumer", "rm", "R", "c", "--force"), "deleted consumer c of stream R"),
+        (("stream", "rm", "R", "-f"), "deleted stream R"),
+        (("kv", "del", "b", "k", "-f"), "deleted k in bucket b"),
+        (("kv", "rm", "b", "-f"), "deleted bucket b"),
+        (("object", "rm", "o", "-f"), "deleted object store o"),
+    ]
+    for argv, said in done:
+        assert run(server.url, *argv) == 0, argv
+        assert capsys.readouterr().out == said + "\n"
+    assert stream_names(server.url) == []
+
+
+def test_rm_asks_on_a_terminal(
+    server: NatsServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(server.url, "stream", "add", "T", "--subjects", "t.>") == 0
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdin", FakeTty("n\n"))
+    assert run(server.url, "stream", "rm", "T") == 1
+    captured = capsys.readouterr()
+    assert "Really delete stream T? [y/N]" in captured.err and "not confirmed" in captured.err
+    assert stream_names(server.url) == ["T"]
+    monkeypatch.setattr(sys, "stdin", FakeTty("y\n"))
+    assert run(server.url, "stream", "rm", "T") == 0
+    assert capsys.readouterr().out == "deleted stream T\n"
+    assert stream_names(server.url) == []
+
+
+def test_req_prints_the_reply_and_its_headers(
+    server: NatsServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with natskit.connect(server.url) as nc:
+        nc.subscribe(
+            "cli.echo",
+            callback=lambda m: m.respond(b"re: " + m.data, headers={"X-Seen": m.headers["X-Id"]}),
+        )
+        nc.flush()
+        assert run(server.url, "req", "cli.echo", "hello", "-H", "X-Id:7") == 0
+        out = capsys.readouterr().out
+        assert out.startswith("reply to cli.echo: 9 bytes in ")
+        assert "  X-Seen: 7\n" in out and out.endswith("\nre: hello\n")
+        assert "_INBOX" not in out
+        assert run(server.url, "req", "cli.echo", "hi", "-H", "X-Id:1", "--raw") == 0
+        assert capsys.readouterr().out == "re: hi\n"
+
+
+def natskit_process(*argv: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NATS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "natskit", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_exit_codes(server: NatsServer) -> None:
+    done = natskit_process("stream", "add", "E", "--subjects", "e", "-s", server.url)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "created stream E\n", "")
+    for argv in (
+        ("stream", "info", "NOPE", "-s", server.url),  # an error from the server
+        ("stream", "rm", "E", "-s", server.url),  # not confirmed (no terminal)
+        ("pub", "x", "y", "-s", server.url, "--tlsca", "/no/such.pem"),  # a local error
+    ):
+        failed = natskit_process(*argv)
+        assert failed.returncode == 1, argv
+        assert failed.stderr.startswith("natskit: ") and failed.stderr.count("\n") == 1, argv
+        assert "Traceback" not in failed.stderr
+    for bad in (("stream",), ("--timeout", "soon", "stream", "ls"), ("stream", "ls", "--bogus")):
+        usage = natskit_process(*bad)
+        assert usage.returncode == 2 and "usage:" in usage.stderr, bad
 
 
 def test_sub_with_options_after_the_command(

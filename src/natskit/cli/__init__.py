@@ -5,8 +5,8 @@ Core NATS (``pub``, ``sub``, ``req``, ``reply``, ``bench``), an embedded
 ``service`` discovery, all on the blocking API, with natscli's habits: the
 connection options go before or after the command and come from the
 environment as natscli reads it (``NATS_URL``, ``NATS_USER``...; see
-``settings``), durations read ``5s``/``500ms``, reports take ``--json``.
-docs/cli.md is the guide.
+``settings``), durations read ``5s``/``500ms``, reports take ``--json``,
+``rm``/``purge`` ask first (``-f`` does not). docs/cli.md is the guide.
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; the exit status: 0 done, 1 an error (printed), 2 a usage error
-    (argparse), 130 Ctrl-C, 141 the output pipe closed."""
+    """Run one command; the exit status: 0 done, 1 an error (one line on standard
+    error, no traceback), 2 a usage error (argparse), 130 Ctrl-C, 141 the output
+    pipe closed."""
     args = build_parser().parse_args(argv)
     try:
         args.settings = resolve(args)
@@ -75,3 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `natskit sub x | head`: stop quietly, as other tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:  # a file or terminal problem outside natskit (e.g. stdin)
+        print(f"natskit: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

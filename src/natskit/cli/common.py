@@ -1,4 +1,4 @@
-"""What every command shares: payloads, headers, printing."""
+"""What every command shares: payloads, headers, printing, confirmation."""
 
 from __future__ import annotations
 
@@ -74,6 +74,44 @@ def api_json(raw: dict[str, Any]) -> dict[str, Any]:
 def add_json_option(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("-j", "--json", action="store_true", help="print JSON")
     return parser
+
+
+def done(text: str) -> None:
+    """Report that a command did what it was asked (every command, the same way)."""
+    print(text)
+    sys.stdout.flush()
+
+
+def is_tty(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (False for anything that cannot tell)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # closed, or not a file at all
+        return False
+
+
+def add_force_option(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument(
+        "-f", "--force", action="store_true", help="act without asking for confirmation"
+    )
+    return parser
+
+
+def confirm(args: argparse.Namespace, question: str) -> None:
+    """Ask ``question`` on a terminal unless ``--force``; ``CliError`` unless answered yes.
+
+    Without a terminal on standard input there is no one to ask: the command
+    is refused (as natscli does), so that a script never deletes by accident.
+    """
+    if getattr(args, "force", False):
+        return
+    if not is_tty(sys.stdin):
+        raise CliError(f"{question}: refusing without a terminal to confirm; pass -f/--force")
+    sys.stderr.write(f"Really {question}? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        raise CliError("not confirmed: nothing was changed")
 
 
 def show_fields(title: str, rows: Sequence[tuple[str, Any]]) -> None:

@@ -17,6 +17,7 @@ from .common import (
     CliError,
     add_header_option,
     add_json_option,
+    done,
     headers_of,
     payload,
     show_json,
@@ -58,7 +59,7 @@ def register(commands: Any) -> None:
     p.add_argument("subject")
     p.add_argument("data", nargs="?", default="", help="the body ('-': standard input)")
     p.add_argument("--raw", action="store_true", help="print only the body of the reply")
-    add_header_option(p)
+    add_header_option(p)  # as natscli: -H adds headers to the request
     p.set_defaults(run=cmd_req)
 
     p = add_command(commands, "reply", help="answer the requests on a subject")
@@ -108,7 +109,7 @@ def cmd_pub(args: argparse.Namespace) -> int:
         for _ in range(args.count):
             nc.publish(args.subject, data, reply=args.reply, headers=headers)
         nc.flush(args.settings.timeout)
-    print(f"published {args.count} message(s) to {args.subject}")
+    done(f"published {args.count} message(s) to {args.subject}")
     return 0
 
 
@@ -146,14 +147,22 @@ def cmd_sub(args: argparse.Namespace) -> int:
 
 
 def cmd_req(args: argparse.Namespace) -> int:
+    """Print the reply: a line naming the request, the reply's headers, its body
+    (``--raw``: the body only); never the inbox the reply came to."""
+    data, headers = payload(args.data), headers_of(args.header)
     with open_connection(args) as nc:
-        reply = nc.request(
-            args.subject,
-            payload(args.data),
-            headers=headers_of(args.header),
-            timeout=args.settings.timeout,
-        )
-    show_msg(reply, raw=args.raw)
+        start = time.perf_counter()
+        reply = nc.request(args.subject, data, headers=headers, timeout=args.settings.timeout)
+        rtt = time.perf_counter() - start
+    if args.raw:
+        sys.stdout.buffer.write(reply.data + b"\n")
+    else:
+        print(f"reply to {args.subject}: {len(reply.data)} bytes in {rtt * 1000:.2f} ms")
+        if reply.has_headers:
+            for key, value in reply.headers.items():
+                print(f"  {key}: {value}")
+        print(reply.data.decode(errors="replace"))
+    sys.stdout.flush()
     return 0
 
 

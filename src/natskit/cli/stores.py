@@ -2,7 +2,8 @@
 
 ``ls --json`` prints names (the objects' metadata for ``object ls BUCKET``),
 ``info --json`` what the server sent: the bucket's stream info (less the
-API envelope), or an object's stored metadata.
+API envelope), or an object's stored metadata. ``rm`` and ``kv del`` ask
+first (``-f`` does not).
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from ..timeutil import format_time
 from .actions import action, group
 from .common import (
     CliError,
+    add_force_option,
     add_json_option,
     api_json,
+    confirm,
+    done,
     payload,
     show_fields,
     show_json,
@@ -33,12 +37,12 @@ def register(commands: Any) -> None:
     p = action(g, "add", kv_add, "create a bucket", "bucket")
     p.add_argument("--history", type=int, default=1)
     p.add_argument("--storage", choices=["file", "memory"], default="file")
-    action(g, "rm", kv_rm, "delete a bucket", "bucket")
+    add_force_option(action(g, "rm", kv_rm, "delete a bucket", "bucket"))
     help = "set a key ('-' reads the value from standard input)"
     action(g, "put", kv_put, help, "bucket", "key", "value")
     p = action(g, "get", kv_get, "print a key's value", "bucket", "key")
     p.add_argument("--revision", type=int)
-    action(g, "del", kv_del, "delete a key", "bucket", "key")
+    add_force_option(action(g, "del", kv_del, "delete a key", "bucket", "key"))
     add_json_option(action(g, "keys", kv_keys, "list the keys", "bucket"))
     action(g, "history", kv_history, "print every revision of a key", "bucket", "key")
 
@@ -48,7 +52,9 @@ def register(commands: Any) -> None:
     help = "a bucket's status, or an object's metadata"
     add_json_option(action(g, "info", object_info, help, "bucket")).add_argument("name", nargs="?")
     action(g, "add", object_add, "create a bucket", "bucket")
-    p = action(g, "rm", object_rm, "delete an object, or a whole bucket", "bucket")
+    p = add_force_option(
+        action(g, "rm", object_rm, "delete an object, or a whole bucket", "bucket")
+    )
     p.add_argument("name", nargs="?")
     p = action(g, "put", object_put, "store a file", "bucket", "file")
     p.add_argument("--name", help="the object's name (default: the file's)")
@@ -102,16 +108,18 @@ def kv_info(js: JetStream, args: argparse.Namespace) -> None:
 
 def kv_add(js: JetStream, args: argparse.Namespace) -> None:
     js.create_key_value(args.bucket, history=args.history, storage=args.storage)
-    print(f"created bucket {args.bucket}")
+    done(f"created bucket {args.bucket}")
 
 
 def kv_rm(js: JetStream, args: argparse.Namespace) -> None:
+    confirm(args, f"delete bucket {args.bucket} and every key in it")
     js.delete_key_value(args.bucket)
+    done(f"deleted bucket {args.bucket}")
 
 
 def kv_put(js: JetStream, args: argparse.Namespace) -> None:
     revision = js.key_value(args.bucket).put(args.key, payload(args.value))
-    print(f"{args.key} = revision {revision}")
+    done(f"stored {args.key} in bucket {args.bucket}: revision {revision}")
 
 
 def kv_get(js: JetStream, args: argparse.Namespace) -> None:
@@ -121,7 +129,10 @@ def kv_get(js: JetStream, args: argparse.Namespace) -> None:
 
 
 def kv_del(js: JetStream, args: argparse.Namespace) -> None:
-    js.key_value(args.bucket).delete(args.key)
+    kv = js.key_value(args.bucket)
+    confirm(args, f"delete key {args.key} of bucket {args.bucket}")
+    kv.delete(args.key)
+    done(f"deleted {args.key} in bucket {args.bucket}")
 
 
 def kv_keys(js: JetStream, args: argparse.Namespace) -> None:
@@ -189,25 +200,35 @@ def object_info(js: JetStream, args: argparse.Namespace) -> None:
 
 def object_add(js: JetStream, args: argparse.Namespace) -> None:
     js.create_object_store(args.bucket)
+    done(f"created object store {args.bucket}")
 
 
 def object_rm(js: JetStream, args: argparse.Namespace) -> None:
     if args.name is None:
+        confirm(args, f"delete object store {args.bucket} and every object in it")
         js.delete_object_store(args.bucket)
+        done(f"deleted object store {args.bucket}")
     else:
-        js.object_store(args.bucket).delete(args.name)
+        store = js.object_store(args.bucket)
+        confirm(args, f"delete object {args.name} of {args.bucket}")
+        store.delete(args.name)
+        done(f"deleted {args.name} in {args.bucket}")
 
 
 def object_put(js: JetStream, args: argparse.Namespace) -> None:
     name = args.name or os.path.basename(args.file)
+    store = js.object_store(args.bucket)
     try:
         with open(args.file, "rb") as file:
-            info = js.object_store(args.bucket).put(name, file)
+            info = store.put(name, file)
     except NatsError:
         raise  # a NetworkError is an OSError too, but not the file's
     except OSError as exc:
-        raise CliError(f"cannot read {args.file}: {exc}") from None
-    print(f"stored {info.name}: {info.size} B in {info.chunks} chunk(s), {info.digest}")
+        raise CliError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    done(
+        f"stored {info.name} in {args.bucket}: {info.size} B in {info.chunks} chunk(s), "
+        f"{info.digest}"
+    )
 
 
 def object_get(js: JetStream, args: argparse.Namespace) -> None:
@@ -224,8 +245,8 @@ def object_get(js: JetStream, args: argparse.Namespace) -> None:
     except NatsError:
         raise  # a NetworkError is an OSError too, but not the file's
     except OSError as exc:
-        raise CliError(f"cannot write {args.output}: {exc}") from None
+        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     finally:
         if os.path.exists(partial):
             os.remove(partial)
-    print(f"wrote {info.size} B to {args.output}", file=sys.stderr)
+    done(f"wrote {info.name} from {args.bucket} to {args.output}: {info.size} B")

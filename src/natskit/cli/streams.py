@@ -1,7 +1,8 @@
 """``stream`` and ``consumer``: JetStream streams and their consumers.
 
 ``ls --json`` prints the names (as natscli does), ``info --json`` the info
-as the server sent it (less the API envelope: ``type``, paging).
+as the server sent it (less the API envelope: ``type``, paging); ``rm`` and
+``purge`` ask first (``-f`` does not).
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from .._sync.jetstream import JetStream
 from ..timeutil import format_time
 from .actions import action, group
 from .common import (
+    add_force_option,
     add_json_option,
     api_json,
+    confirm,
+    done,
     show_fields,
     show_json,
     show_msg,
@@ -29,15 +33,15 @@ def register(commands: Any) -> None:
     p.add_argument("--subjects", required=True, help="comma-separated subjects")
     p.add_argument("--storage", choices=["file", "memory"], default="file")
     p.add_argument("--replicas", type=int, default=1)
-    action(g, "rm", stream_rm, "delete a stream", "name")
-    action(g, "purge", stream_purge, "remove every message of a stream", "name")
+    add_force_option(action(g, "rm", stream_rm, "delete a stream", "name"))
+    add_force_option(action(g, "purge", stream_purge, "remove every message of a stream", "name"))
 
     g = group(commands, "consumer", "JetStream consumers")
     add_json_option(action(g, "ls", consumer_ls, "list a stream's consumers", "stream"))
     add_json_option(action(g, "info", consumer_info, "a consumer's info", "stream", "name"))
     p = action(g, "add", consumer_add, "create a durable pull consumer", "stream", "name")
     p.add_argument("--filter", help="filter subject")
-    action(g, "rm", consumer_rm, "delete a consumer", "stream", "name")
+    add_force_option(action(g, "rm", consumer_rm, "delete a consumer", "stream", "name"))
     p = action(g, "next", consumer_next, "fetch and ack messages", "stream", "name")
     p.add_argument("--count", type=int, default=1)
 
@@ -92,15 +96,19 @@ def stream_add(js: JetStream, args: argparse.Namespace) -> None:
         storage=args.storage,
         num_replicas=args.replicas,
     )
-    print(f"created stream {info.name}")
+    done(f"created stream {info.name}")
 
 
 def stream_rm(js: JetStream, args: argparse.Namespace) -> None:
+    confirm(args, f"delete stream {args.name}")
     js.delete_stream(args.name)
+    done(f"deleted stream {args.name}")
 
 
 def stream_purge(js: JetStream, args: argparse.Namespace) -> None:
-    print(f"purged {js.purge_stream(args.name)} message(s)")
+    confirm(args, f"purge every message of stream {args.name}")
+    purged = js.purge_stream(args.name)
+    done(f"purged stream {args.name}: {purged} message(s)")
 
 
 def consumer_ls(js: JetStream, args: argparse.Namespace) -> None:
@@ -150,11 +158,13 @@ def consumer_info(js: JetStream, args: argparse.Namespace) -> None:
 def consumer_add(js: JetStream, args: argparse.Namespace) -> None:
     options = {"filter_subject": args.filter} if args.filter else {}
     info = js.add_pull_consumer(args.stream, args.name, **options)
-    print(f"created consumer {info.name} on {info.stream_name}")
+    done(f"created consumer {info.name} on stream {info.stream_name}")
 
 
 def consumer_rm(js: JetStream, args: argparse.Namespace) -> None:
+    confirm(args, f"delete consumer {args.name} of stream {args.stream}")
     js.delete_consumer(args.stream, args.name)
+    done(f"deleted consumer {args.name} of stream {args.stream}")
 
 
 def consumer_next(js: JetStream, args: argparse.Namespace) -> None:
