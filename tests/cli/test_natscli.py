@@ -1,5 +1,5 @@
 """natscli's habits (issue 15, points 9-13): global options anywhere, durations,
-``--version``, the NATS_* environment, ``--json``, confirmation, exit codes."""
+``--version``, the NATS_* environment, ``--json``, confirmation, exit codes, progress."""
 
 from __future__ import annotations
 
@@ -43,6 +43,9 @@ def stream_names(url: str) -> list[str]:
         return nc.jetstream().stream_names()
 
 
+# -- 9: global options, durations, --version ----------------------------------
+
+
 def test_global_options_work_after_the_command(
     server: NatsServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -83,6 +86,9 @@ def test_version(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyP
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out == f"natskit {natskit.__version__}\naccelerated: no\n"
+
+
+# -- 10: the environment, as natscli reads it ---------------------------------
 
 
 def test_user_and_password_from_the_environment(
@@ -176,6 +182,9 @@ def test_tls_from_flags_and_the_environment(
         assert "needs its certificate" in capsys.readouterr().err
 
 
+# -- 11: --json ---------------------------------------------------------------
+
+
 def json_of(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
     capsys.readouterr()
     assert main(list(argv)) == 0
@@ -235,6 +244,9 @@ def test_json_output(
     assert bench["publish"]["msgs_per_sec"] > 0 and bench["pubsub"]["msgs_per_sec"] > 0
     pub_only = json_of(capsys, "bench", "--msgs", "50", "--pub-only", "--json", *u)
     assert isinstance(pub_only, dict) and pub_only["pubsub"] is None
+
+
+# -- 12: confirmation, req, exit codes ------------------------------------------
 
 
 def test_rm_and_purge_refuse_without_a_terminal(
@@ -341,6 +353,49 @@ def test_exit_codes(server: NatsServer) -> None:
     for bad in (("stream",), ("--timeout", "soon", "stream", "ls"), ("stream", "ls", "--bogus")):
         usage = natskit_process(*bad)
         assert usage.returncode == 2 and "usage:" in usage.stderr, bad
+
+
+# -- 13: progress on a terminal, none when piped ---------------------------------
+
+
+def test_no_progress_when_piped(
+    server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(600_000))
+    assert run(server.url, "object", "add", "p") == 0
+    assert run(server.url, "object", "put", "p", str(source)) == 0
+    assert run(server.url, "object", "get", "p", "big.bin", "-o", str(tmp_path / "c.bin")) == 0
+    assert run(server.url, "bench", "--msgs", "3000", "--size", "8") == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # standard error is not a terminal: not a byte of progress
+    assert "wrote big.bin from p to " in captured.out
+
+
+def test_progress_on_a_terminal(
+    server: NatsServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(600_000))
+    assert run(server.url, "object", "add", "p") == 0
+    terminal = FakeTty()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert run(server.url, "object", "put", "p", str(source)) == 0
+    assert run(server.url, "object", "get", "p", "big.bin", "-o", str(tmp_path / "c.bin")) == 0
+    assert run(server.url, "bench", "--msgs", "3000", "--size", "8") == 0
+    shown = terminal.getvalue()
+    assert "\rputting big.bin: 585.9 KiB / 585.9 KiB (100%)" in shown
+    assert "\rgetting big.bin: 585.9 KiB / 585.9 KiB (100%)" in shown
+    assert "\rpublished: 3,000 / 3,000 msgs (100%)" in shown
+    assert "\rreceived: 3,000 / 3,000 msgs (100%)" in shown
+    terminal.truncate(0)
+    assert run(server.url, "object", "put", "p", str(source), "--no-progress") == 0
+    assert terminal.getvalue() == ""
+    assert (tmp_path / "c.bin").read_bytes() == source.read_bytes()
+    assert "stored big.bin in p" in capsys.readouterr().out
 
 
 def test_sub_with_options_after_the_command(

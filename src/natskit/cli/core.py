@@ -23,6 +23,7 @@ from .common import (
     show_json,
     show_msg,
 )
+from .progress import Progress, add_progress_option
 from .settings import add_command, open_connection
 
 
@@ -74,6 +75,7 @@ def register(commands: Any) -> None:
     p.add_argument("--msgs", type=positive, default=100_000, help="messages (default 100,000)")
     p.add_argument("--size", type=int, default=128, help="payload bytes (default 128)")
     p.add_argument("--pub-only", action="store_true", help="no subscriber")
+    add_progress_option(p)
     add_json_option(p)
     p.set_defaults(run=cmd_bench)
 
@@ -192,6 +194,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     data = b"x" * args.size
     received = threading.Event()
     count = 0
+    step = max(1, args.msgs // 200)  # messages between progress updates
 
     def on_msg(_: Msg) -> None:
         nonlocal count
@@ -206,12 +209,21 @@ def cmd_bench(args: argparse.Namespace) -> int:
             sub.pending_bytes_limit = (args.msgs + 1) * (args.size + 64)
             nc.flush(args.settings.timeout)
         start = time.perf_counter()
-        for _ in range(args.msgs):
-            nc.publish(args.subject, data)
-        nc.flush(60)
+        with Progress("published", args.msgs, unit="msgs", enabled=args.progress) as shown:
+            for sent in range(0, args.msgs, step):
+                for _ in range(min(step, args.msgs - sent)):
+                    nc.publish(args.subject, data)
+                shown.advance(min(step, args.msgs - sent))
+            nc.flush(60)
         published = time.perf_counter() - start
-        if not args.pub_only and not received.wait(60):
-            raise CliError(f"received only {count} of {args.msgs} messages in 60 s")
+        if not args.pub_only:
+            deadline = time.monotonic() + 60
+            with Progress("received", args.msgs, unit="msgs", enabled=args.progress) as shown:
+                while not received.wait(0.1) and time.monotonic() < deadline:
+                    shown.advance(count - shown.done)
+                shown.advance(count - shown.done)
+            if not received.is_set():
+                raise CliError(f"received only {count} of {args.msgs} messages in 60 s")
         total = time.perf_counter() - start
     publish = _rates(args.msgs, args.size, published)
     pubsub = None if args.pub_only else _rates(args.msgs, args.size, total)

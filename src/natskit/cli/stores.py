@@ -3,7 +3,7 @@
 ``ls --json`` prints names (the objects' metadata for ``object ls BUCKET``),
 ``info --json`` what the server sent: the bucket's stream info (less the
 API envelope), or an object's stored metadata. ``rm`` and ``kv del`` ask
-first (``-f`` does not).
+first (``-f`` does not); object transfers show progress on a terminal.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from .common import (
     show_fields,
     show_json,
 )
+from .progress import MIN_BYTES, CountingReader, CountingWriter, Progress, add_progress_option
 
 
 def register(commands: Any) -> None:
@@ -58,9 +59,11 @@ def register(commands: Any) -> None:
     p.add_argument("name", nargs="?")
     p = action(g, "put", object_put, "store a file", "bucket", "file")
     p.add_argument("--name", help="the object's name (default: the file's)")
+    add_progress_option(p)
     help = "write an object to a file or standard output"
     p = action(g, "get", object_get, help, "bucket", "name")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    add_progress_option(p)
 
 
 def _when(value: Any) -> str | None:
@@ -220,7 +223,10 @@ def object_put(js: JetStream, args: argparse.Namespace) -> None:
     store = js.object_store(args.bucket)
     try:
         with open(args.file, "rb") as file:
-            info = store.put(name, file)
+            size = os.fstat(file.fileno()).st_size
+            shown = args.progress and size > MIN_BYTES
+            with Progress(f"putting {name}", size, enabled=shown) as progress:
+                info = store.put(name, CountingReader(file, progress))
     except NatsError:
         raise  # a NetworkError is an OSError too, but not the file's
     except OSError as exc:
@@ -233,14 +239,18 @@ def object_put(js: JetStream, args: argparse.Namespace) -> None:
 
 def object_get(js: JetStream, args: argparse.Namespace) -> None:
     store = js.object_store(args.bucket)
+    meta = store.info(args.name)  # its size, for the progress (0: a link, size unknown)
+    shown = args.progress and (meta.size > MIN_BYTES or meta.link is not None)
+    progress = Progress(f"getting {args.name}", meta.size or None, enabled=shown)
     if args.output is None:
-        store.get_to(args.name, sys.stdout.buffer)
+        with progress:
+            store.get_to(args.name, CountingWriter(sys.stdout.buffer, progress))
         sys.stdout.flush()
         return
     partial = f"{args.output}.part"  # the file is replaced only by a whole, checked object
     try:
-        with open(partial, "wb") as out:
-            info = store.get_to(args.name, out)
+        with open(partial, "wb") as out, progress:
+            info = store.get_to(args.name, CountingWriter(out, progress))
         os.replace(partial, args.output)
     except NatsError:
         raise  # a NetworkError is an OSError too, but not the file's
