@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .. import _instrument
 from .._io_async import (
     Event,
     Future,
@@ -104,7 +105,7 @@ class Connection(RequestMethods):
         self._pongs: deque[Future[None] | None] = deque()  # None: a keep-alive PING
         self._pings_out = 0
         self._ping_timer: TimerHandle | None = None  # holds self: cancelled when the transport goes
-        self._dispatcher = Dispatcher(self._call_failed)
+        self._dispatcher = Dispatcher(self._call_failed, self)
         self._listeners: list[Callable[[Status], None]] = []
         self._link = Link(
             self,
@@ -457,6 +458,9 @@ class Connection(RequestMethods):
         headers: HeadersArg = None,
     ) -> None:
         """Publish ``payload`` (``str`` is sent as UTF-8) to ``subject``."""
+        if _instrument.active is not None:
+            await self._publish_traced(_instrument.active, subject, payload, reply, headers)
+            return
         try:
             template = self._templates.get(subject)
         except TypeError:  # not a str: the encoder raises the natskit error
@@ -480,6 +484,20 @@ class Connection(RequestMethods):
         self._out_bytes += size
         if writer.needs_drain:
             await writer.drain()
+
+    async def _publish_traced(
+        self,
+        hooks: _instrument.Hooks,
+        subject: str,
+        payload: Payload,
+        reply: str | None,
+        headers: HeadersArg,
+    ) -> None:
+        """``publish`` in a span, the trace context added to the headers."""
+        with hooks.send("publish", self, subject, payload, headers) as op:
+            cmd, size = self._encoder.encode(subject, payload, reply, op.headers)
+            if self._send(cmd, size):
+                await self._writer.drain()
 
     async def _publish_internal(
         self,

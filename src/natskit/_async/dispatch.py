@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .. import _instrument
 from .._io_async import Queue, StateLock, Task, report_unhandled, settle, spawn
 
 MAX_WORKERS = 64
@@ -34,6 +35,9 @@ class Slot:
     # True for subscriptions: items are messages, and ``_taken`` gets the size
     # of each (before its callback, which may replace ``msg.data``).
     _sized = False
+    # True for the user's subscriptions: with instrumentation on, each callback
+    # runs in a "process" span (their ``subject`` and ``queue`` describe it).
+    _traced = False
 
     def __init__(self, dispatcher: Dispatcher, callback: Callable[[Any], Any] | None) -> None:
         self._dispatcher = dispatcher
@@ -92,8 +96,10 @@ class _Pool:
 class Dispatcher:
     """Runs the callbacks of one connection, never on its reader."""
 
-    def __init__(self, failed: Callable[[Any, Exception], None]) -> None:
-        # failed(fn, exc): a function given to call() raised
+    def __init__(self, failed: Callable[[Any, Exception], None], conn: Any = None) -> None:
+        # failed(fn, exc): a function given to call() raised; conn: the connection,
+        # for instrumentation
+        self.conn = conn
         self._lock = StateLock()
         self._pool = _Pool()
         self._events = _Events(self, failed)  # error_cb and status_cb, in order
@@ -135,6 +141,9 @@ class Dispatcher:
         pending = slot._pending
         callback = slot._callback
         sized = slot._sized
+        hooks = _instrument.active
+        if hooks is not None and not slot._traced:
+            hooks = None
         while True:
             while pending:
                 item = pending.popleft()
@@ -142,9 +151,12 @@ class Dispatcher:
                 slot._taken(item, len(item.data) if sized else 0)
                 if not slot._discard and callback is not None:
                     try:
-                        result = callback(item)
-                        if result is not None:
-                            await settle(result)
+                        if hooks is None:
+                            result = callback(item)
+                            if result is not None:
+                                await settle(result)
+                        else:
+                            await self._traced_call(hooks, slot, callback, item)
                     except Exception as exc:
                         slot._failed(item, exc)
             slot._scheduled = False
@@ -157,6 +169,15 @@ class Dispatcher:
                 if slot._scheduled:
                     return
                 slot._scheduled = True
+
+    async def _traced_call(
+        self, hooks: _instrument.Hooks, slot: Any, callback: Callable[[Any], Any], item: Any
+    ) -> None:
+        """The callback of a subscription (``slot``) in a "process" span."""
+        with hooks.process(self.conn, item, slot.subject, slot.queue):
+            result = callback(item)
+            if result is not None:
+                await settle(result)
 
     async def stop(self) -> None:
         """Let what is queued run, then end the workers (the pool stays usable)."""

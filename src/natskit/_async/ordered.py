@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import _instrument
 from .._io_async import Event, Queue, StateLock, Task, call_cb, monotonic, spawn
 from .._jsapi import ConsumerConfig, ConsumerInfo
 from .._protocol import check_name
@@ -43,7 +44,7 @@ from ..errors import (
 from ..options import check_timeout
 from ..status import Status
 from .msg import Msg
-from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly
+from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly, untraced
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -188,7 +189,9 @@ class OrderedConsumer(MsgIterator):
                 cfg.opt_start_seq = self._stream_seq + 1
                 cfg.opt_start_time = None
         # Outside our lock: the connection's lock is never taken inside it.
-        sub = await conn.subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
+        sub = untraced(
+            await conn.subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
+        )
         cfg.deliver_subject = sub.subject
         with self._lock:
             self._sub, self._gen, self._consumer_seq = sub, gen, 0
@@ -261,7 +264,12 @@ class OrderedConsumer(MsgIterator):
             await self._answer(msg)
         else:
             try:
-                await call_cb(self._callback, msg)
+                hooks = _instrument.active
+                if hooks is None:
+                    await call_cb(self._callback, msg)
+                else:
+                    with hooks.process(self._link.conn, msg, None, None):
+                        await call_cb(self._callback, msg)
             except Exception as exc:
                 self.report_callback_error(exc, "the ordered consumer callback", msg.subject)
 

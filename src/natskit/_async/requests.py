@@ -6,6 +6,7 @@ import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import _instrument
 from .._io_async import (
     Future,
     Settable,
@@ -22,7 +23,7 @@ from ..errors import BadSubscriptionError, NoRespondersError, TimeoutError
 from ..msg import HeadersArg, MsgBase, headers_of
 from ..options import Options, check_timeout
 from .msg import Msg
-from .subscription import Router, Subscription, unsubscribe_quietly
+from .subscription import Router, Subscription, unsubscribe_quietly, untraced
 
 Payload = bytes | bytearray | memoryview | str
 
@@ -107,7 +108,13 @@ class RequestMethods:
         timeout: float | None = None,
     ) -> Msg:
         """Send a request and return the first reply."""
-        return await self._request(subject, payload, headers, timeout)
+        hooks = _instrument.active
+        if hooks is None:
+            return await self._request(subject, payload, headers, timeout)
+        with hooks.send("request", self, subject, payload, headers) as op:
+            msg = await self._request(subject, payload, op.headers, timeout)
+            op.result(msg)
+            return msg
 
     async def _request(
         self,
@@ -154,6 +161,10 @@ class RequestMethods:
         """Send a request; the future gets the reply, an error, or is cancelled."""
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut: Future[Msg] = new_future()
+        hooks = _instrument.active
+        op = None if hooks is None else hooks.send("request", self, subject, payload, headers)
+        if op is not None:
+            headers = op.headers
         reply = self._replies.register(fut)
 
         def expire() -> None:
@@ -165,11 +176,15 @@ class RequestMethods:
             if timer is not None:
                 timer.cancel()
             self._replies.forget(reply)
+            if op is not None:
+                op.future_done(fut)
 
         fut.add_done_callback(done)
         try:
             await self._publish_internal(subject, payload, reply=reply, headers=headers)
-        except BaseException:
+        except BaseException as exc:
+            if op is not None:
+                op.end(exc)
             fut.cancel()
             raise
         return fut
@@ -206,7 +221,11 @@ class RequestMethods:
         timeout = check_timeout(timeout, self.options.request_timeout)
         stall = check_timeout(stall, None)
         inbox = self.new_inbox()
-        sub = self._router.subscribe(inbox, max_msgs=max_msgs)
+        hooks = _instrument.active
+        op = None if hooks is None else hooks.send("request", self, subject, payload, headers)
+        if op is not None:
+            headers = op.headers
+        sub = untraced(self._router.subscribe(inbox, max_msgs=max_msgs))
         count = 0
         try:
             await self._publish_internal(subject, payload, reply=inbox, headers=headers)
@@ -229,5 +248,13 @@ class RequestMethods:
                 yield msg
             if count == 0:
                 raise TimeoutError(f"request to {subject!r} timed out after {timeout} s")
+        except BaseException as exc:
+            if op is not None:
+                op.end(exc)
+                op = None
+            raise
         finally:
+            if op is not None:
+                op.result(count)
+                op.end(None)
             await unsubscribe_quietly(sub)

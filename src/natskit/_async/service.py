@@ -51,7 +51,7 @@ from ..msg import HeadersArg
 from ..status import Status
 from ..timeutil import format_time
 from .msg import Msg
-from .subscription import Subscription, stop_interest, unsubscribe_quietly
+from .subscription import Subscription, stop_interest, unsubscribe_quietly, untraced
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -273,7 +273,8 @@ class Service(Group):
             for verb in VERBS:
                 reply = _discovery_callback(answers[verb])
                 for subject in verb_subjects(verb, self.name, self.id):
-                    self._verb_subs.append(await self._conn.subscribe(subject, callback=reply))
+                    sub = await self._conn.subscribe(subject, callback=reply)
+                    self._verb_subs.append(untraced(sub))
         except BaseException:
             await self.stop()
             raise

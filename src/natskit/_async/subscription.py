@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .. import _instrument
 from .._io_async import Event, Queue, StateLock, monotonic
 from .._protocol import (
     check_framing,
@@ -108,6 +109,7 @@ class Subscription(MsgIterator, Slot):
         "_queue",
         "_router",
         "_slow",
+        "_traced",
         "dropped",
         "pending_bytes_limit",
         "pending_msgs_limit",
@@ -152,6 +154,7 @@ class Subscription(MsgIterator, Slot):
         self._out_bytes = 0
         self._slow = False
         self._active = True
+        self._traced = on_reader is None  # natskit's own internal ones: see untraced()
         if callback is None:
             self._queue: Queue[Item] = Queue()
         self._idle: Event  # made by _end(), before _active turns False
@@ -258,12 +261,16 @@ class Subscription(MsgIterator, Slot):
         """The next message; ``TimeoutError`` after ``timeout`` s (None: wait forever)."""
         if self._callback is not None:
             raise BadSubscriptionError("next_msg() is for subscriptions without a callback")
+        hooks = _instrument.active
+        start = hooks.now() if hooks is not None else 0
         if not self._discard:
             if timeout is not None:
                 timeout = check_timeout(timeout, None)
             item = await self._queue.get(timeout)
             if isinstance(item, Msg):
                 self._taken(item, len(item.data))
+                if hooks is not None and self._traced:
+                    hooks.receive(self._router.link.conn, item, self.subject, self.queue, start)
                 return item
             self._queue.put_nowait(item)  # keep the end marker for later calls
             if item is not None:
@@ -277,6 +284,10 @@ class Subscription(MsgIterator, Slot):
             item = self._queue.get_nowait(self)
             if isinstance(item, Msg):
                 self._taken(item, len(item.data))
+                hooks = _instrument.active
+                if hooks is not None and self._traced:
+                    conn = self._router.link.conn
+                    hooks.receive(conn, item, self.subject, self.queue, hooks.now())
                 return item
             if not isinstance(item, Subscription):  # not the "empty" default
                 self._queue.put_nowait(item)  # the end marker: the last item
@@ -319,6 +330,13 @@ class Subscription(MsgIterator, Slot):
 
     def __repr__(self) -> str:
         return f"<Subscription sid={self.sid} subject={self.subject!r} queue={self.queue!r}>"
+
+
+def untraced(sub: Subscription) -> Subscription:
+    """Mark natskit's own subscription (JetStream pulls, service discovery):
+    instrumentation makes no spans for its messages; returns ``sub``."""
+    sub._traced = False
+    return sub
 
 
 async def unsubscribe_quietly(sub: Subscription) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import _instrument
 from .._io_sync import Future, monotonic, sleep
 from .._jsapi import PubAck
 from .._jsapi.api import parse_reply, prefix_for, publish_headers
@@ -88,6 +89,17 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
             expected_last_subject_seq=expected_last_subject_seq,
             expected_last_msg_id=expected_last_msg_id,
         )
+        hooks = _instrument.active
+        if hooks is None:
+            return self._publish(subject, payload, hdrs, timeout)
+        with hooks.send("js_publish", self._conn, subject, payload, hdrs, msg_id) as op:
+            ack = self._publish(subject, payload, op.headers, timeout)
+            op.result(ack)
+            return ack
+
+    def _publish(
+        self, subject: str, payload: Payload, hdrs: HeadersArg, timeout: float | None
+    ) -> PubAck:
         timeout = check_timeout(timeout, self._timeout) or 0.0
         deadline = monotonic() + timeout
         if self._trace:
@@ -152,10 +164,17 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         ack = PendingAck(window, subject, timeout)
         replies = self._link.replies
         reply = None
+        hooks = _instrument.active
         try:
             reply = replies.register(ack)
             window.track(ack, reply)
-            self._link.publish(subject, payload, reply=reply, headers=hdrs)
+            if hooks is None:
+                self._link.publish(subject, payload, reply=reply, headers=hdrs)
+            else:  # the span is the send: the ack comes to the future
+                with hooks.send(
+                    "js_publish_async", self._conn, subject, payload, hdrs, msg_id
+                ) as op:
+                    self._link.publish(subject, payload, reply=reply, headers=op.headers)
         except BaseException:
             if reply is not None:
                 replies.forget(reply)
@@ -198,12 +217,33 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         asks the server for idle heartbeats; two missed raise
         ``ConsumerNotActiveError``.
         """
-        return fetch(self, stream, consumer, batch, timeout, max_bytes, heartbeat)
+        return self._fetch(stream, consumer, batch, timeout, max_bytes, heartbeat)
+
+    def _fetch(
+        self,
+        stream: str,
+        consumer: str,
+        batch: int,
+        timeout: float | None,
+        max_bytes: int | None,
+        heartbeat: float | None,
+    ) -> list[Msg]:
+        hooks = _instrument.active
+        if hooks is None:
+            return fetch(
+                self, self._link, stream, consumer, batch, timeout, max_bytes, heartbeat
+            )
+        with hooks.fetch(self._conn, stream, consumer, batch) as op:
+            msgs = fetch(
+                self, self._link, stream, consumer, batch, timeout, max_bytes, heartbeat
+            )
+            op.result(msgs)
+            return msgs
 
     def next(self, stream: str, consumer: str, timeout: float | None = None) -> Msg:
         """The next message of a pull consumer; ``TimeoutError`` if none within ``timeout``."""
         wait = check_timeout(timeout, self._timeout) or 0.0
-        msgs = fetch(self, stream, consumer, 1, wait, None, None)
+        msgs = self._fetch(stream, consumer, 1, wait, None, None)
         if not msgs:
             raise TimeoutError(f"no message from {stream}/{consumer} within {wait} s")
         return msgs[0]

@@ -26,6 +26,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import _instrument
 from .._io_sync import Event, Queue, StateLock, Task, call_cb, monotonic, spawn
 from .._jsapi import ConsumerConfig, ConsumerInfo
 from .._protocol import check_name
@@ -44,7 +45,7 @@ from ..errors import (
 from ..options import check_timeout
 from ..status import Status
 from .msg import Msg
-from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly
+from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly, untraced
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -189,7 +190,9 @@ class OrderedConsumer(MsgIterator):
                 cfg.opt_start_seq = self._stream_seq + 1
                 cfg.opt_start_time = None
         # Outside our lock: the connection's lock is never taken inside it.
-        sub = conn.subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
+        sub = untraced(
+            conn.subscribe(conn.new_inbox(), callback=functools.partial(self._on_msg, gen))
+        )
         cfg.deliver_subject = sub.subject
         with self._lock:
             self._sub, self._gen, self._consumer_seq = sub, gen, 0
@@ -262,7 +265,12 @@ class OrderedConsumer(MsgIterator):
             self._answer(msg)
         else:
             try:
-                call_cb(self._callback, msg)
+                hooks = _instrument.active
+                if hooks is None:
+                    call_cb(self._callback, msg)
+                else:
+                    with hooks.process(self._link.conn, msg, None, None):
+                        call_cb(self._callback, msg)
             except Exception as exc:
                 self.report_callback_error(exc, "the ordered consumer callback", msg.subject)
 

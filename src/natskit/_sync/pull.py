@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .. import _instrument
 from .._io_sync import (
     Queue,
     StateLock,
@@ -34,7 +35,7 @@ from ..msg import headers_of
 from ..options import check_timeout
 from ..status import Status
 from .msg import Msg
-from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly
+from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly, untraced
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -47,18 +48,20 @@ BYTES_ONLY_BATCH = 1_000_000
 
 
 def send_pull(
-    js: JetStream, stream: str, consumer: str, req: dict[str, Any], inbox: str
+    js: JetStream, link: Link, stream: str, consumer: str, req: dict[str, Any], inbox: str
 ) -> None:
-    """Publish a ``CONSUMER.MSG.NEXT`` request whose messages go to ``inbox``."""
+    """Publish a ``CONSUMER.MSG.NEXT`` request whose messages go to ``inbox``
+    (natskit's own message: no span, no trace context)."""
     subject = f"{js.api_prefix}.CONSUMER.MSG.NEXT.{stream}.{consumer}"
     data = encode(req)
     if js.trace:
         log.debug(">>> %s %s (reply %s)", subject, data.decode(), inbox)
-    js.connection.publish(subject, data, reply=inbox)
+    link.publish(subject, data, reply=inbox)
 
 
 def fetch(
     js: JetStream,
+    link: Link,
     stream: str,
     consumer: str,
     batch: int,
@@ -80,11 +83,11 @@ def fetch(
         )
         wait = timeout
     conn = js.connection
-    sub = conn.subscribe(conn.new_inbox())
+    sub = untraced(conn.subscribe(conn.new_inbox()))
     msgs: list[Msg] = []
     failure: NatsError = TimeoutError(f"fetch from {stream}/{consumer} timed out after {wait} s")
     try:
-        send_pull(js, stream, consumer, req, sub.subject)
+        send_pull(js, link, stream, consumer, req, sub.subject)
         deadline = monotonic() + wait
         # two heartbeats missed while the pull should still run: it is lost
         lost_after = 2 * heartbeat if heartbeat is not None and timeout is not None else None
@@ -212,7 +215,7 @@ class ConsumeContext(MsgIterator):
 
     def _start(self) -> None:
         conn = self._link.conn
-        self._sub = conn.subscribe(conn.new_inbox(), callback=self._on_msg)
+        self._sub = untraced(conn.subscribe(conn.new_inbox(), callback=self._on_msg))
         self._link.add_status_listener(self._on_status)
         self._pull_more()
         self._arm()
@@ -255,7 +258,9 @@ class ConsumeContext(MsgIterator):
         else:
             req = pull_request(room, expires=self._expires, heartbeat=self._heartbeat)
         try:
-            send_pull(self._js, self.stream, self.consumer, req, self._sub.subject)
+            send_pull(
+                self._js, self._link, self.stream, self.consumer, req, self._sub.subject
+            )
         except NatsError as exc:  # e.g. disconnected: the heartbeat check pulls again
             self._warn(exc)
 
@@ -279,7 +284,12 @@ class ConsumeContext(MsgIterator):
                 self._queue.put_nowait(msg)
                 return
             try:
-                call_cb(self._callback, msg)
+                hooks = _instrument.active
+                if hooks is None:
+                    call_cb(self._callback, msg)
+                else:
+                    with hooks.process(self._link.conn, msg, None, None):
+                        call_cb(self._callback, msg)
             except Exception as exc:
                 what = (
                     f"the consume() callback (stream {self.stream!r}, consumer {self.consumer!r})"
