@@ -240,6 +240,44 @@ async def test_consume_callback_runs_in_a_process_span(
     assert not [s for s in traces.spans() if "MSG.NEXT" in s.name]
 
 
+async def test_ordered_consumer_callback_runs_in_a_process_span(
+    traces: Traces, pair: Sequence[natskit.aio.Connection]
+) -> None:
+    nc = pair[0]
+    js = nc.jetstream()
+    await js.add_stream(name="OTELO", subjects=["otelo.>"])
+    await js.publish("otelo.x", b"1")
+    seen = Event()
+    oc = await js.ordered_consumer("OTELO", lambda msg: seen.set())
+    try:
+        assert await seen.wait(5)
+        await traces.wait_for("process otelo.x")
+    finally:
+        await oc.close()
+    assert child_of(traces.one("process otelo.x"), traces.one("publish otelo.x"))
+
+
+async def test_consume_iteration_makes_receive_spans(
+    traces: Traces, pair: Sequence[natskit.aio.Connection]
+) -> None:
+    nc = pair[0]
+    js = nc.jetstream()
+    await js.add_stream(name="OTELI", subjects=["oteli.>"])
+    await js.add_consumer("OTELI", durable_name="I")
+    await js.publish("oteli.x", b"1")
+    ctx = await js.consume("OTELI", "I")
+    try:
+        msg = await ctx.next_msg(5)
+        await msg.ack()
+    finally:
+        await ctx.stop()
+    receive = traces.one("receive oteli.x")
+    assert receive.kind is SpanKind.CLIENT
+    publish = traces.one("publish oteli.x")
+    assert [link.context.span_id for link in receive.links] == [publish.context.span_id]
+    assert dict(receive.attributes or {})["messaging.destination.subscription.name"] == "I"
+
+
 async def test_next_msg_makes_a_receive_span_linked_to_the_publisher(
     traces: Traces, pair: Sequence[natskit.aio.Connection]
 ) -> None:

@@ -380,10 +380,14 @@ class ConsumeContext(MsgIterator):
         """
         if self._callback is not None:
             raise BadSubscriptionError("next_msg() is for consume() without a callback")
+        hooks = _instrument.active
+        start = hooks.now() if hooks is not None else 0
         msg = await take(self._queue, timeout, "consume() was stopped")
         with self._lock:
             self._buffered -= self._size(msg)
         await self._pull_more()
+        if hooks is not None:
+            hooks.receive(self._link.conn, msg, None, None, start)
         return msg
 
     async def stop(self) -> None:
