@@ -72,7 +72,7 @@ from ..status import Stats, Status
 from .dispatch import Dispatcher
 from .handshake import handshake
 from .jetstream import JetStream
-from .link import Link
+from .link import Link, ended_error
 from .msg import Msg
 from .requests import Payload, Replies, RequestMethods
 from .service import Endpoint, Service
@@ -615,7 +615,7 @@ class Connection(RequestMethods):
         for pong in pongs:
             if pong is not None:
                 fail(pong, ConnectionClosedError("the connection is closed"))
-        self._router.end_all(ConnectionClosedError("the connection is closed"))
+        self._router.end_all(ended_error(reason))
         self._set_status(Status.CLOSED)
         self._writer = Writer(self.options.reconnect_buffer_size)
         # Callbacks already scheduled still run; then the workers stop.

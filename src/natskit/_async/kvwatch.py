@@ -27,6 +27,7 @@ from ..errors import (
     StreamNotFoundError,
 )
 from .ordered import InitialData, OrderedConsumer
+from .subscription import ends_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -145,8 +146,10 @@ class KVWatcher:
     async def __anext__(self) -> Entry | None:
         try:
             return await self._next(None)
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopAsyncIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopAsyncIteration from None
+            raise
 
     async def close(self) -> None:
         """Stop watching; the callback gets nothing more once this returns."""

@@ -293,7 +293,7 @@ class OrderedConsumer(MsgIterator):
             if self._closed:
                 return
             if conn.status is Status.CLOSED:
-                await self._stop(ConnectionClosedError("the connection is closed"))
+                await self._stop(self._link.closed_error())
                 return
             if self._verify and conn.status is Status.CONNECTED:
                 self._verify = False

@@ -226,7 +226,7 @@ class ConsumeContext(MsgIterator):
         elif status is Status.CLOSED:
             spawn(
                 self._stop,
-                ConnectionClosedError("the connection is closed"),
+                self._link.closed_error(),
                 name="natskit-consume",
             )
 
@@ -342,7 +342,7 @@ class ConsumeContext(MsgIterator):
         if status is Status.CLOSED:
             spawn(
                 self._stop,
-                ConnectionClosedError("the connection is closed"),
+                self._link.closed_error(),
                 name="natskit-consume",
             )
             return
