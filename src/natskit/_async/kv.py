@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from .._io_async import check_callback
 from .._jsapi.config import StreamConfig
 from .._jsapi.kv import (
     Entry,
@@ -246,6 +247,7 @@ class KeyValue:
         ``ignore_deletes`` skips ``DEL`` and ``PURGE`` entries.
         """
         check_key(key, pattern=True)
+        check_callback(callback, "callback")
         if include_history and updates_only:
             raise InvalidArgError("include_history and updates_only exclude each other")
         policy = "all" if include_history else "new" if updates_only else "last_per_subject"

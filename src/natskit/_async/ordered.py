@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._io_async import Event, Queue, StateLock, Task, call_cb, monotonic, spawn
+from .._io_async import Event, Queue, StateLock, Task, call_cb, monotonic
 from .._jsapi import ConsumerConfig, ConsumerInfo
 from .._protocol import check_name
 from ..errors import (
@@ -159,7 +159,7 @@ class OrderedConsumer(MsgIterator):
         except BaseException:
             self._link.remove_status_listener(self._on_status)
             raise
-        self._task = spawn(self._supervise, name="natskit-ordered-consumer")
+        self._task = self._link.spawn(self._supervise, name="natskit-ordered-consumer")
 
     def _on_status(self, status: Status) -> None:
         """Wake the supervisor when the connection is back (or closed).

@@ -12,9 +12,9 @@ from .._io_async import (
     TimerHandle,
     call_cb,
     call_later,
+    check_blocking_allowed,
     monotonic,
     sleep,
-    spawn,
 )
 from .._jsapi.api import Pull, encode, fetch_expiry, pending_counts, pull_request, pull_status
 from .._protocol import check_name, encode_headers
@@ -66,6 +66,7 @@ async def fetch(
     heartbeat: float | None,
 ) -> list[Msg]:
     """``JetStream.fetch`` (see there)."""
+    check_blocking_allowed()
     check_name(stream, "stream name")
     check_name(consumer, "consumer name")
     timeout = check_timeout(timeout, None)
@@ -222,9 +223,9 @@ class ConsumeContext(MsgIterator):
             self._reconnecting = True
         elif status is Status.CONNECTED and self._reconnecting:
             self._reconnecting = False
-            spawn(self._restart, name="natskit-consume")
+            self._link.spawn(self._restart, name="natskit-consume")
         elif status is Status.CLOSED:
-            spawn(
+            self._link.spawn(
                 self._stop,
                 self._link.closed_error(),
                 name="natskit-consume",
@@ -340,7 +341,7 @@ class ConsumeContext(MsgIterator):
         if sub is None or self._stopped:
             return
         if status is Status.CLOSED:
-            spawn(
+            self._link.spawn(
                 self._stop,
                 self._link.closed_error(),
                 name="natskit-consume",
@@ -357,7 +358,7 @@ class ConsumeContext(MsgIterator):
                     f"no heartbeat from consumer {self.consumer!r} of stream {self.stream!r}"
                 )
             )
-            spawn(self._restart, name="natskit-consume")
+            self._link.spawn(self._restart, name="natskit-consume")
         self._seen = sub.delivered
         self._arm()
 

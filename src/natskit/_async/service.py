@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .._io_async import settle
+from .._io_async import check_callback, settle
 from .._micro import (
     DEFAULT_QUEUE_GROUP,
     ERROR_CODE_HEADER,
@@ -213,6 +213,7 @@ class Group:
         metadata: dict[str, str] | None = None,
     ) -> Endpoint:
         """Serve ``handler`` on ``<prefix>.<subject>`` (``subject`` defaults to ``name``)."""
+        check_callback(handler, "handler")
         info = EndpointInfo(
             check_name(name, "endpoint name"),
             endpoint_subject(self._prefix, name if subject is None else subject),

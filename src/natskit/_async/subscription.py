@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._io_async import Event, Queue, StateLock, monotonic
+from .._io_async import Event, Queue, StateLock, check_blocking_allowed, monotonic
 from .._protocol import (
     check_framing,
     check_queue,
@@ -314,6 +314,7 @@ class Subscription(MsgIterator, Slot):
         """Stop interest, then wait until every message received was handled
         (up to ``timeout``, by default the ``drain_timeout`` option; None in
         both: no limit)."""
+        check_blocking_allowed()
         timeout = check_timeout(timeout, self._router.options.drain_timeout)
         await self._stop_interest(timeout)
         if not await self._idle.wait(timeout):

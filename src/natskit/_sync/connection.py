@@ -35,6 +35,8 @@ from .._io_sync import (
     Task,
     TimerHandle,
     call_later,
+    check_blocking_allowed,
+    check_callback,
     fail,
     monotonic,
     new_future,
@@ -95,6 +97,8 @@ class Connection(RequestMethods):
     ) -> None:
         # _opener: how a server is reached; tests give an in-memory network's (memory.py)
         self.options = opts = Options.build(servers, options)
+        for name in ("error_cb", "status_cb", "discovered_servers_cb", "lame_duck_cb"):
+            check_callback(getattr(opts, name), name)
         self._opener = _opener
         self._pool = ServerPool.from_options(opts)
         self._status = Status.CLOSED
@@ -186,6 +190,7 @@ class Connection(RequestMethods):
 
     def connect(self, wait: bool = True) -> Connection:
         """Connect to the pool; with ``wait=False`` return at once (CONNECTING)."""
+        check_blocking_allowed()
         if self._status is not Status.CLOSED:
             return self
         self._ending = False
@@ -542,6 +547,7 @@ class Connection(RequestMethods):
         pending_bytes_limit: int | None = None,
     ) -> Subscription:
         """Subscribe; messages go to ``callback`` or are read with ``next_msg``."""
+        check_callback(callback, "callback")
         return self._router.subscribe(
             subject, queue, callback, max_msgs, pending_msgs_limit, pending_bytes_limit
         )
@@ -550,6 +556,7 @@ class Connection(RequestMethods):
 
     def flush(self, timeout: float | None = None) -> None:
         """PING the server and wait for PONG: everything sent before is processed."""
+        check_blocking_allowed()
         timeout = check_timeout(timeout, 10.0)
         fut: Future[None] = new_future()
         with self._lock:
@@ -573,6 +580,7 @@ class Connection(RequestMethods):
         """Unsubscribe everything, handle what arrived, then close; ``timeout``
         (default: the ``drain_timeout`` option; None in both: no limit) bounds
         the wait for the callbacks."""
+        check_blocking_allowed()
         timeout = check_timeout(timeout, self.options.drain_timeout)
         if self._status is not Status.CONNECTED:
             self.close()
@@ -602,6 +610,7 @@ class Connection(RequestMethods):
         finally:  # also when cancelled while flushing: closed all the same
             self._last_error = None
             self._finish(None, ConnectionClosedError("the connection was closed"))
+            self._link.join_tasks()  # the consumers' and watchers' tasks end now
 
     def _finish(self, reason: Exception | None, request_error: Exception) -> None:
         """Fail what waits, end subscriptions, stop the dispatcher: CLOSED (once)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._io_sync import Future, monotonic, sleep
+from .._io_sync import Future, check_callback, monotonic, sleep
 from .._jsapi import PubAck
 from .._jsapi.api import parse_reply, prefix_for, publish_headers
 from ..errors import NoRespondersError, TimeoutError
@@ -226,6 +226,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         ahead; a new pull goes out when it falls to ``threshold`` (default
         half). ``heartbeat`` defaults to half of ``expires``, at most 30 s.
         """
+        check_callback(callback, "callback")
         return ConsumeContext.start(
             self,
             self._link,
@@ -251,6 +252,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         ``inactive_threshold`` (2 s). ``StreamNotFoundError`` if the stream
         does not exist.
         """
+        check_callback(callback, "callback")
         return OrderedConsumer.start(self, self._link, stream, callback, **options)
 
     # -- acks -----------------------------------------------------------------

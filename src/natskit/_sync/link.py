@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._io_sync import Task, spawn
 from ..errors import ConnectionClosedError
 from ..msg import HeadersArg
 from ..status import Status
@@ -61,6 +62,7 @@ class Link:
         self._check_writable = check_writable
         self._report = report
         self.callback_failed = callback_failed  # (exc, what, *, sid=0, subject="")
+        self._tasks: list[Task] = []
         self._listeners = listeners
 
     def publish(
@@ -113,6 +115,20 @@ class Link:
     def check_writable(self) -> None:
         """``ConnectionClosedError`` once the connection is closed."""
         self._check_writable()
+
+    def spawn(self, fn: Callable[..., Any], *args: Any, name: str) -> Task:
+        """Start a background task of the connection's (a consumer's, a
+        watcher's): ``close()`` waits for it to end (``join_tasks``)."""
+        self._tasks = [t for t in self._tasks if not t.done()]  # never grows
+        task = spawn(fn, *args, name=name)
+        self._tasks.append(task)
+        return task
+
+    def join_tasks(self) -> None:
+        """Wait for the tasks ``spawn`` started (they end once the connection is closed)."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.join()
 
     def closed_error(self) -> ConnectionClosedError:
         """What ends iterators once the connection is closed: caused by

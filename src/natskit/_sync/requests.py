@@ -12,6 +12,7 @@ from .._io_sync import (
     Settable,
     Waiter,
     call_later,
+    check_blocking_allowed,
     fail,
     monotonic,
     new_future,
@@ -120,6 +121,7 @@ class RequestMethods:
     ) -> Msg:
         """``request``; ``subject_trusted`` for subjects from the server (ack subjects),
         which skip the checks and caches meant for the user's subjects."""
+        check_blocking_allowed()  # before anything is sent
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut: Waiter[Msg] = new_waiter()
         reply = self._replies.register(fut)
@@ -204,6 +206,7 @@ class RequestMethods:
         stall: float | None = None,
     ) -> Iterator[Msg]:
         """Yield replies as they come (see ``request_many``)."""
+        check_blocking_allowed()
         timeout = check_timeout(timeout, self.options.request_timeout)
         stall = check_timeout(stall, None)
         inbox = self.new_inbox()
