@@ -96,5 +96,21 @@ def test_every_page_with_code_has_examples() -> None:
 def test_no_run_markers_stand_before_python_blocks() -> None:
     """A marker belongs to the block right after it; one elsewhere is a mistake."""
     marked = sum(block.no_run and block.language in ("python", "py") for block in ALL)
-    markers = sum(page.read_text(encoding="utf-8").count(NO_RUN) for page in PAGES)
+    markers = sum(
+        line.strip() == NO_RUN for page in PAGES for line in page.read_text().splitlines()
+    )
     assert marked == markers
+
+
+def test_the_collector_reads_fences_and_markers(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# A page\n\n```python\nprint(1)\n```\n\n"
+        f"{NO_RUN}\n```python\nnc.publish(...)\n```\n\n```sh\nnatskit pub x\n```\n"
+    )
+    found = [(b.line, b.language, b.code, b.is_example) for b in blocks(page)]
+    assert found == [
+        (4, "python", "print(1)\n", True),
+        (9, "python", "nc.publish(...)\n", False),
+        (13, "sh", "natskit pub x\n", False),
+    ]
