@@ -34,6 +34,7 @@ __all__ = [
     "monotonic",
     "new_future",
     "new_waiter",
+    "report_unhandled",
     "resolve",
     "settle",
     "sleep",
@@ -248,3 +249,12 @@ class Queue(Generic[T]):
         # item stays first in line).
         if self._items:
             self._wake_one()
+
+
+def report_unhandled(exc: BaseException) -> None:
+    """Report ``exc`` as asyncio reports an exception no task handled: through
+    the running loop's exception handler (by default a traceback logged on
+    ``asyncio``, which reaches stderr when logging is not configured)."""
+    asyncio.get_running_loop().call_exception_handler(
+        {"message": f"natskit: {type(exc).__name__}: {exc}", "exception": exc}
+    )

@@ -38,6 +38,7 @@ __all__ = [
     "monotonic",
     "new_future",
     "new_waiter",
+    "report_unhandled",
     "resolve",
     "settle",
     "sleep",
@@ -335,3 +336,10 @@ class Queue(queue.SimpleQueue[T]):
 
 
 _simple_get = queue.SimpleQueue.get
+
+
+def report_unhandled(exc: BaseException) -> None:
+    """Report ``exc`` as Python reports an exception that ends a thread:
+    ``threading.excepthook`` (by default a traceback on stderr)."""
+    args = threading.ExceptHookArgs((type(exc), exc, exc.__traceback__, threading.current_thread()))
+    threading.excepthook(args)

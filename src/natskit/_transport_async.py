@@ -20,6 +20,7 @@ from .errors import (
     BrokenSocketError,
     ConnectionRefusedError,
     ConnectionTimeoutError,
+    HostNotFoundError,
     ReconnectBufferExceededError,
     TimeoutError,
     TLSError,
@@ -242,7 +243,9 @@ async def open_transport(host: str, port: int, timeout: float) -> Transport:
         _, proto = await asyncio.wait_for(loop.create_connection(_Protocol, host, port), timeout)
     except asyncio.TimeoutError:
         raise ConnectionTimeoutError(f"connecting to {host}:{port} timed out") from None
-    except (builtins.ConnectionRefusedError, socket.gaierror) as exc:
+    except socket.gaierror as exc:
+        raise HostNotFoundError(f"cannot resolve host {host!r}: {exc}", host=host) from None
+    except builtins.ConnectionRefusedError as exc:
         raise ConnectionRefusedError(f"cannot connect to {host}:{port}: {exc}") from None
     except OSError as exc:
         raise BrokenSocketError(f"cannot connect to {host}:{port}: {exc}") from None

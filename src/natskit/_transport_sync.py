@@ -19,6 +19,7 @@ from .errors import (
     BrokenSocketError,
     ConnectionRefusedError,
     ConnectionTimeoutError,
+    HostNotFoundError,
     NatsError,
     ReconnectBufferExceededError,
     TLSError,
@@ -233,7 +234,9 @@ def open_transport(host: str, port: int, timeout: float) -> Transport:
             raise error
     except builtins.TimeoutError:
         raise ConnectionTimeoutError(f"connecting to {host}:{port} timed out") from None
-    except (builtins.ConnectionRefusedError, socket.gaierror) as exc:
+    except socket.gaierror as exc:
+        raise HostNotFoundError(f"cannot resolve host {host!r}: {exc}", host=host) from None
+    except builtins.ConnectionRefusedError as exc:
         raise ConnectionRefusedError(f"cannot connect to {host}:{port}: {exc}") from None
     except OSError as exc:
         raise BrokenSocketError(f"cannot connect to {host}:{port}: {exc}") from None

@@ -9,7 +9,8 @@ work as Python users expect. The tree (``*``: also the built-in named):
     NatsError
     +-- NetworkError (* ConnectionError)    reaching or keeping a server failed
     |   +-- BrokenSocketError               the socket failed or was closed
-    |   +-- ConnectionRefusedError          refused, or the host did not resolve
+    |   +-- ConnectionRefusedError          the server refused the connection
+    |   +-- HostNotFoundError               the host name did not resolve
     |   +-- ConnectionTimeoutError (* TimeoutError, natskit.TimeoutError)
     |   +-- TLSError                        the TLS handshake failed
     |   +-- StaleConnectionError            PINGs not answered
@@ -26,7 +27,9 @@ work as Python users expect. The tree (``*``: also the built-in named):
     |   |   ConsumerNotActiveError, ConsumerSequenceMismatchError,
     |   |   MsgNotFoundError, BucketNotFoundError, KeyNotFoundError,
     |   |   ObjectNotFoundError, DigestMismatchError
-    +-- ConnectionClosedError, SecureConnWantedError, ProtocolError,
+    +-- ConnectionClosedError (* ConnectionError)  closed, or closed while waiting
+    +-- CallbackError                       a callback of the user's raised
+    +-- SecureConnWantedError, ProtocolError,
         MaxPayloadError, HeadersNotSupportedError, BadHeaderMsgError,
         ReconnectBufferExceededError, SlowConsumerError, BadSubscriptionError,
         NoRespondersError, NotJSMessageError, ServiceError
@@ -49,6 +52,7 @@ __all__ = [
     "BadTimeoutError",
     "BrokenSocketError",
     "BucketNotFoundError",
+    "CallbackError",
     "ConnectionClosedError",
     "ConnectionRefusedError",
     "ConnectionTimeoutError",
@@ -57,6 +61,7 @@ __all__ = [
     "ConsumerSequenceMismatchError",
     "DigestMismatchError",
     "HeadersNotSupportedError",
+    "HostNotFoundError",
     "InvalidArgError",
     "JetStreamError",
     "JetStreamNotEnabledError",
@@ -91,7 +96,7 @@ class NatsError(Exception):
     code = "ErrNats"
 
 
-class ConnectionClosedError(NatsError):
+class ConnectionClosedError(NatsError, builtins.ConnectionError):
     """The connection is closed (or was closed while waiting)."""
 
     code = "ErrConnectionClosed"
@@ -152,9 +157,19 @@ class BrokenSocketError(NetworkError):
 
 
 class ConnectionRefusedError(NetworkError):
-    """The TCP connection was refused (or the host name did not resolve)."""
+    """The TCP connection was refused."""
 
     code = "ErrConnectionRefused"
+
+
+class HostNotFoundError(NetworkError):
+    """The server's host name did not resolve (``host`` names it)."""
+
+    code = "ErrHostNotFound"
+
+    def __init__(self, message: str, *, host: str = "") -> None:
+        super().__init__(message)
+        self.host = host
 
 
 class ConnectionTimeoutError(NetworkError, TimeoutError):
@@ -197,6 +212,22 @@ class SlowConsumerError(NatsError):
     """A subscription's pending limits were exceeded; messages were dropped."""
 
     code = "ErrSlowConsumer"
+
+    def __init__(self, message: str, *, sid: int = 0, subject: str = "") -> None:
+        super().__init__(message)
+        self.sid = sid
+        self.subject = subject
+
+
+class CallbackError(NatsError):
+    """A callback of the user's raised (its exception is ``__cause__``).
+
+    ``subject`` and ``sid`` name the subscription it ran for (empty / 0 for
+    other callbacks, ``status_cb`` say); ``error_cb`` gets it, or, without
+    one, it is reported as an unhandled exception of a thread or task.
+    """
+
+    code = "ErrCallback"
 
     def __init__(self, message: str, *, sid: int = 0, subject: str = "") -> None:
         super().__init__(message)

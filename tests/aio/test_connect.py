@@ -108,6 +108,23 @@ async def test_a_hanging_name_lookup_is_bounded_by_connect_timeout(
         assert nc.is_connected  # names still resolve
 
 
+async def test_a_name_that_does_not_resolve_is_its_own_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not "connection refused": the host is named (the resolver is faked: no lookups leave)."""
+
+    def unknown(host: str | bytes | None, *args: Any, **kwargs: Any) -> list[Any]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
+    with pytest.raises(natskit.HostNotFoundError) as info:
+        await natskit.aio.connect("nats://no-such-host.invalid:4222", connect_timeout=1)
+    assert info.value.host == "no-such-host.invalid"
+    assert "no-such-host.invalid" in str(info.value)
+    assert isinstance(info.value, ConnectionError)  # a network error, not a refusal
+    assert not isinstance(info.value, natskit.ConnectionRefusedError)
+
+
 async def test_two_dead_servers_raise_no_servers(
     nats_server_factory: Callable[..., NatsServer],
 ) -> None:

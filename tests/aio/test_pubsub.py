@@ -48,6 +48,30 @@ async def test_a_received_message_is_a_natskit_msg(nc: natskit.aio.Connection) -
     assert not hasattr(msg, "__dict__")  # still slotted: no per-message dict
 
 
+async def test_iteration_raises_when_the_connection_is_lost_for_good(
+    nats_server: NatsServer,
+) -> None:
+    """A worker loop does not just stop: only the user's own close() ends it quietly."""
+    nc = await natskit.aio.connect(nats_server.url, allow_reconnect=False)
+    sub = await nc.subscribe("work")
+    await nc.publish("work", b"1")
+    await nc.flush()
+    nats_server.stop()
+    got = []
+    with pytest.raises(natskit.ConnectionClosedError) as info:
+        async for msg in sub:
+            got.append(msg.data)
+    assert got == [b"1"]
+    assert isinstance(info.value.__cause__, natskit.BrokenSocketError)
+    with pytest.raises(natskit.ConnectionClosedError):
+        await sub.next_msg(timeout=1)
+    nats_server.start()
+    nc = await natskit.aio.connect(nats_server.url)
+    sub = await nc.subscribe("work")
+    await nc.close()
+    assert [msg async for msg in sub] == []
+
+
 async def test_binary_payload_round_trip(nc: natskit.aio.Connection) -> None:
     payload = bytes(range(256)) * 40 + b"\r\nMSG x 1 2\r\n"
     sub = await nc.subscribe("bin")

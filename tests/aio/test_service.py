@@ -15,9 +15,11 @@ from natskit.testing import NatsServer
 
 @pytest.fixture
 async def nc(nats_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
-    conn = await natskit.aio.connect(nats_server.url)
+    errors: list[Exception] = []  # handlers here fail on purpose (CallbackErrors)
+    conn = await natskit.aio.connect(nats_server.url, error_cb=errors.append)
     yield conn
     await conn.close()
+    assert all(isinstance(e, natskit.CallbackError) for e in errors), errors
 
 
 async def add(req: natskit.aio.ServiceRequest) -> None:

@@ -83,7 +83,7 @@ def test_streams_consumers_and_kv(server: NatsServer, capsys: pytest.CaptureFixt
     assert run(server.url, "consumer", "next", "S", "w") == 0
     assert run(server.url, "stream", "ls") == 0
     assert run(server.url, "consumer", "ls", "S") == 0
-    assert run(server.url, "stream", "info", "S") == 0
+    assert run(server.url, "stream", "info", "S", "--json") == 0
     out = capsys.readouterr().out
     assert "created stream S" in out and "[#1] s.a" in out and "one" in out
     assert "S\ts.a,s.b\t1 msgs" in out
@@ -98,10 +98,11 @@ def test_streams_consumers_and_kv(server: NatsServer, capsys: pytest.CaptureFixt
     assert capsys.readouterr().out == "red\n"
     assert run(server.url, "kv", "history", "cfg", "color") == 0
     assert capsys.readouterr().out == "1\tPUT\tblue\n2\tPUT\tred\n"
-    assert run(server.url, "kv", "del", "cfg", "color") == 0
+    assert run(server.url, "kv", "del", "cfg", "color", "-f") == 0
     assert run(server.url, "kv", "get", "cfg", "color") == 1
     assert "KeyNotFoundError" in capsys.readouterr().err
-    assert run(server.url, "stream", "rm", "S") == 0 and run(server.url, "kv", "rm", "cfg") == 0
+    assert run(server.url, "stream", "rm", "S", "-f") == 0
+    assert run(server.url, "kv", "rm", "cfg", "--force") == 0
 
 
 def test_objects(server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,19 +110,19 @@ def test_objects(server: NatsServer, tmp_path: Path, capsys: pytest.CaptureFixtu
     source.write_bytes(os.urandom(300_000))
     assert run(server.url, "object", "add", "files") == 0
     assert run(server.url, "object", "put", "files", str(source)) == 0
-    assert "stored data.bin: 300000 B in 3 chunk(s)" in capsys.readouterr().out
+    assert "stored data.bin in files: 300000 B in 3 chunk(s)" in capsys.readouterr().out
     copy = tmp_path / "copy.bin"
     assert run(server.url, "object", "get", "files", "data.bin", "-o", str(copy)) == 0
     assert copy.read_bytes() == source.read_bytes()
     assert run(server.url, "object", "ls") == 0
     assert run(server.url, "object", "ls", "files") == 0
-    assert run(server.url, "object", "info", "files", "data.bin") == 0
+    assert run(server.url, "object", "info", "files", "data.bin", "--json") == 0
     out = capsys.readouterr().out
     assert "files\n" in out and "data.bin\t300000 B" in out and '"chunks": 3' in out
-    assert run(server.url, "object", "rm", "files", "data.bin") == 0
+    assert run(server.url, "object", "rm", "files", "data.bin", "-f") == 0
     assert run(server.url, "object", "get", "files", "data.bin") == 1
     assert "ObjectNotFoundError" in capsys.readouterr().err
-    assert run(server.url, "object", "rm", "files") == 0
+    assert run(server.url, "object", "rm", "files", "-f") == 0
 
 
 def test_service_discovery_and_bench(
@@ -133,7 +134,7 @@ def test_service_discovery_and_bench(
         nc.flush()
         assert run(server.url, "service", "ls") == 0
         assert f"calc\t1.0.0\t{svc.id}" in capsys.readouterr().out
-        assert run(server.url, "service", "stats", "calc") == 0
+        assert run(server.url, "service", "stats", "calc", "--json") == 0
         [stats] = json.loads(capsys.readouterr().out)
         assert stats["endpoints"][0]["name"] == "add"
     assert run(server.url, "service", "ls") == 0

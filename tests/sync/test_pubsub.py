@@ -48,6 +48,30 @@ def test_a_received_message_is_a_natskit_msg(nc: natskit.Connection) -> None:
     assert not hasattr(msg, "__dict__")  # still slotted: no per-message dict
 
 
+def test_iteration_raises_when_the_connection_is_lost_for_good(
+    nats_server: NatsServer,
+) -> None:
+    """A worker loop does not just stop: only the user's own close() ends it quietly."""
+    nc = natskit.connect(nats_server.url, allow_reconnect=False)
+    sub = nc.subscribe("work")
+    nc.publish("work", b"1")
+    nc.flush()
+    nats_server.stop()
+    got = []
+    with pytest.raises(natskit.ConnectionClosedError) as info:
+        for msg in sub:
+            got.append(msg.data)
+    assert got == [b"1"]
+    assert isinstance(info.value.__cause__, natskit.BrokenSocketError)
+    with pytest.raises(natskit.ConnectionClosedError):
+        sub.next_msg(timeout=1)
+    nats_server.start()
+    nc = natskit.connect(nats_server.url)
+    sub = nc.subscribe("work")
+    nc.close()
+    assert [msg for msg in sub] == []
+
+
 def test_binary_payload_round_trip(nc: natskit.Connection) -> None:
     payload = bytes(range(256)) * 40 + b"\r\nMSG x 1 2\r\n"
     sub = nc.subscribe("bin")

@@ -16,9 +16,11 @@ from natskit.testing import NatsServer
 
 @pytest.fixture
 def nc(nats_server: NatsServer) -> Iterator[natskit.Connection]:
-    conn = natskit.connect(nats_server.url)
+    errors: list[Exception] = []  # handlers here fail on purpose (CallbackErrors)
+    conn = natskit.connect(nats_server.url, error_cb=errors.append)
     yield conn
     conn.close()
+    assert all(isinstance(e, natskit.CallbackError) for e in errors), errors
 
 
 def add(req: natskit.ServiceRequest) -> None:

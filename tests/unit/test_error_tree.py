@@ -7,6 +7,7 @@ import builtins
 import pytest
 
 import natskit
+import natskit.aio
 import natskit.errors as errors
 
 NETWORK = [
@@ -16,6 +17,7 @@ NETWORK = [
     errors.TLSError,
     errors.StaleConnectionError,
     errors.NoServersError,
+    errors.HostNotFoundError,
 ]
 
 
@@ -48,11 +50,19 @@ def test_other_errors_are_not_network_errors() -> None:
         assert not issubclass(cls, errors.NetworkError), cls
 
 
+def test_a_closed_connection_is_a_connection_error() -> None:
+    """``except ConnectionError`` catches it too (it is not a network failure)."""
+    assert issubclass(errors.ConnectionClosedError, builtins.ConnectionError)
+
+
 def test_every_class_is_in_the_tree_and_exported() -> None:
-    """Each class of ``__all__`` is named in the module docstring and in ``natskit``."""
+    """Each class of ``__all__`` is named in the module docstring, in ``natskit``
+    and in ``natskit.aio``."""
     doc = errors.__doc__ or ""
     for name in errors.__all__:
         cls = getattr(errors, name)
         assert issubclass(cls, errors.NatsError), name
         assert name in doc, f"{name} is missing from the tree in errors.py"
         assert getattr(natskit, name) is cls
+        assert getattr(natskit.aio, name) is cls, name
+        assert name in natskit.aio.__all__

@@ -6,19 +6,18 @@ messages is queued for a worker, and a new worker starts only when every
 worker is busy inside a callback (up to ``MAX_WORKERS``). A program without
 nested waits therefore has exactly one worker, while a callback that waits
 for a reply sent by another callback of the same connection does not
-deadlock.
+deadlock. A callback that raises is reported (``Slot._failed``), never
+silently dropped, and the slot goes on with its next item.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from .._io_async import Queue, StateLock, Task, settle, spawn
+from .._io_async import Queue, StateLock, Task, report_unhandled, settle, spawn
 
-log = logging.getLogger("natskit.connection")
 MAX_WORKERS = 64
 
 
@@ -50,9 +49,28 @@ class Slot:
     def _ran(self) -> None:
         """A worker let the slot go: no callback of it is running."""
 
+    def _failed(self, item: Any, exc: Exception) -> None:
+        """The callback raised ``exc`` on ``item`` (subscriptions report it)."""
+        report_unhandled(exc)
 
-def _invoke(fn: Callable[[], Any]) -> Any:
-    return fn()
+
+class _Events(Slot):
+    """Calls of ``(fn, args)`` in order (``error_cb``, ``status_cb``); one that
+    raises goes to ``failed(fn, exc)``."""
+
+    __slots__ = ("failed",)
+
+    def __init__(self, dispatcher: Dispatcher, failed: Callable[[Any, Exception], None]) -> None:
+        Slot.__init__(self, dispatcher, _invoke)
+        self.failed = failed
+
+    def _failed(self, item: Any, exc: Exception) -> None:
+        self.failed(item[0], exc)
+
+
+def _invoke(call: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
+    fn, args = call
+    return fn(*args)
 
 
 class _Pool:
@@ -74,10 +92,11 @@ class _Pool:
 class Dispatcher:
     """Runs the callbacks of one connection, never on its reader."""
 
-    def __init__(self) -> None:
+    def __init__(self, failed: Callable[[Any, Exception], None]) -> None:
+        # failed(fn, exc): a function given to call() raised
         self._lock = StateLock()
         self._pool = _Pool()
-        self._events = Slot(self, _invoke)  # error_cb and status_cb, in order
+        self._events = _Events(self, failed)  # error_cb and status_cb, in order
 
     def schedule(self, slot: Slot) -> None:
         """Queue ``slot`` for a worker; start one if every worker would be busy."""
@@ -95,7 +114,7 @@ class Dispatcher:
     def call(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on a worker, in order with other such calls."""
         events = self._events
-        events._pending.append(lambda: fn(*args))
+        events._pending.append((fn, args))
         if not events._scheduled:
             self.schedule(events)
 
@@ -126,8 +145,8 @@ class Dispatcher:
                         result = callback(item)
                         if result is not None:
                             await settle(result)
-                    except Exception:
-                        log.exception("callback %r failed", callback)
+                    except Exception as exc:
+                        slot._failed(item, exc)
             slot._scheduled = False
             slot._ran()
             # The reader appends, then checks _scheduled: look again so that

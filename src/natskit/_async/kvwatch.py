@@ -14,7 +14,6 @@ Without either, the watcher is iterated.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +27,10 @@ from ..errors import (
     StreamNotFoundError,
 )
 from .ordered import InitialData, OrderedConsumer
+from .subscription import ends_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
-
-log = logging.getLogger("natskit.kv")
 
 
 class KVWatcher:
@@ -126,8 +124,9 @@ class KVWatcher:
             if self._callback is not None:
                 try:
                     await call_cb(self._callback, entry)
-                except Exception:
-                    log.exception("KV watcher callback failed (bucket %s)", self.bucket)
+                except Exception as exc:
+                    what = f"the watch callback of bucket {self.bucket!r}"
+                    self.consumer.report_callback_error(exc, what, entry.key if entry else "")
 
     async def next_entry(self, timeout: float | None = None) -> Entry | None:
         """The next entry, or ``None`` at the end of the initial data.
@@ -147,8 +146,10 @@ class KVWatcher:
     async def __anext__(self) -> Entry | None:
         try:
             return await self._next(None)
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopAsyncIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopAsyncIteration from None
+            raise
 
     async def close(self) -> None:
         """Stop watching; the callback gets nothing more once this returns."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ConnectionClosedError
 from ..msg import HeadersArg
 from ..status import Status
 
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
     from .requests import Replies
 
 Payload = bytes | bytearray | memoryview | str
+
+
+def ended_error(reason: Exception | None) -> ConnectionClosedError:
+    """``ConnectionClosedError`` for what waits on a closed connection; its
+    ``__cause__`` is ``reason``, why it was lost for good (None: closed by the user)."""
+    if reason is None:
+        return ConnectionClosedError("the connection is closed")
+    err = ConnectionClosedError(f"the connection was lost for good: {reason}")
+    err.__cause__ = reason
+    return err
 
 
 class Link:
@@ -37,6 +48,7 @@ class Link:
         control: Callable[[bytes], bool],
         check_writable: Callable[[], None],
         report: Callable[[Exception], None],
+        callback_failed: Callable[..., None],
         listeners: list[Callable[[Status], None]],
     ) -> None:
         self.conn = conn
@@ -47,6 +59,7 @@ class Link:
         self._control = control
         self._check_writable = check_writable
         self._report = report
+        self.callback_failed = callback_failed  # (exc, what, *, sid=0, subject="")
         self._listeners = listeners
 
     async def publish(
@@ -99,6 +112,12 @@ class Link:
     def check_writable(self) -> None:
         """``ConnectionClosedError`` once the connection is closed."""
         self._check_writable()
+
+    def closed_error(self) -> ConnectionClosedError:
+        """What ends iterators once the connection is closed: caused by
+        ``last_error`` when it was lost for good (iteration then raises it),
+        with no cause after the user's own ``close()`` (iteration just ends)."""
+        return ended_error(self.conn.last_error)
 
     def report(self, err: Exception) -> None:
         """An asynchronous error: ``last_error``, the log, ``error_cb``."""

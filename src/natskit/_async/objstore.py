@@ -47,6 +47,7 @@ from ..errors import (
 )
 from .msg import Msg
 from .ordered import InitialData, OrderedConsumer
+from .subscription import ends_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -412,8 +413,10 @@ class ObjectWatcher:
     async def __anext__(self) -> ObjectInfo | None:
         try:
             return await self.next_info()
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopAsyncIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopAsyncIteration from None
+            raise
 
     async def close(self) -> None:
         """Stop watching; iteration ends and ``next_info`` raises ``BadSubscriptionError``."""

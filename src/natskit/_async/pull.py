@@ -226,7 +226,7 @@ class ConsumeContext(MsgIterator):
         elif status is Status.CLOSED:
             spawn(
                 self._stop,
-                ConnectionClosedError("the connection is closed"),
+                self._link.closed_error(),
                 name="natskit-consume",
             )
 
@@ -279,8 +279,11 @@ class ConsumeContext(MsgIterator):
                 return
             try:
                 await call_cb(self._callback, msg)
-            except Exception:
-                log.exception("consume callback failed for %s/%s", self.stream, self.consumer)
+            except Exception as exc:
+                what = (
+                    f"the consume() callback (stream {self.stream!r}, consumer {self.consumer!r})"
+                )
+                self._link.callback_failed(exc, what, subject=msg.subject)
             with self._lock:
                 self._buffered -= size
         elif msg.status == 100:
@@ -339,7 +342,7 @@ class ConsumeContext(MsgIterator):
         if status is Status.CLOSED:
             spawn(
                 self._stop,
-                ConnectionClosedError("the connection is closed"),
+                self._link.closed_error(),
                 name="natskit-consume",
             )
             return

@@ -28,6 +28,7 @@ from ..errors import (
     BadSubscriptionError,
     ConnectionClosedError,
     InvalidArgError,
+    NatsError,
     SlowConsumerError,
     TimeoutError,
 )
@@ -61,9 +62,17 @@ async def take(queue: Queue[Item], timeout: float | None, ended: str) -> Msg:
     raise item or BadSubscriptionError(ended)
 
 
+def ends_quietly(exc: NatsError) -> bool:
+    """Whether iteration ends without an error where ``next_msg`` raised ``exc``:
+    not for a connection lost for good (its error has that cause)."""
+    return not (isinstance(exc, ConnectionClosedError) and exc.__cause__ is not None)
+
+
 class MsgIterator:
-    """Iteration over ``next_msg()``, which ends where it raises
-    ``BadSubscriptionError`` or ``ConnectionClosedError``."""
+    """Iteration over ``next_msg()``: it ends where that raises
+    ``BadSubscriptionError`` (unsubscribed, drained, ``max_msgs``, stopped) or
+    the ``ConnectionClosedError`` of the user's own ``close()``; when the
+    connection was lost for good, that error (caused by why) is raised."""
 
     __slots__ = ()
 
@@ -76,8 +85,10 @@ class MsgIterator:
     async def __anext__(self) -> Msg:
         try:
             return await self.next_msg()
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopAsyncIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopAsyncIteration from None
+            raise
 
 
 class Subscription(MsgIterator, Slot):
@@ -239,6 +250,10 @@ class Subscription(MsgIterator, Slot):
         """The callback is done with what was taken: drained, if that was the last."""
         if not self._active and self._in_msgs == self._out_msgs:
             self._idle.set()
+
+    def _failed(self, msg: Msg, exc: Exception) -> None:
+        what = f"the callback of subscription {self.sid} ({self.subject!r})"
+        self._router.link.callback_failed(exc, what, sid=self.sid, subject=self.subject)
 
     def _end(self, reason: BaseException | None = None) -> None:
         """No more messages will arrive; wake readers of the queue."""

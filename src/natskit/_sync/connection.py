@@ -38,6 +38,7 @@ from .._io_sync import (
     fail,
     monotonic,
     new_future,
+    report_unhandled,
     resolve,
     spawn,
     wait_future,
@@ -57,6 +58,7 @@ from .._protocol import (
 from .._transport_sync import Writer, open_transport
 from ..errors import (
     BrokenSocketError,
+    CallbackError,
     ConnectionClosedError,
     NatsError,
     NoServersError,
@@ -71,7 +73,7 @@ from ..status import Stats, Status
 from .dispatch import Dispatcher
 from .handshake import handshake
 from .jetstream import JetStream
-from .link import Link
+from .link import Link, ended_error
 from .msg import Msg
 from .requests import Payload, Replies, RequestMethods
 from .service import Endpoint, Service
@@ -113,7 +115,7 @@ class Connection(RequestMethods):
         self._pongs: deque[Future[None] | None] = deque()  # None: a keep-alive PING
         self._pings_out = 0
         self._ping_timer: TimerHandle | None = None  # holds self: cancelled when the transport goes
-        self._dispatcher = Dispatcher()
+        self._dispatcher = Dispatcher(self._call_failed)
         self._listeners: list[Callable[[Status], None]] = []
         self._link = Link(
             self,
@@ -124,6 +126,7 @@ class Connection(RequestMethods):
             control=self._control,
             check_writable=self._check_writable,
             report=self._report,
+            callback_failed=self._callback_failed,
             listeners=self._listeners,
         )
         self._router = Router(self._link, opts, self._dispatcher, self._lock, self._on_frame)
@@ -419,6 +422,33 @@ class Connection(RequestMethods):
         if self.options.error_cb is not None:
             self._dispatcher.call(self.options.error_cb, err)
 
+    def _callback_failed(
+        self, exc: Exception, what: str, *, sid: int = 0, subject: str = ""
+    ) -> None:
+        """A callback of the user's (``what``) raised: to ``error_cb``, else
+        reported as an unhandled exception of a thread or task."""
+        if isinstance(exc, CallbackError):  # described already (a service handler's)
+            err = exc
+        else:
+            err = CallbackError(
+                f"{what} raised {type(exc).__name__}: {exc}", sid=sid, subject=subject
+            )
+            err.__cause__ = exc
+        if self.options.error_cb is None:
+            report_unhandled(err)
+        else:
+            self._dispatcher.call(self.options.error_cb, err)
+
+    def _call_failed(self, fn: Any, exc: Exception) -> None:
+        """``error_cb``, ``status_cb`` or another function run by the dispatcher raised."""
+        what = getattr(fn, "__qualname__", repr(fn))
+        if fn is self.options.error_cb:  # not to error_cb again
+            err = CallbackError(f"error_cb {what} raised {type(exc).__name__}: {exc}")
+            err.__cause__ = exc
+            report_unhandled(err)
+        else:
+            self._callback_failed(exc, what)
+
     def _set_status(self, status: Status) -> None:
         self._status = status
         for listener in list(self._listeners):
@@ -602,7 +632,7 @@ class Connection(RequestMethods):
         for pong in pongs:
             if pong is not None:
                 fail(pong, ConnectionClosedError("the connection is closed"))
-        self._router.end_all(ConnectionClosedError("the connection is closed"))
+        self._router.end_all(ended_error(reason))
         self._set_status(Status.CLOSED)
         self._writer = Writer(self.options.reconnect_buffer_size)
         # Callbacks already scheduled still run; then the workers stop.

@@ -15,7 +15,6 @@ Without either, the watcher is iterated.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -29,11 +28,10 @@ from ..errors import (
     StreamNotFoundError,
 )
 from .ordered import InitialData, OrderedConsumer
+from .subscription import ends_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
-
-log = logging.getLogger("natskit.kv")
 
 
 class KVWatcher:
@@ -127,8 +125,9 @@ class KVWatcher:
             if self._callback is not None:
                 try:
                     call_cb(self._callback, entry)
-                except Exception:
-                    log.exception("KV watcher callback failed (bucket %s)", self.bucket)
+                except Exception as exc:
+                    what = f"the watch callback of bucket {self.bucket!r}"
+                    self.consumer.report_callback_error(exc, what, entry.key if entry else "")
 
     def next_entry(self, timeout: float | None = None) -> Entry | None:
         """The next entry, or ``None`` at the end of the initial data.
@@ -148,8 +147,10 @@ class KVWatcher:
     def __next__(self) -> Entry | None:
         try:
             return self._next(None)
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopIteration from None
+            raise
 
     def close(self) -> None:
         """Stop watching; the callback gets nothing more once this returns."""

@@ -48,6 +48,7 @@ from ..errors import (
 )
 from .msg import Msg
 from .ordered import InitialData, OrderedConsumer
+from .subscription import ends_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -413,8 +414,10 @@ class ObjectWatcher:
     def __next__(self) -> ObjectInfo | None:
         try:
             return self.next_info()
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopIteration from None
+            raise
 
     def close(self) -> None:
         """Stop watching; iteration ends and ``next_info`` raises ``BadSubscriptionError``."""

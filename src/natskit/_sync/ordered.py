@@ -265,8 +265,14 @@ class OrderedConsumer(MsgIterator):
         else:
             try:
                 call_cb(self._callback, msg)
-            except Exception:
-                log.exception("ordered consumer callback failed (stream %s)", self.stream)
+            except Exception as exc:
+                self.report_callback_error(exc, "the ordered consumer callback", msg.subject)
+
+    def report_callback_error(self, exc: Exception, what: str, subject: str = "") -> None:
+        """Report that a callback fed from this consumer raised ``exc``: a
+        ``CallbackError`` to the connection's ``error_cb`` (or, without one, as
+        an unhandled exception); the consumer goes on."""
+        self._link.callback_failed(exc, f"{what} (stream {self.stream!r})", subject=subject)
 
     def _answer(self, msg: Msg) -> None:
         """Answer a flow control request (its reply subject comes from the server)."""
@@ -290,7 +296,7 @@ class OrderedConsumer(MsgIterator):
             if self._closed:
                 return
             if conn.status is Status.CLOSED:
-                self._stop(ConnectionClosedError("the connection is closed"))
+                self._stop(self._link.closed_error())
                 return
             if self._verify and conn.status is Status.CONNECTED:
                 self._verify = False

@@ -40,7 +40,13 @@ from .._micro import (
     verb_subjects,
 )
 from .._protocol import next_nuid
-from ..errors import ConnectionClosedError, InvalidArgError, NatsError, ServiceError
+from ..errors import (
+    CallbackError,
+    ConnectionClosedError,
+    InvalidArgError,
+    NatsError,
+    ServiceError,
+)
 from ..headers import Headers
 from ..msg import HeadersArg
 from ..status import Status
@@ -155,9 +161,14 @@ class Endpoint:
         return self._info.stats
 
     def _handle(self, msg: Msg) -> None:
-        """The subscription's callback: run the handler, answer errors, count."""
+        """The subscription's callback: run the handler, answer errors, count.
+
+        A handler that raises (other than ``ServiceError``, an answer by
+        design) is answered with a 500 and reported as a ``CallbackError``.
+        """
         req = ServiceRequest(msg)
         start = time.perf_counter_ns()
+        failure: Exception | None = None
         try:
             settle(self._handler(req))
         except Exception as exc:
@@ -165,7 +176,7 @@ class Endpoint:
                 if isinstance(exc, ServiceError):
                     code, description = exc.error_code, error_description(exc.description)
                 else:
-                    log.exception("service handler of %r failed", self._info.subject)
+                    failure = exc
                     code, description = "500", error_description(exc)
                 if not req._responded:  # one answer per request
                     try:
@@ -174,6 +185,13 @@ class Endpoint:
                         pass  # no reply subject, or the connection is gone
                 req._error = f"{code}:{description}"  # the handler's error, not the sending's
         self._info.stats = self._info.stats.recorded(time.perf_counter_ns() - start, req._error)
+        if failure is not None:
+            raise CallbackError(
+                f"the handler of endpoint {self.name!r} ({self.subject!r}) raised "
+                f"{type(failure).__name__}: {failure}",
+                sid=self._sub.sid if self._sub is not None else 0,
+                subject=msg.subject,
+            ) from failure
 
 
 class Group:
@@ -355,15 +373,22 @@ def _discovery_callback(answer: Callable[[], dict[str, Any]]) -> Callable[[Msg],
     def reply(msg: Msg) -> None:
         if not msg.reply:
             return
+        failure: Exception | None = None
         try:
             data = json.dumps(answer()).encode()
             headers = None
         except Exception as exc:  # a stats_handler failed or returned what JSON cannot hold
-            log.exception("service discovery answer failed")
+            failure = exc
             data, headers = b"", {ERROR_HEADER: error_description(exc), ERROR_CODE_HEADER: "500"}
         try:
             msg.respond(data, headers=headers)
         except NatsError as exc:
             log.debug("discovery reply failed: %s", exc)
+        if failure is not None:
+            raise CallbackError(
+                f"the service discovery answer to {msg.subject!r} raised "
+                f"{type(failure).__name__}: {failure}",
+                subject=msg.subject,
+            ) from failure
 
     return reply

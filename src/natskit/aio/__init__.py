@@ -16,6 +16,8 @@ from .._async.ordered import OrderedConsumer
 from .._async.pull import ConsumeContext
 from .._async.service import Endpoint, Group, Service, ServiceRequest
 from .._async.subscription import Subscription
+from ..errors import *  # noqa: F403  (the same error classes as natskit)
+from ..errors import __all__ as _error_names
 
 __all__ = [
     "Connection",
@@ -33,6 +35,7 @@ __all__ = [
     "ServiceRequest",
     "Subscription",
     "connect",
+    *_error_names,
 ]
 
 # help(), repr() and tracebacks name the public path (natskit.aio.Connection), not the

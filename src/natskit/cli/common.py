@@ -1,4 +1,4 @@
-"""What every command shares: connecting, payloads, headers, printing."""
+"""What every command shares: payloads, headers, printing, confirmation."""
 
 from __future__ import annotations
 
@@ -8,26 +8,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .._sync.connection import Connection, connect
 from .._sync.msg import Msg
 from ..headers import Headers
 
 
 class CliError(Exception):
     """A usage problem found after parsing (printed, exit status 1)."""
-
-
-def open_connection(args: argparse.Namespace) -> Connection:
-    servers = args.server.split(",") if args.server else None
-    options: dict[str, Any] = {
-        "name": "natskit-cli",
-        "request_timeout": args.timeout,
-        "max_reconnect_attempts": 0,
-    }
-    for key in ("user", "password", "token", "creds"):
-        if getattr(args, key):
-            options[key] = getattr(args, key)
-    return connect(servers, **options)
 
 
 def payload(data: str | None) -> bytes:
@@ -72,4 +58,67 @@ def show_msg(msg: Msg, number: int | None = None, *, raw: bool = False) -> None:
 
 
 def show_json(value: Any) -> None:
+    """Print ``value`` as indented JSON (``--json``)."""
     print(json.dumps(value, indent=2, default=str))
+    sys.stdout.flush()
+
+
+ENVELOPE = ("type", "total", "offset", "limit")  # of JetStream API responses, not the info
+
+
+def api_json(raw: dict[str, Any]) -> dict[str, Any]:
+    """A JetStream API response as the server sent it, less its envelope fields."""
+    return {key: value for key, value in raw.items() if key not in ENVELOPE}
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("-j", "--json", action="store_true", help="print JSON")
+    return parser
+
+
+def done(text: str) -> None:
+    """Report that a command did what it was asked (every command, the same way)."""
+    print(text)
+    sys.stdout.flush()
+
+
+def is_tty(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (False for anything that cannot tell)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # closed, or not a file at all
+        return False
+
+
+def add_force_option(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument(
+        "-f", "--force", action="store_true", help="act without asking for confirmation"
+    )
+    return parser
+
+
+def confirm(args: argparse.Namespace, question: str) -> None:
+    """Ask ``question`` on a terminal unless ``--force``; ``CliError`` unless answered yes.
+
+    Without a terminal on standard input there is no one to ask: the command
+    is refused (as natscli does), so that a script never deletes by accident.
+    """
+    if getattr(args, "force", False):
+        return
+    if not is_tty(sys.stdin):
+        raise CliError(f"{question}: refusing without a terminal to confirm; pass -f/--force")
+    sys.stderr.write(f"Really {question}? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        raise CliError("not confirmed: nothing was changed")
+
+
+def show_fields(title: str, rows: Sequence[tuple[str, Any]]) -> None:
+    """Print ``title`` then one aligned ``label: value`` line per row (None skipped)."""
+    print(title)
+    shown = [(label, value) for label, value in rows if value is not None]
+    width = max((len(label) for label, _ in shown), default=0)
+    for label, value in shown:
+        print(f"  {label + ':':<{width + 1}} {value}")
+    sys.stdout.flush()

@@ -13,7 +13,18 @@ from typing import Any
 from .._sync.msg import Msg
 from ..errors import ConnectionClosedError
 from ..status import Status
-from .common import CliError, add_header_option, headers_of, open_connection, payload, show_msg
+from .common import (
+    CliError,
+    add_header_option,
+    add_json_option,
+    done,
+    headers_of,
+    payload,
+    show_json,
+    show_msg,
+)
+from .progress import Progress, add_progress_option
+from .settings import add_command, open_connection
 
 
 def positive(text: str) -> int:
@@ -30,7 +41,7 @@ def register(commands: Any) -> None:
     p.add_argument("--store-dir", help="JetStream storage (default: a temporary directory)")
     p.set_defaults(run=cmd_server)
 
-    p = commands.add_parser("pub", help="publish a message")
+    p = add_command(commands, "pub", help="publish a message")
     p.add_argument("subject")
     p.add_argument("data", nargs="?", default="", help="the body ('-': standard input)")
     p.add_argument("--reply", help="reply subject")
@@ -38,32 +49,34 @@ def register(commands: Any) -> None:
     add_header_option(p)
     p.set_defaults(run=cmd_pub)
 
-    p = commands.add_parser("sub", help="print the messages of a subject")
+    p = add_command(commands, "sub", help="print the messages of a subject")
     p.add_argument("subject")
     p.add_argument("--queue", help="queue group")
     p.add_argument("--count", type=int, help="stop after this many messages")
     p.add_argument("--raw", action="store_true", help="print only the bodies")
     p.set_defaults(run=cmd_sub)
 
-    p = commands.add_parser("req", help="send a request and print the reply")
+    p = add_command(commands, "req", help="send a request and print the reply")
     p.add_argument("subject")
     p.add_argument("data", nargs="?", default="", help="the body ('-': standard input)")
     p.add_argument("--raw", action="store_true", help="print only the body of the reply")
-    add_header_option(p)
+    add_header_option(p)  # as natscli: -H adds headers to the request
     p.set_defaults(run=cmd_req)
 
-    p = commands.add_parser("reply", help="answer the requests on a subject")
+    p = add_command(commands, "reply", help="answer the requests on a subject")
     p.add_argument("subject")
     p.add_argument("response", nargs="?", help="the answer (default: echo the request)")
     p.add_argument("--queue", help="queue group")
     p.add_argument("--count", type=int, help="stop after this many requests")
     p.set_defaults(run=cmd_reply)
 
-    p = commands.add_parser("bench", help="publish and receive on one connection, print rates")
+    p = add_command(commands, "bench", help="publish and receive on one connection, print rates")
     p.add_argument("subject", nargs="?", default="natskit.bench")
     p.add_argument("--msgs", type=positive, default=100_000, help="messages (default 100,000)")
     p.add_argument("--size", type=int, default=128, help="payload bytes (default 128)")
     p.add_argument("--pub-only", action="store_true", help="no subscriber")
+    add_progress_option(p)
+    add_json_option(p)
     p.set_defaults(run=cmd_bench)
 
 
@@ -97,8 +110,8 @@ def cmd_pub(args: argparse.Namespace) -> int:
     with open_connection(args) as nc:
         for _ in range(args.count):
             nc.publish(args.subject, data, reply=args.reply, headers=headers)
-        nc.flush(args.timeout)
-    print(f"published {args.count} message(s) to {args.subject}")
+        nc.flush(args.settings.timeout)
+    done(f"published {args.count} message(s) to {args.subject}")
     return 0
 
 
@@ -122,7 +135,7 @@ def _until_count(args: argparse.Namespace, handle: Any) -> None:
 
     with open_connection(args) as nc:
         nc.subscribe(args.subject, queue=args.queue, callback=on_msg)
-        nc.flush(args.timeout)
+        nc.flush(args.settings.timeout)
         while not done.wait(0.5):
             if nc.status is Status.CLOSED:  # lost, and the tool does not reconnect
                 raise nc.last_error or ConnectionClosedError("the connection was closed")
@@ -136,11 +149,22 @@ def cmd_sub(args: argparse.Namespace) -> int:
 
 
 def cmd_req(args: argparse.Namespace) -> int:
+    """Print the reply: a line naming the request, the reply's headers, its body
+    (``--raw``: the body only); never the inbox the reply came to."""
+    data, headers = payload(args.data), headers_of(args.header)
     with open_connection(args) as nc:
-        reply = nc.request(
-            args.subject, payload(args.data), headers=headers_of(args.header), timeout=args.timeout
-        )
-    show_msg(reply, raw=args.raw)
+        start = time.perf_counter()
+        reply = nc.request(args.subject, data, headers=headers, timeout=args.settings.timeout)
+        rtt = time.perf_counter() - start
+    if args.raw:
+        sys.stdout.buffer.write(reply.data + b"\n")
+    else:
+        print(f"reply to {args.subject}: {len(reply.data)} bytes in {rtt * 1000:.2f} ms")
+        if reply.has_headers:
+            for key, value in reply.headers.items():
+                print(f"  {key}: {value}")
+        print(reply.data.decode(errors="replace"))
+    sys.stdout.flush()
     return 0
 
 
@@ -154,10 +178,23 @@ def cmd_reply(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rates(msgs: int, size: int, seconds: float) -> dict[str, float]:
+    seconds = max(seconds, 1e-9)
+    return {
+        "seconds": seconds,
+        "msgs_per_sec": msgs / seconds,
+        "bytes_per_sec": msgs * size / seconds,
+    }
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    """Publish ``--msgs`` messages (and receive them on the same connection);
+    ``--json`` prints ``{"subject", "msgs", "size", "publish": RATES, "pubsub":
+    RATES or null}``, RATES being ``{"seconds", "msgs_per_sec", "bytes_per_sec"}``."""
     data = b"x" * args.size
     received = threading.Event()
     count = 0
+    step = max(1, args.msgs // 200)  # messages between progress updates
 
     def on_msg(_: Msg) -> None:
         nonlocal count
@@ -170,17 +207,38 @@ def cmd_bench(args: argparse.Namespace) -> int:
             sub = nc.subscribe(args.subject, callback=on_msg)
             sub.pending_msgs_limit = args.msgs + 1
             sub.pending_bytes_limit = (args.msgs + 1) * (args.size + 64)
-            nc.flush(args.timeout)
+            nc.flush(args.settings.timeout)
         start = time.perf_counter()
-        for _ in range(args.msgs):
-            nc.publish(args.subject, data)
-        nc.flush(60)
+        with Progress("published", args.msgs, unit="msgs", enabled=args.progress) as shown:
+            for sent in range(0, args.msgs, step):
+                for _ in range(min(step, args.msgs - sent)):
+                    nc.publish(args.subject, data)
+                shown.advance(min(step, args.msgs - sent))
+            nc.flush(60)
         published = time.perf_counter() - start
-        if not args.pub_only and not received.wait(60):
-            print(f"received only {count} of {args.msgs} messages")
-            return 1
+        if not args.pub_only:
+            deadline = time.monotonic() + 60
+            with Progress("received", args.msgs, unit="msgs", enabled=args.progress) as shown:
+                while not received.wait(0.1) and time.monotonic() < deadline:
+                    shown.advance(count - shown.done)
+                shown.advance(count - shown.done)
+            if not received.is_set():
+                raise CliError(f"received only {count} of {args.msgs} messages in 60 s")
         total = time.perf_counter() - start
-    print(f"published {args.msgs} x {args.size} B: {args.msgs / published:,.0f} msgs/s")
-    if not args.pub_only:
-        print(f"published and received: {args.msgs / total:,.0f} msgs/s")
+    publish = _rates(args.msgs, args.size, published)
+    pubsub = None if args.pub_only else _rates(args.msgs, args.size, total)
+    if args.json:
+        show_json(
+            {
+                "subject": args.subject,
+                "msgs": args.msgs,
+                "size": args.size,
+                "publish": publish,
+                "pubsub": pubsub,
+            }
+        )
+        return 0
+    print(f"published {args.msgs} x {args.size} B: {publish['msgs_per_sec']:,.0f} msgs/s")
+    if pubsub is not None:
+        print(f"published and received: {pubsub['msgs_per_sec']:,.0f} msgs/s")
     return 0
