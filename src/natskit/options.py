@@ -179,7 +179,9 @@ class Options:
         pending_bytes_limit: The same in payload bytes (64 MiB; -1: no limit).
         drain_timeout: The default ``timeout`` of ``drain()``, in seconds (30).
         error_cb: Called with each asynchronous error: a lost server, a failed
-            reconnect attempt, a slow consumer, an ``-ERR``.
+            reconnect attempt, a slow consumer, an ``-ERR``, a ``CallbackError``
+            for a callback that raised (without ``error_cb``, that one is
+            reported as an unhandled exception of a thread or task).
         status_cb: Called with the new ``Status`` on each change.
         discovered_servers_cb: Called with the servers the cluster announced
             (a list of ``ServerAddress``).
