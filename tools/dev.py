@@ -5,6 +5,10 @@
     python3 tools/dev.py check            static checks: unasync --check, ruff (lint and
                                           format), mypy
     python3 tools/dev.py gen              regenerate the blocking code (tools/unasync.py)
+    python3 tools/dev.py docs [args...]   build the docs site into site/ (mkdocs build
+                                          --strict: a warning, such as a broken link,
+                                          fails); args go to mkdocs build
+                                          (not -q: it hides the warnings)
 
 Each command first makes sure of the virtualenv ``.venv`` in the repository
 root, with the project installed in editable mode (``demo``: ``.[server]``,
@@ -123,7 +127,25 @@ def cmd_gen(args: list[str]) -> int:
     return run([python, "tools/unasync.py", *args])
 
 
-COMMANDS = {"demo": cmd_demo, "test": cmd_test, "check": cmd_check, "gen": cmd_gen}
+def cmd_docs(args: list[str]) -> int:
+    """Build the docs site (mkdocs.yml) with ``--strict``."""
+    if {"-q", "--quiet"} & set(args):
+        sys.exit("error: docs: -q would hide the warnings that --strict counts")
+    python = ensure_venv("dev")
+    header("mkdocs build --strict")
+    os.environ["NO_MKDOCS_2_WARNING"] = "1"  # mkdocs-material's banner about its successor
+    return report(
+        [] if run([python, "-m", "mkdocs", "build", "--strict", *args]) == 0 else ["docs"]
+    )
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "test": cmd_test,
+    "check": cmd_check,
+    "gen": cmd_gen,
+    "docs": cmd_docs,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -89,3 +89,12 @@ __all__ = [
     "parse_time",
     *_error_names,
 ]
+
+# help(), repr() and tracebacks name the public path (natskit.Connection), not the
+# generated module a class lives in. The shared values keep their modules, where
+# typing.get_type_hints() resolves their annotations.
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("natskit._sync."):
+        _obj.__module__ = __name__
+del _name, _obj

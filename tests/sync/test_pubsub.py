@@ -33,7 +33,7 @@ def test_publish_subscribe_iteration(nc: natskit.Connection) -> None:
 
 
 def test_a_received_message_is_a_natskit_msg(nc: natskit.Connection) -> None:
-    """SPEC section 1: ``natskit.Msg`` is the shared message type of both APIs."""
+    """``natskit.Msg`` is the shared message type of both APIs (docs/architecture.md)."""
 
     def subject_of(msg: natskit.Msg) -> str:  # a hint written against the shared type
         return msg.subject
@@ -367,7 +367,7 @@ def test_the_message_in_a_callback_is_not_pending(nats_server: NatsServer) -> No
 
 
 def test_no_pending_limit(nats_server: NatsServer) -> None:
-    """-1 is no limit (SPEC section 8), on the connection and per subscription."""
+    """-1 is no limit (as in nats.go), on the connection and per subscription."""
     nc = natskit.connect(nats_server.url, pending_msgs_limit=-1, pending_bytes_limit=-1)
     try:
         sub = nc.subscribe("many")

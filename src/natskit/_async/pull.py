@@ -397,4 +397,6 @@ class ConsumeContext(MsgIterator):
 
     @property
     def is_active(self) -> bool:
+        """False once stopped: by ``stop()``, or by an error that ends it (the
+        stream or consumer deleted, the connection closed)."""
         return not self._stopped

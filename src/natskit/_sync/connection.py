@@ -86,7 +86,17 @@ _CLOSED = Status.CLOSED  # for publish: an Enum attribute costs about 50 ns on C
 
 
 class Connection(RequestMethods):
-    """A connection to a NATS server pool (``natskit.aio.Connection``)."""
+    """A connection to a pool of NATS servers.
+
+    ``connect()`` makes one and connects it; ``Connection(servers, **options)``
+    makes one to connect later with its ``connect()`` method (the arguments
+    are those of ``connect()``, kept in ``options``, an ``Options``). Leaving
+    its ``with`` block (``async with``) closes it. While it lives, a lost
+    server is replaced by another of the pool, subscriptions are restored and
+    publishes buffered; errors that happen in the background go to the
+    ``error_cb`` option and ``last_error``, changes of ``status`` to
+    ``status_cb``. ``jetstream()`` and ``service()`` work on this connection.
+    """
 
     def __init__(
         self,
@@ -140,6 +150,7 @@ class Connection(RequestMethods):
 
     @property
     def status(self) -> Status:
+        """``CONNECTING``, ``CONNECTED``, ``RECONNECTING``, ``DRAINING`` or ``CLOSED``."""
         return self._status
 
     @property
@@ -162,24 +173,29 @@ class Connection(RequestMethods):
 
     @property
     def max_payload(self) -> int:
+        """The largest payload the server accepts, in bytes (0 before the first INFO)."""
         return int(self._info.get("max_payload", 0))
 
     @property
     def client_id(self) -> int | None:
+        """The id the server gave this client (None before the first INFO)."""
         value = self._info.get("client_id")
         return int(value) if value is not None else None
 
     @property
     def current_server(self) -> ServerAddress | None:
+        """The server connected to, or being tried (None before the first attempt)."""
         current = self._pool.current
         return current.address if current else None
 
     @property
     def servers(self) -> list[ServerAddress]:
+        """The pool: the given servers and those the cluster announced."""
         return self._pool.addresses
 
     @property
     def is_connected(self) -> bool:
+        """Whether ``status`` is ``CONNECTED``."""
         return self._status is Status.CONNECTED
 
     def new_inbox(self) -> str:
@@ -639,7 +655,14 @@ class Connection(RequestMethods):
         api_prefix: str | None = None,
         trace: bool = False,
     ) -> JetStream:
-        """A ``JetStream`` context on this connection (no I/O; see ``JetStream``)."""
+        """A ``JetStream`` context on this connection; no I/O until it is used.
+
+        ``timeout`` bounds each of its requests unless a method takes its own;
+        ``domain`` (a JetStream domain, ``$JS.<domain>.API``) or ``api_prefix``
+        (an account's import prefix) choose another JetStream (ADR-19);
+        ``trace`` logs every API request and reply at debug level on the
+        ``natskit.jetstream`` logger.
+        """
         return JetStream(
             self._link, timeout=timeout, domain=domain, api_prefix=api_prefix, trace=trace
         )
@@ -655,8 +678,16 @@ class Connection(RequestMethods):
         queue_group_disabled: bool = False,
         stats_handler: Callable[[Endpoint], Any] | None = None,
     ) -> Service:
-        """Start a service instance (ADR-32): discovery now, endpoints with
-        ``add_endpoint`` / ``add_group`` (see ``Service``)."""
+        """Start an instance of the service ``name`` (ADR-32) and return it.
+
+        It answers ``$SRV.PING``, ``$SRV.INFO`` and ``$SRV.STATS`` at once;
+        ``Service.add_endpoint`` and ``Service.add_group`` add what it serves.
+        ``name`` is letters, digits, ``-`` and ``_``; ``version`` semantic
+        versioning (``1.0.0``). ``queue_group`` (default ``"q"``) is the queue
+        group of its endpoints, none with ``queue_group_disabled``;
+        ``stats_handler(endpoint)`` returns the ``data`` of an endpoint's STATS.
+        ``InvalidArgError`` for a bad argument, before anything is sent.
+        """
         return Service.start(
             self,
             name,
@@ -687,7 +718,31 @@ def _cause(exc: NatsError) -> Exception:
 def connect(
     servers: str | Sequence[str] | None = None, *, wait: bool = True, **options: Any
 ) -> Connection:
-    """Create a ``Connection`` and connect it (see ``Connection.connect``)."""
+    """Create a ``Connection``, connect it and return it.
+
+    ``servers`` is the pool: a URL or a list of URLs, by default
+    ``nats://127.0.0.1:4222``. A URL is ``nats://host[:port]`` (also
+    ``tls://``, and ``ws://`` or ``wss://`` with a path for WebSocket) and may
+    hold credentials: ``nats://user:password@host`` or ``nats://token@host``.
+    Each server is tried once, in order (shuffled unless ``randomize=False``);
+    one server raises its own error (``ConnectionRefusedError``,
+    ``AuthorizationError``, ``TLSError``, ...), several ``NoServersError``
+    caused by the last one. With ``wait=False`` it returns at once, still
+    ``CONNECTING``, and connects in the background.
+
+    ``options`` are the attributes of ``Options`` (their defaults are
+    listed there): ``name``; timeouts ``connect_timeout``,
+    ``request_timeout``, ``drain_timeout``; reconnection
+    ``allow_reconnect``, ``max_reconnect_attempts``, ``reconnect_time_wait``,
+    ``reconnect_buffer_size``; keep-alive ``ping_interval``,
+    ``max_outstanding_pings``; TLS ``tls``, ``secure``, ``tls_hostname``,
+    ``tls_handshake_first``; credentials ``user`` and ``password``,
+    ``token``, ``nkey_seed``, ``creds``; limits ``pending_msgs_limit``,
+    ``pending_bytes_limit``; callbacks ``error_cb``, ``status_cb``,
+    ``discovered_servers_cb``, ``lame_duck_cb``; and ``echo``,
+    ``inbox_prefix``, ``check_subjects``, ``pedantic``, ``verbose``. An
+    unknown or bad option is an ``InvalidArgError``.
+    """
     nc = Connection(servers, **options)
     nc.connect(wait=wait)
     return nc

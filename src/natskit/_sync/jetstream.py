@@ -243,14 +243,17 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
     def ordered_consumer(
         self, stream: str, callback: Callable[[Msg], Any] | None = None, **options: Any
     ) -> OrderedConsumer:
-        """An ordered consumer of ``stream`` (ADR-17); see ``OrderedConsumer``.
+        """Start an ordered consumer of ``stream`` (ADR-17) and return it.
 
-        Options: ``description``, ``headers_only``, ``deliver_policy``,
-        ``opt_start_seq``, ``opt_start_time``, ``filter_subject``,
-        ``filter_subjects``, ``replay_policy``, ``metadata`` (as in
-        ``ConsumerConfig``), ``idle_heartbeat`` (5 s) and
-        ``inactive_threshold`` (2 s). ``StreamNotFoundError`` if the stream
-        does not exist.
+        It delivers the stream's messages in order, each once, without acks:
+        to ``callback``, or through iteration and ``next_msg`` of the
+        ``OrderedConsumer``. On a gap or when heartbeats stop it makes a new
+        server-side consumer from where it was. Options: ``description``,
+        ``headers_only``, ``deliver_policy``, ``opt_start_seq``,
+        ``opt_start_time``, ``filter_subject``, ``filter_subjects``,
+        ``replay_policy``, ``metadata`` (as in ``ConsumerConfig``),
+        ``idle_heartbeat`` (5 s) and ``inactive_threshold`` (2 s).
+        ``StreamNotFoundError`` if the stream does not exist.
         """
         check_callback(callback, "callback")
         return OrderedConsumer.start(self, self._link, stream, callback, **options)

@@ -238,11 +238,15 @@ class KeyValue:
         updates_only: bool = False,
         idle_heartbeat: float = 5.0,
     ) -> KVWatcher:
-        """Watch ``key`` (a key or a pattern such as ``>``): see ``KVWatcher``.
+        """Watch ``key`` (a key or a pattern such as ``>``); return the ``KVWatcher``.
 
-        First the current entry of each matching key (every stored entry with
-        ``include_history``; none with ``updates_only``), then ``None`` once,
-        then each change as it happens. ``values`` (any mutable mapping) is
+        Without ``callback`` or ``values``, iterate the watcher or call its
+        ``next_entry``; with either, it feeds them from a task of its own (a
+        thread in the blocking API), entry by entry, until ``close()``.
+
+        First the current entry of each matching key (every stored entry
+        with ``include_history``; none with ``updates_only``), then ``None``
+        once, then each change as it happens. ``values`` (any mutable mapping) is
         kept equal to the watched keys and their values, deleted keys removed
         unless ``ignore_deletes``. ``meta_only`` leaves values empty;
         ``ignore_deletes`` skips ``DEL`` and ``PURGE`` entries.

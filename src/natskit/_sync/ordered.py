@@ -132,6 +132,8 @@ class OrderedConsumer(MsgIterator):
 
     @property
     def name(self) -> str:
+        """The name of the current server-side consumer ("" while there is none);
+        each reset makes a new one."""
         return self._name if self._gen else ""
 
     def info(self) -> ConsumerInfo | None:

@@ -108,7 +108,13 @@ class RequestMethods:
         headers: HeadersArg = None,
         timeout: float | None = None,
     ) -> Msg:
-        """Send a request and return the first reply."""
+        """Send a request and return the first reply.
+
+        ``payload`` is bytes (``str`` is sent as UTF-8); ``timeout`` defaults to
+        the ``request_timeout`` option (None there: no limit). ``TimeoutError``
+        when no reply came in time, ``NoRespondersError`` at once when the
+        server says nobody listens on ``subject``.
+        """
         return self._request(subject, payload, headers, timeout)
 
     def _request(
@@ -154,7 +160,13 @@ class RequestMethods:
         headers: HeadersArg = None,
         timeout: float | None = None,
     ) -> Future[Msg]:
-        """Send a request; the future gets the reply, an error, or is cancelled."""
+        """Send a request and return a future of the reply, without waiting.
+
+        A ``concurrent.futures.Future`` in the blocking API, an
+        ``asyncio.Future`` in asyncio. It gets the reply, or ``TimeoutError``
+        after ``timeout`` (default: the ``request_timeout`` option), or
+        ``NoRespondersError``; cancelling it forgets the request.
+        """
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut: Future[Msg] = new_future()
         reply = self._replies.register(fut)
@@ -187,7 +199,12 @@ class RequestMethods:
         max_msgs: int | None = None,
         stall: float | None = None,
     ) -> list[Msg]:
-        """Gather replies until ``max_msgs``, ``timeout`` or a ``stall`` gap."""
+        """Send a request and return, as a list, the replies of every responder until
+        ``max_msgs`` came, ``timeout`` passed (default: the ``request_timeout``
+        option) or, once one came, none followed for ``stall`` s.
+        ``TimeoutError`` if none came, ``NoRespondersError`` if the server says
+        nobody listens.
+        """
         return [
             msg
             for msg in self.iter_request_many(
@@ -205,7 +222,12 @@ class RequestMethods:
         max_msgs: int | None = None,
         stall: float | None = None,
     ) -> Iterator[Msg]:
-        """Yield replies as they come (see ``request_many``)."""
+        """Send a request and yield the replies of every responder as they come, until
+        ``max_msgs`` came, ``timeout`` passed (default: the ``request_timeout``
+        option) or, once one came, none followed for ``stall`` s.
+        ``TimeoutError`` if none came, ``NoRespondersError`` if the server says
+        nobody listens.
+        """
         check_blocking_allowed()
         timeout = check_timeout(timeout, self.options.request_timeout)
         stall = check_timeout(stall, None)

@@ -175,14 +175,17 @@ class Subscription(MsgIterator, Slot):
 
     @property
     def pending_msgs(self) -> int:
+        """Messages received and not yet handed to ``next_msg`` or the callback."""
         return self._in_msgs - self._out_msgs
 
     @property
     def pending_bytes(self) -> int:
+        """Payload bytes of the pending messages."""
         return self._in_bytes - self._out_bytes
 
     @property
     def max_msgs(self) -> int | None:
+        """The number of messages after which it ends (None: no limit)."""
         return self._max or None
 
     @property
