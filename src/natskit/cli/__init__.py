@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .._version import __version__
 from ..errors import NatsError
 from . import core, jetstream, micro
 from .common import CliError
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="natskit", description="A NATS command-line tool (natskit, blocking API)."
     )
+    parser.add_argument("--version", action="version", version=f"natskit {__version__}")
     parser.add_argument(
         "-s",
         "--server",
