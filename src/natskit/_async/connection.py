@@ -21,6 +21,7 @@ layers (messages, JetStream) use of a connection beyond its public API.
 
 from __future__ import annotations
 
+import collections.abc  # unasync: remove
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -714,9 +715,9 @@ def _cause(exc: NatsError) -> Exception:
     return cause if isinstance(exc, NoServersError) and isinstance(cause, Exception) else exc
 
 
-async def connect(
+def connect(
     servers: str | Sequence[str] | None = None, *, wait: bool = True, **options: Any
-) -> Connection:
+) -> Connecting:
     """Create a ``Connection``, connect it and return it.
 
     ``servers`` is the pool: a URL or a list of URLs, by default
@@ -741,7 +742,43 @@ async def connect(
     ``discovered_servers_cb``, ``lame_duck_cb``; and ``echo``,
     ``inbox_prefix``, ``check_subjects``, ``pedantic``, ``verbose``. An
     unknown or bad option is an ``InvalidArgError``.
+
+    In asyncio, ``await connect(...)`` gives the connection, and
+    ``async with connect(...) as nc:`` connects and closes it (the ``await``
+    may be left out there, as with aiohttp's sessions).
     """
+    return Connecting(
+        _connect(servers, wait, options)
+    )  # unasync: sync: return _connect(servers, wait, options)
+
+
+async def _connect(servers: str | Sequence[str] | None, wait: bool, options: Any) -> Connection:
     nc = Connection(servers, **options)
     await nc.connect(wait=wait)
     return nc
+
+
+# unasync: async-only
+class Connecting:
+    """What ``natskit.aio.connect()`` returns: await it for the connection, or
+    use it with ``async with`` (connects on entry, closes on exit)."""
+
+    __slots__ = ("_coro", "_nc")
+
+    def __init__(self, coro: collections.abc.Coroutine[Any, Any, Connection]) -> None:
+        self._coro = coro
+        self._nc: Connection | None = None
+
+    def __await__(self) -> collections.abc.Generator[Any, None, Connection]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> Connection:
+        self._nc = await self._coro
+        return self._nc
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._nc is not None:
+            await self._nc.close()
+
+
+# unasync: end

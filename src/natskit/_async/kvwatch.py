@@ -158,5 +158,11 @@ class KVWatcher:
         if self._task is not None:
             await self._task.join()
 
+    async def __aenter__(self) -> KVWatcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     def __repr__(self) -> str:
         return f"<KVWatcher bucket={self.bucket!r}>"

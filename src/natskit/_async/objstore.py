@@ -423,6 +423,12 @@ class ObjectWatcher:
         if self._oc is not None:
             await self._oc.close()
 
+    async def __aenter__(self) -> ObjectWatcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
 
 class ObjectStoreManager:
     """The object store bucket methods of ``JetStream`` (a mixin).

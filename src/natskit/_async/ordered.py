@@ -384,6 +384,12 @@ class OrderedConsumer(MsgIterator):
         self._queue.put_nowait(None)
         await self._drop_sub()
 
+    async def __aenter__(self) -> OrderedConsumer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
 
 class InitialData:
     """Where the initial data of a watch ends (an ordered consumer started at the

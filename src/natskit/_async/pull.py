@@ -381,6 +381,12 @@ class ConsumeContext(MsgIterator):
         """Stop pulling; iteration ends after the messages already received."""
         await self._stop(None)
 
+    async def __aenter__(self) -> ConsumeContext:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
     async def _stop(self, err: BaseException | None) -> None:
         with self._lock:
             if self._stopped:

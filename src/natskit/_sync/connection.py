@@ -742,7 +742,17 @@ def connect(
     ``discovered_servers_cb``, ``lame_duck_cb``; and ``echo``,
     ``inbox_prefix``, ``check_subjects``, ``pedantic``, ``verbose``. An
     unknown or bad option is an ``InvalidArgError``.
+
+    In asyncio, ``await connect(...)`` gives the connection, and
+    ``async with connect(...) as nc:`` connects and closes it (the ``await``
+    may be left out there, as with aiohttp's sessions).
     """
+    return _connect(servers, wait, options)
+
+
+def _connect(servers: str | Sequence[str] | None, wait: bool, options: Any) -> Connection:
     nc = Connection(servers, **options)
     nc.connect(wait=wait)
     return nc
+
+

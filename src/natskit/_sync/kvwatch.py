@@ -159,5 +159,11 @@ class KVWatcher:
         if self._task is not None:
             self._task.join()
 
+    def __enter__(self) -> KVWatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __repr__(self) -> str:
         return f"<KVWatcher bucket={self.bucket!r}>"

@@ -424,6 +424,12 @@ class ObjectWatcher:
         if self._oc is not None:
             self._oc.close()
 
+    def __enter__(self) -> ObjectWatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 class ObjectStoreManager:
     """The object store bucket methods of ``JetStream`` (a mixin).

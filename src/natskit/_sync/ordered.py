@@ -385,6 +385,12 @@ class OrderedConsumer(MsgIterator):
         self._queue.put_nowait(None)
         self._drop_sub()
 
+    def __enter__(self) -> OrderedConsumer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 class InitialData:
     """Where the initial data of a watch ends (an ordered consumer started at the

@@ -382,6 +382,12 @@ class ConsumeContext(MsgIterator):
         """Stop pulling; iteration ends after the messages already received."""
         self._stop(None)
 
+    def __enter__(self) -> ConsumeContext:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def _stop(self, err: BaseException | None) -> None:
         with self._lock:
             if self._stopped:

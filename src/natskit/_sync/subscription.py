@@ -386,7 +386,8 @@ class Router:
                 subject, sid, reply, header, payload = frame
                 size = len(payload)
                 in_msgs += 1
-                in_bytes += size
+                # headers count in the connection's bytes (as out_bytes, nats.go), not in pending
+                in_bytes += size if header is None else size + len(header)
                 sub = subs.get(sid)
                 if sub is None:
                     continue

@@ -2,7 +2,7 @@
 
 >>> import natskit.aio
 >>> async def main() -> None:
-...     async with await natskit.aio.connect("nats://127.0.0.1:4222") as nc:
+...     async with natskit.aio.connect("nats://127.0.0.1:4222") as nc:
 ...         await nc.publish("greet", b"hello")
 """
 
