@@ -167,6 +167,12 @@ class KeyValue:
                 f"bucket {self.bucket!r} not found or read-only (no stream stores {subject!r})",
                 status=503,
             ) from None
+        except WrongLastSequenceError as exc:  # name the key, not the subject
+            exc.args = (
+                f"key {key!r} of bucket {self.bucket!r} is not at revision {revision} "
+                f"({exc.description})",
+            )
+            raise
         return ack.seq
 
     async def put(self, key: str, value: Payload) -> int:

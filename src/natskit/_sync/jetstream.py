@@ -108,7 +108,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
                 sleep(RETRY_WAIT)
         if self._trace:
             log.debug("<<< %s %s", subject, reply.data.decode(errors="replace"))
-        return PubAck.from_json(parse_reply(reply.data))
+        return PubAck.from_json(parse_reply(reply.data, f"publish to {subject!r}"))
 
     def publish_msg(self, msg: MsgBase, **options: Any) -> PubAck:
         """``publish`` with the subject, data and headers of ``msg``."""
