@@ -59,7 +59,7 @@ class Case:
 
     name: str
     kind: str
-    metric: str  # "rate", "p50_us", "ns_per_msg" or "rss_peak_mb"
+    metric: str  # "rate", "p50_us", "ns_per_msg", "rss_peak_mb" or "import_ms"
     n: tuple[int, int]  # messages or operations: (full, --quick)
     params: dict[str, Any] = field(default_factory=dict)
     target: tuple[str, float] | None = None  # (">=" or "<=", ratio natskit / nats-py)
@@ -67,6 +67,7 @@ class Case:
     raw: bool = True
     doc: str = ""
     unit: str = "msgs/s"  # of the "rate" metric
+    min_n: int = 100  # the least n that --scale leaves
 
     @property
     def lower_is_better(self) -> bool:
@@ -255,6 +256,17 @@ CASES = [
         raw=False,
         doc="peak RSS of a process receiving N messages (raw publisher)",
     ),
+    Case(
+        "import",
+        "import",
+        "import_ms",
+        (10, 5),
+        {},
+        ("<=", 1.0),
+        raw=False,
+        doc="import time (python -X importtime), N fresh interpreters (bench/importtime.py)",
+        min_n=1,
+    ),
 ]
 GROUPS = {
     "core": [
@@ -275,6 +287,7 @@ GROUPS = {
     "kv": ["kv_put", "kv_get"],
     "scale": ["scale_1", "scale_100", "scale_10k"],
     "rss": ["rss_1m"],
+    "import": ["import"],
 }
 UNITS = {
     "rate": "msgs/s",
@@ -283,6 +296,7 @@ UNITS = {
     "p99_us": "p99 us",
     "ns_per_msg": "ns/msg",
     "rss_peak_mb": "MiB",
+    "import_ms": "ms",
 }
 
 
@@ -513,7 +527,7 @@ def table(cases: list[Case], results: dict[str, Any], clients: list[str]) -> str
         )
     lines.append(
         "ratios: natskit / nats-py of the median; msgs/s: higher is better; "
-        "us, ns/msg, MiB: lower is better"
+        "us, ns/msg, MiB, ms: lower is better"
     )
     for note, who in notes.items():
         lines.append(f"  {note} ({', '.join(dict.fromkeys(who))})")
@@ -654,7 +668,7 @@ def main() -> int:
                 n = case.n[1] if args.quick else case.n[0]
                 if case.name == "rss_1m" and args.rss_msgs:
                     n = args.rss_msgs
-                n = max(100, int(n * args.scale))
+                n = max(case.min_n, int(n * args.scale))
                 if case.params.get("batch"):
                     n -= n % case.params["batch"]
                 params = {"url": server.url, "n": n, "max_seconds": max_seconds, **case.params}

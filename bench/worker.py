@@ -89,6 +89,14 @@ def main(argv: list[str]) -> int:
         _load("raw").blast(args["url"], args["subject"], args["size"], args["n"])
         return 0
     client = argv[1]
+    if mode == "run" and argv[2] == "import":  # fresh interpreters of its own
+        import importtime
+
+        if client not in importtime.STATEMENTS:
+            emit("RESULT", {"na": f"no {client} variant"})
+        else:
+            emit("RESULT", importtime.measure([client], json.loads(argv[3])["n"])[client])
+        return 0
     try:
         mod = _load(client)
     except ImportError as exc:

@@ -5,6 +5,13 @@
     python3 tools/dev.py check            static checks: unasync --check, ruff (lint and
                                           format), mypy
     python3 tools/dev.py gen              regenerate the blocking code (tools/unasync.py)
+    python3 tools/dev.py docs [args...]   build the docs site into site/ (mkdocs build
+                                          --strict: a warning, such as a broken link,
+                                          fails); args go to mkdocs build
+                                          (not -q: it hides the warnings)
+    python3 tools/dev.py package          build the sdist and wheel into dist/, twine check
+                                          them, install the wheel with its testing extra
+                                          into a fresh virtualenv and run tools/smoke.py there
 
 Each command first makes sure of the virtualenv ``.venv`` in the repository
 root, with the project installed in editable mode (``demo``: ``.[server]``,
@@ -18,14 +25,24 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
-VENV_PYTHON = VENV / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+DIST = ROOT / "dist"
+
+
+def venv_python(venv: Path) -> Path:
+    """The python of the virtualenv ``venv``."""
+    return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
+VENV_PYTHON = venv_python(VENV)
 
 PYTEST_NO_TESTS_COLLECTED = 5
 
@@ -37,9 +54,9 @@ def header(text: str) -> None:
     print(f"==> {text}", flush=True)
 
 
-def run(args: Sequence[str]) -> int:
-    """Run a command in the repository root; return its exit status."""
-    return subprocess.call(list(args), cwd=ROOT)
+def run(args: Sequence[str], cwd: Path = ROOT) -> int:
+    """Run a command in ``cwd`` (the repository root); return its exit status."""
+    return subprocess.call(list(args), cwd=cwd)
 
 
 def ensure_venv(extras: str) -> str:
@@ -123,7 +140,61 @@ def cmd_gen(args: list[str]) -> int:
     return run([python, "tools/unasync.py", *args])
 
 
-COMMANDS = {"demo": cmd_demo, "test": cmd_test, "check": cmd_check, "gen": cmd_gen}
+def cmd_docs(args: list[str]) -> int:
+    """Build the docs site (mkdocs.yml) with ``--strict``."""
+    if {"-q", "--quiet"} & set(args):
+        sys.exit("error: docs: -q would hide the warnings that --strict counts")
+    python = ensure_venv("dev")
+    header("mkdocs build --strict")
+    os.environ["NO_MKDOCS_2_WARNING"] = "1"  # mkdocs-material's banner about its successor
+    return report(
+        [] if run([python, "-m", "mkdocs", "build", "--strict", *args]) == 0 else ["docs"]
+    )
+
+
+def cmd_package(args: list[str]) -> int:
+    """Build, check and smoke-test the distributions, as a user installs them."""
+    if args:
+        sys.exit("error: package takes no arguments")
+    python = ensure_venv("dev")
+    shutil.rmtree(DIST, ignore_errors=True)
+    header("python -m build (sdist, then the wheel from it)")
+    if run([python, "-m", "build", "--quiet", "--outdir", str(DIST), "."]) != 0:
+        return report(["build"])
+    failed = []
+    header("twine check --strict")
+    if run([python, "-m", "twine", "check", "--strict", *map(str, sorted(DIST.iterdir()))]):
+        failed.append("twine check")
+    wheel = next(DIST.glob("natskit-*.whl"))
+    with tempfile.TemporaryDirectory(prefix="natskit-smoke-") as tmp:
+        venv = Path(tmp) / "venv"
+        smoke_python = str(venv_python(venv))
+        header(f"a fresh virtualenv with {wheel.name}[testing]")
+        if run([sys.executable, "-m", "venv", "--without-pip", str(venv)]) != 0:
+            return report([*failed, "venv"])
+        # Our pip installs into it (pip >= 22.3: --python), using its cache as usual;
+        # an older pip gets the venv a pip of its own.
+        install = [python, "-m", "pip", "--python", smoke_python, "install", "-q"]
+        probe = [*install[:5], "--version"]
+        if subprocess.call(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            run([smoke_python, "-m", "ensurepip"])
+            install = [smoke_python, "-m", "pip", "install", "-q"]
+        if run([*install, f"{wheel}[testing]"]) != 0:
+            return report([*failed, "wheel install"])
+        header("tools/smoke.py in it")
+        if run([smoke_python, str(ROOT / "tools" / "smoke.py")], cwd=Path(tmp)):
+            failed.append("smoke test")
+    return report(failed)
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "test": cmd_test,
+    "check": cmd_check,
+    "gen": cmd_gen,
+    "docs": cmd_docs,
+    "package": cmd_package,
+}
 
 
 def main(argv: list[str]) -> int:

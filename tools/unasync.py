@@ -41,6 +41,8 @@ RENAMES: dict[str, str] = {
     "__anext__": "__next__",
     "StopAsyncIteration": "StopIteration",
     "AsyncIterator": "Iterator",
+    # what connect() returns: an awaitable context manager in asyncio, the connection
+    "Connecting": "Connection",
     "_io_async": "_io_sync",
     "_transport_async": "_transport_sync",
     "_async": "_sync",

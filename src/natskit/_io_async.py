@@ -30,6 +30,8 @@ __all__ = [
     "Waiter",
     "call_cb",
     "call_later",
+    "check_blocking_allowed",
+    "check_callback",
     "fail",
     "monotonic",
     "new_future",
@@ -152,6 +154,9 @@ class Task:
     def is_current(self) -> bool:
         return asyncio.current_task() is self._task
 
+    def done(self) -> bool:
+        return self._task.done()
+
     def cancel(self) -> None:
         self._task.cancel()
 
@@ -258,3 +263,12 @@ def report_unhandled(exc: BaseException) -> None:
     asyncio.get_running_loop().call_exception_handler(
         {"message": f"natskit: {type(exc).__name__}: {exc}", "exception": exc}
     )
+
+
+def check_blocking_allowed() -> None:
+    """Asyncio code waits by awaiting: nothing to check (see the blocking twin)."""
+
+
+def check_callback(fn: Callable[..., Any] | None, name: str) -> None:
+    """Plain functions and coroutine functions are both fine here (the blocking
+    twin refuses coroutine functions)."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import heapq
+import inspect
 import itertools
 import logging
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +36,8 @@ __all__ = [
     "Waiter",
     "call_cb",
     "call_later",
+    "check_blocking_allowed",
+    "check_callback",
     "fail",
     "monotonic",
     "new_future",
@@ -87,6 +91,32 @@ def fail(fut: Settable, exc: BaseException) -> None:
         fut.set_exception(exc)
     except concurrent.futures.InvalidStateError:
         pass
+
+
+def check_blocking_allowed() -> None:
+    """``RuntimeError`` inside a running asyncio event loop: a blocking call
+    there would stall the loop (or deadlock waiting for it). Checked where a
+    blocking call starts, before anything is sent, and by ``Queue.get``.
+    Without asyncio imported no loop can run (importing it would slow ``import natskit``)."""
+    aio = sys.modules.get("asyncio")
+    if aio is not None and aio._get_running_loop() is not None:
+        raise RuntimeError(
+            "a blocking natskit call inside a running asyncio event loop would stall it: "
+            "use natskit.aio (the same API, with await) in async code"
+        )
+
+
+def check_callback(fn: Callable[..., Any] | None, name: str) -> None:
+    """``TypeError`` for a coroutine function (or an object whose ``__call__``
+    is one): the blocking API would call it and never await the result."""
+    if fn is None:
+        return
+    call = type(fn).__call__ if not inspect.isroutine(fn) else None
+    if inspect.iscoroutinefunction(fn) or (call and inspect.iscoroutinefunction(call)):
+        raise TypeError(
+            f"{name} {fn!r} is a coroutine function, which the blocking API would call "
+            "and never await: pass a plain function, or use natskit.aio"
+        )
 
 
 def wait_future(fut: concurrent.futures.Future[T] | Waiter[T], timeout: float | None) -> T:
@@ -239,11 +269,21 @@ class _Timers:
                     self._cond.wait(delay)
 
     def _run(self) -> None:
-        while (handle := self._next_due()) is not None:
-            try:
-                handle.fn()
-            except Exception:
-                log.exception("timer callback failed")
+        while self._fire_next():
+            pass
+
+    def _fire_next(self) -> bool:
+        """Run the next due callback; False when the thread is to end. The
+        handle is a local of this call, so a thread waiting for the next one
+        holds nothing of the last (its closure may hold a whole connection)."""
+        handle = self._next_due()
+        if handle is None:
+            return False
+        try:
+            handle.fn()
+        except Exception:  # natskit's own callbacks: a bug, never the user's code
+            log.exception("timer callback failed")
+        return True
 
 
 _timers = _Timers()
@@ -279,6 +319,9 @@ class Task:
 
     def is_current(self) -> bool:
         return threading.current_thread() is self._thread
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
 
     def cancel(self) -> None:
         """Threads cannot be cancelled; the code they run checks its flags."""
@@ -329,6 +372,7 @@ class Queue(queue.SimpleQueue[T]):
 
     def get(self, timeout: float | None = None) -> T:  # type: ignore[override]
         """Next item; natskit ``TimeoutError`` when none came in ``timeout`` s."""
+        check_blocking_allowed()
         try:
             return _simple_get(self, True, timeout)
         except queue.Empty:

@@ -1,10 +1,10 @@
-"""natskit errors: every class derives from :class:`NatsError` and has a ``code``.
+"""natskit errors: every class derives from ``NatsError`` and has a ``code``.
 
 ``code`` is the name the Tcl client and nats.go use for the same condition
 (``"ErrTimeout"``, ...), so log lines and tests can match on it. Where a
 Python built-in means the same, the class is also that built-in, so
 ``except TimeoutError``, ``except ConnectionError`` and ``except ValueError``
-work as Python users expect. The tree (``*``: also the built-in named)::
+work as Python users expect. The tree (``*``: also the built-in named):
 
     NatsError
     +-- NetworkError (* ConnectionError)    reaching or keeping a server failed

@@ -43,8 +43,8 @@ def _check_value(value: object) -> str:
 class Headers:
     """Ordered multi-map of header keys to string values.
 
-    Keys are case-sensitive. ``h[k]`` and :meth:`get` return a key's first value,
-    :meth:`get_all` all of them; :meth:`add` appends a value, :meth:`set` and
+    Keys are case-sensitive. ``h[k]`` and ``get`` return a key's first value,
+    ``get_all`` all of them; ``add`` appends a value, ``set`` and
     ``h[k] = v`` replace them. Iteration yields the distinct keys in insertion order.
     """
 

@@ -148,6 +148,7 @@ class MsgBase:
 
     @property
     def has_headers(self) -> bool:
+        """Whether the message has headers (without making an empty ``Headers``)."""
         return bool(self._headers)
 
     @property
@@ -157,6 +158,7 @@ class MsgBase:
 
     @property
     def size(self) -> int:
+        """The payload's length in bytes."""
         return len(self.data)
 
     @property
@@ -166,10 +168,12 @@ class MsgBase:
 
     @property
     def is_idle_heartbeat(self) -> bool:
+        """Whether this is a JetStream idle heartbeat (status 100), not a message."""
         return self.status == _STATUS_CONTROL and "Idle Heartbeat" in self.description
 
     @property
     def is_flow_control(self) -> bool:
+        """Whether this is a JetStream flow control request (status 100), not a message."""
         return self.status == _STATUS_CONTROL and "FlowControl" in self.description
 
     @property

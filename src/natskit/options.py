@@ -133,10 +133,60 @@ def check_timeout(value: float | None, default: float | None) -> float | None:
 
 @dataclass
 class Options:
-    """Every connection option (see ``connect``), readable as ``nc.options.<name>``.
+    """The options of a connection: the keyword arguments of ``connect()``, with
+    their defaults; a connection's are ``nc.options``.
 
     Timeouts and intervals are seconds; None for ``drain_timeout`` or
-    ``request_timeout`` means no limit (docs/architecture.md, "Timeouts").
+    ``request_timeout`` means no limit.
+
+    Attributes:
+        servers: The server URLs of the pool (``connect()``'s ``servers``).
+        name: The client's name, shown by the server's monitoring.
+        pedantic: Ask the server for strict protocol checks.
+        verbose: Ask the server to acknowledge every protocol message (+OK).
+        randomize: Shuffle the pool once, and the servers the cluster announces.
+        connect_timeout: Seconds for one connection attempt: name lookup, TCP,
+            TLS, INFO and CONNECT (2).
+        reconnect_time_wait: Seconds between two attempts to the same server (2).
+        max_reconnect_attempts: Failed attempts after which a server leaves the
+            pool (60; -1: never).
+        allow_reconnect: Reconnect after a lost connection (True).
+        reconnect_buffer_size: Bytes of publishes kept while reconnecting (8 MiB);
+            beyond it ``publish`` raises ``ReconnectBufferExceededError``.
+        ping_interval: Seconds between keep-alive PINGs (120).
+        max_outstanding_pings: Unanswered PINGs after which the connection is
+            stale and replaced (2).
+        echo: Deliver this connection's own publishes to its subscriptions (True).
+        tls: An ``ssl.SSLContext`` for TLS connections (client certificates,
+            CAs); None: the default context when TLS is used.
+        tls_hostname: The name to check the server's certificate against
+            (default: the host of the URL).
+        tls_handshake_first: Start TLS before the server's INFO (a server with
+            ``handshake_first``).
+        secure: Require TLS of every server.
+        user: The user name (also taken from a URL's ``user:password@``).
+        password: The password of ``user``.
+        token: An authentication token (also a URL's ``token@``).
+        nkey_seed: An NKey seed (``SU...``), or the path of a file holding it,
+            to sign the server's nonce (``pip install natskit[nkeys]``).
+        creds: A ``.creds`` file (user JWT and NKey seed): its path or its text.
+        check_subjects: Check published and subscribed subjects before sending
+            (``BadSubjectError``).
+        request_timeout: The default ``timeout`` of requests, in seconds (10).
+        inbox_prefix: The prefix of reply subjects (``_INBOX``).
+        pending_msgs_limit: Messages a subscription holds before it drops new
+            ones as a slow consumer (512 Ki; -1: no limit).
+        pending_bytes_limit: The same in payload bytes (64 MiB; -1: no limit).
+        drain_timeout: The default ``timeout`` of ``drain()``, in seconds (30).
+        error_cb: Called with each asynchronous error: a lost server, a failed
+            reconnect attempt, a slow consumer, an ``-ERR``, a ``CallbackError``
+            for a callback that raised (without ``error_cb``, that one is
+            reported as an unhandled exception of a thread or task).
+        status_cb: Called with the new ``Status`` on each change.
+        discovered_servers_cb: Called with the servers the cluster announced
+            (a list of ``ServerAddress``).
+        lame_duck_cb: Called with the ``ServerAddress`` of a server entering
+            lame duck mode (it is about to shut down).
     """
 
     servers: list[str] = field(default_factory=lambda: [DEFAULT_URL])

@@ -6,7 +6,8 @@ only performs the attempts it is told to make. Time comes in as arguments
 (``now``) and randomness from an injectable ``random.Random``, so every rule
 is unit-tested without a server or a clock.
 
-The rules (CoreAPI.md "Connection Status and the Reconnection Process", nats.go):
+The rules (the Tcl client's "Connection Status and the Reconnection Process",
+and nats.go):
 
 * the initial connect tries each server once, in pool order;
 * after a loss, the servers are tried round robin, the lost one last;

@@ -1,4 +1,4 @@
-"""The CoreAPI.md "Requests Error Handling" rows that need no reconnection,
+"""The "Requests Error Handling" rows of the Tcl client's CoreAPI.md that need no reconnection,
 and other behaviours that involve a server going away or saying no."""
 
 from __future__ import annotations

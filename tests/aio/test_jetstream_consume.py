@@ -78,6 +78,21 @@ async def test_consume_by_iteration(js: natskit.aio.JetStream) -> None:
         await ctx.next_msg(timeout=1)
 
 
+async def test_consume_and_ordered_consumers_are_context_managers(
+    js: natskit.aio.JetStream,
+) -> None:
+    await publish(js, 0, 1)
+    async with await js.consume("S", "C") as ctx:
+        msg = await ctx.next_msg(timeout=2)
+        await msg.ack()
+        assert ctx.is_active
+    assert not ctx.is_active  # stopped on exit
+    async with await js.ordered_consumer("S") as oc:
+        assert int((await oc.next_msg(timeout=2)).data) == 0
+    with pytest.raises(natskit.BadSubscriptionError):
+        await oc.next_msg(timeout=1)  # closed on exit
+
+
 async def test_consume_by_bytes(js: natskit.aio.JetStream) -> None:
     await publish(js, 0, 10)
     ctx = await js.consume("S", "C", max_bytes=300, threshold=100)

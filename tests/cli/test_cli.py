@@ -152,6 +152,13 @@ def test_bad_input_is_a_clear_error(server: NatsServer, capsys: pytest.CaptureFi
         main(["stream"])  # an action is required: argparse's usage error
 
 
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"natskit {natskit.__version__}"
+
+
 def test_server_command_runs_until_terminated() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "natskit", "server", "--port", "0", "--jetstream"],

@@ -225,6 +225,19 @@ def test_stats_count_messages(nats_server: NatsServer) -> None:
         assert nc.stats.out_bytes == 15
         assert nc.stats.in_msgs == 3
         assert nc.stats.in_bytes == 15
+        nc.publish("s", b"12345", headers={"K": "v"})  # headers count, both ways
+        sub.next_msg(timeout=2)
+        assert nc.stats.in_bytes == nc.stats.out_bytes > 15 + 5
+
+
+def test_connect_as_a_context_manager_without_await(nats_server: NatsServer) -> None:
+    """``async with natskit.aio.connect(...)`` (as aiohttp users write it) connects and closes."""
+    with natskit.connect(nats_server.url) as nc:
+        assert nc.is_connected
+    assert nc.status is natskit.Status.CLOSED
+    nc = natskit.connect(nats_server.url)  # awaiting it still gives the connection
+    assert isinstance(nc, natskit.Connection)
+    nc.close()
 
 
 def test_a_server_that_resets_during_the_handshake_is_a_natskit_error() -> None:

@@ -79,6 +79,21 @@ def test_consume_by_iteration(js: natskit.JetStream) -> None:
         ctx.next_msg(timeout=1)
 
 
+def test_consume_and_ordered_consumers_are_context_managers(
+    js: natskit.JetStream,
+) -> None:
+    publish(js, 0, 1)
+    with js.consume("S", "C") as ctx:
+        msg = ctx.next_msg(timeout=2)
+        msg.ack()
+        assert ctx.is_active
+    assert not ctx.is_active  # stopped on exit
+    with js.ordered_consumer("S") as oc:
+        assert int((oc.next_msg(timeout=2)).data) == 0
+    with pytest.raises(natskit.BadSubscriptionError):
+        oc.next_msg(timeout=1)  # closed on exit
+
+
 def test_consume_by_bytes(js: natskit.JetStream) -> None:
     publish(js, 0, 10)
     ctx = js.consume("S", "C", max_bytes=300, threshold=100)

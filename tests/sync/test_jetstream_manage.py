@@ -65,6 +65,21 @@ def test_stream_lifecycle(js: natskit.JetStream) -> None:
     assert in_use.value.err_code == 10058
 
 
+def test_errors_name_the_stream_and_consumer(js: natskit.JetStream) -> None:
+    """The server says "stream not found"; the error says which, and keeps its words."""
+    with pytest.raises(natskit.StreamNotFoundError) as info:
+        js.stream_info("NOPE")
+    assert str(info.value) == "stream 'NOPE': stream not found"
+    assert info.value.description == "stream not found"
+    js.add_stream("S", subjects=["s.>"])
+    with pytest.raises(natskit.ConsumerNotFoundError, match="consumer 'C' of stream 'S'"):
+        js.consumer_info("S", "C")
+    with pytest.raises(natskit.JetStreamError, match="stream 'T': subjects overlap"):
+        js.add_stream("T", subjects=["s.>"])
+    with pytest.raises(natskit.WrongLastSequenceError, match=r"publish to 's\.1'"):
+        js.publish("s.1", b"", expected_last_seq=99)
+
+
 def test_stream_arguments_are_checked(js: natskit.JetStream) -> None:
     with pytest.raises(natskit.InvalidArgError):
         js.add_stream("bad.name", subjects=["a"])

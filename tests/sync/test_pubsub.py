@@ -33,7 +33,7 @@ def test_publish_subscribe_iteration(nc: natskit.Connection) -> None:
 
 
 def test_a_received_message_is_a_natskit_msg(nc: natskit.Connection) -> None:
-    """SPEC section 1: ``natskit.Msg`` is the shared message type of both APIs."""
+    """``natskit.Msg`` is the shared message type of both APIs (docs/architecture.md)."""
 
     def subject_of(msg: natskit.Msg) -> str:  # a hint written against the shared type
         return msg.subject
@@ -46,6 +46,30 @@ def test_a_received_message_is_a_natskit_msg(nc: natskit.Connection) -> None:
     assert isinstance(natskit.Msg("made.here"), natskit.Msg)
     assert subject_of(msg) == "shared"
     assert not hasattr(msg, "__dict__")  # still slotted: no per-message dict
+
+
+def test_iteration_raises_when_the_connection_is_lost_for_good(
+    nats_server: NatsServer,
+) -> None:
+    """A worker loop does not just stop: only the user's own close() ends it quietly."""
+    nc = natskit.connect(nats_server.url, allow_reconnect=False)
+    sub = nc.subscribe("work")
+    nc.publish("work", b"1")
+    nc.flush()
+    nats_server.stop()
+    got = []
+    with pytest.raises(natskit.ConnectionClosedError) as info:
+        for msg in sub:
+            got.append(msg.data)
+    assert got == [b"1"]
+    assert isinstance(info.value.__cause__, natskit.BrokenSocketError)
+    with pytest.raises(natskit.ConnectionClosedError):
+        sub.next_msg(timeout=1)
+    nats_server.start()
+    nc = natskit.connect(nats_server.url)
+    sub = nc.subscribe("work")
+    nc.close()
+    assert [msg for msg in sub] == []
 
 
 def test_binary_payload_round_trip(nc: natskit.Connection) -> None:
@@ -343,7 +367,7 @@ def test_the_message_in_a_callback_is_not_pending(nats_server: NatsServer) -> No
 
 
 def test_no_pending_limit(nats_server: NatsServer) -> None:
-    """-1 is no limit (SPEC section 8), on the connection and per subscription."""
+    """-1 is no limit (as in nats.go), on the connection and per subscription."""
     nc = natskit.connect(nats_server.url, pending_msgs_limit=-1, pending_bytes_limit=-1)
     try:
         sub = nc.subscribe("many")

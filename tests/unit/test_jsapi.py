@@ -27,6 +27,7 @@ from natskit import (
 from natskit._jsapi import from_ns, to_ns
 from natskit._jsapi.api import (
     Pull,
+    api_about,
     consumer_create_subject,
     error_from,
     fetch_expiry,
@@ -487,3 +488,20 @@ def test_seq_and_time_of_direct_get_headers() -> None:
     assert msg.time_ns is not None and msg.time_ns % 10**9 == 587861324
     plain = MsgBase("s")
     assert (plain.seq, plain.time, plain.time_ns) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "about"),
+    [
+        ("STREAM.INFO.S", "stream 'S'"),
+        ("STREAM.MSG.GET.S", "stream 'S'"),
+        ("CONSUMER.INFO.S.C", "consumer 'C' of stream 'S'"),
+        ("CONSUMER.CREATE.S.C.s.>", "consumer 'C' of stream 'S'"),
+        ("CONSUMER.DURABLE.CREATE.S.D", "consumer 'D' of stream 'S'"),
+        ("CONSUMER.NAMES.S", "stream 'S'"),
+        ("INFO", ""),
+        ("STREAM.NAMES", ""),
+    ],
+)
+def test_api_errors_say_what_they_are_about(suffix: str, about: str) -> None:
+    assert api_about(suffix) == about

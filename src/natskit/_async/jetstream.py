@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import _instrument
-from .._io_async import Future, monotonic, sleep
+from .._io_async import Future, check_callback, monotonic, sleep
 from .._jsapi import PubAck
 from .._jsapi.api import parse_reply, prefix_for, publish_headers
 from ..errors import NoRespondersError, TimeoutError
@@ -119,7 +119,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
                 await sleep(RETRY_WAIT)
         if self._trace:
             log.debug("<<< %s %s", subject, reply.data.decode(errors="replace"))
-        return PubAck.from_json(parse_reply(reply.data))
+        return PubAck.from_json(parse_reply(reply.data, f"publish to {subject!r}"))
 
     async def publish_msg(self, msg: MsgBase, **options: Any) -> PubAck:
         """``publish`` with the subject, data and headers of ``msg``."""
@@ -266,6 +266,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         ahead; a new pull goes out when it falls to ``threshold`` (default
         half). ``heartbeat`` defaults to half of ``expires``, at most 30 s.
         """
+        check_callback(callback, "callback")
         return await ConsumeContext.start(
             self,
             self._link,
@@ -282,15 +283,19 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
     async def ordered_consumer(
         self, stream: str, callback: Callable[[Msg], Any] | None = None, **options: Any
     ) -> OrderedConsumer:
-        """An ordered consumer of ``stream`` (ADR-17); see ``OrderedConsumer``.
+        """Start an ordered consumer of ``stream`` (ADR-17) and return it.
 
-        Options: ``description``, ``headers_only``, ``deliver_policy``,
-        ``opt_start_seq``, ``opt_start_time``, ``filter_subject``,
-        ``filter_subjects``, ``replay_policy``, ``metadata`` (as in
-        ``ConsumerConfig``), ``idle_heartbeat`` (5 s) and
-        ``inactive_threshold`` (2 s). ``StreamNotFoundError`` if the stream
-        does not exist.
+        It delivers the stream's messages in order, each once, without acks:
+        to ``callback``, or through iteration and ``next_msg`` of the
+        ``OrderedConsumer``. On a gap or when heartbeats stop it makes a new
+        server-side consumer from where it was. Options: ``description``,
+        ``headers_only``, ``deliver_policy``, ``opt_start_seq``,
+        ``opt_start_time``, ``filter_subject``, ``filter_subjects``,
+        ``replay_policy``, ``metadata`` (as in ``ConsumerConfig``),
+        ``idle_heartbeat`` (5 s) and ``inactive_threshold`` (2 s).
+        ``StreamNotFoundError`` if the stream does not exist.
         """
+        check_callback(callback, "callback")
         return await OrderedConsumer.start(self, self._link, stream, callback, **options)
 
     # -- acks -----------------------------------------------------------------

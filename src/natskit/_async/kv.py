@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from .._io_async import check_callback
 from .._jsapi.config import StreamConfig
 from .._jsapi.kv import (
     Entry,
@@ -166,6 +167,12 @@ class KeyValue:
                 f"bucket {self.bucket!r} not found or read-only (no stream stores {subject!r})",
                 status=503,
             ) from None
+        except WrongLastSequenceError as exc:  # name the key, not the subject
+            exc.args = (
+                f"key {key!r} of bucket {self.bucket!r} is not at revision {revision} "
+                f"({exc.description})",
+            )
+            raise
         return ack.seq
 
     async def put(self, key: str, value: Payload) -> int:
@@ -236,16 +243,21 @@ class KeyValue:
         updates_only: bool = False,
         idle_heartbeat: float = 5.0,
     ) -> KVWatcher:
-        """Watch ``key`` (a key or a pattern such as ``>``): see ``KVWatcher``.
+        """Watch ``key`` (a key or a pattern such as ``>``); return the ``KVWatcher``.
 
-        First the current entry of each matching key (every stored entry with
-        ``include_history``; none with ``updates_only``), then ``None`` once,
-        then each change as it happens. ``values`` (any mutable mapping) is
+        Without ``callback`` or ``values``, iterate the watcher or call its
+        ``next_entry``; with either, it feeds them from a task of its own (a
+        thread in the blocking API), entry by entry, until ``close()``.
+
+        First the current entry of each matching key (every stored entry
+        with ``include_history``; none with ``updates_only``), then ``None``
+        once, then each change as it happens. ``values`` (any mutable mapping) is
         kept equal to the watched keys and their values, deleted keys removed
         unless ``ignore_deletes``. ``meta_only`` leaves values empty;
         ``ignore_deletes`` skips ``DEL`` and ``PURGE`` entries.
         """
         check_key(key, pattern=True)
+        check_callback(callback, "callback")
         if include_history and updates_only:
             raise InvalidArgError("include_history and updates_only exclude each other")
         policy = "all" if include_history else "new" if updates_only else "last_per_subject"

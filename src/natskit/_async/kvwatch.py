@@ -27,6 +27,7 @@ from ..errors import (
     StreamNotFoundError,
 )
 from .ordered import InitialData, OrderedConsumer
+from .subscription import ends_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -145,8 +146,10 @@ class KVWatcher:
     async def __anext__(self) -> Entry | None:
         try:
             return await self._next(None)
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopAsyncIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopAsyncIteration from None
+            raise
 
     async def close(self) -> None:
         """Stop watching; the callback gets nothing more once this returns."""
@@ -154,6 +157,12 @@ class KVWatcher:
         await self.consumer.close()
         if self._task is not None:
             await self._task.join()
+
+    async def __aenter__(self) -> KVWatcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     def __repr__(self) -> str:
         return f"<KVWatcher bucket={self.bucket!r}>"

@@ -47,6 +47,7 @@ from ..errors import (
 )
 from .msg import Msg
 from .ordered import InitialData, OrderedConsumer
+from .subscription import ends_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -119,7 +120,8 @@ class ObjectStore:
         return info
 
     async def get(self, name: str) -> bytes:
-        """The content of ``name`` (following a link); see ``get_to`` for large objects."""
+        """The content of ``name`` (following a link), joined in memory; ``get_to``
+        writes a large object to a file chunk by chunk instead."""
         parts: list[bytes] = []
         await self._read(name, parts.append)
         return b"".join(parts)
@@ -411,12 +413,21 @@ class ObjectWatcher:
     async def __anext__(self) -> ObjectInfo | None:
         try:
             return await self.next_info()
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopAsyncIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopAsyncIteration from None
+            raise
 
     async def close(self) -> None:
+        """Stop watching; iteration ends and ``next_info`` raises ``BadSubscriptionError``."""
         if self._oc is not None:
             await self._oc.close()
+
+    async def __aenter__(self) -> ObjectWatcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
 
 class ObjectStoreManager:
@@ -441,7 +452,15 @@ class ObjectStoreManager:
         return ObjectStore(self._js, bucket, info.config)
 
     async def create_object_store(self, bucket: str, **options: Any) -> ObjectStore:
-        """Create a bucket (options: see the class); an identical one is reused."""
+        """Create the bucket ``bucket`` (the stream ``OBJ_<bucket>``) and return it;
+        an identical one is reused.
+
+        Options: ``description``, ``ttl`` (seconds an object lives; default
+        forever), ``max_bytes`` (the bucket's size limit), ``storage``
+        (``"file"``, the default, or ``"memory"``), ``num_replicas``,
+        ``compression`` (True or ``"s2"``), ``placement``, ``metadata`` (a
+        ``dict[str, str]``). An unknown option is an ``InvalidArgError``.
+        """
         info = await self._js.add_stream(bucket_config(bucket, options))
         return ObjectStore(self._js, bucket, info.config)
 

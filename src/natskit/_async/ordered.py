@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import _instrument
-from .._io_async import Event, Queue, StateLock, Task, call_cb, monotonic, spawn
+from .._io_async import Event, Queue, StateLock, Task, call_cb, monotonic
 from .._jsapi import ConsumerConfig, ConsumerInfo
 from .._protocol import check_name
 from ..errors import (
@@ -132,6 +132,8 @@ class OrderedConsumer(MsgIterator):
 
     @property
     def name(self) -> str:
+        """The name of the current server-side consumer ("" while there is none);
+        each reset makes a new one."""
         return self._name if self._gen else ""
 
     def info(self) -> ConsumerInfo | None:
@@ -160,7 +162,7 @@ class OrderedConsumer(MsgIterator):
         except BaseException:
             self._link.remove_status_listener(self._on_status)
             raise
-        self._task = spawn(self._supervise, name="natskit-ordered-consumer")
+        self._task = self._link.spawn(self._supervise, name="natskit-ordered-consumer")
 
     def _on_status(self, status: Status) -> None:
         """Wake the supervisor when the connection is back (or closed).
@@ -301,7 +303,7 @@ class OrderedConsumer(MsgIterator):
             if self._closed:
                 return
             if conn.status is Status.CLOSED:
-                await self._stop(ConnectionClosedError("the connection is closed"))
+                await self._stop(self._link.closed_error())
                 return
             if self._verify and conn.status is Status.CONNECTED:
                 self._verify = False
@@ -389,6 +391,12 @@ class OrderedConsumer(MsgIterator):
             await self._task.join()
         self._queue.put_nowait(None)
         await self._drop_sub()
+
+    async def __aenter__(self) -> OrderedConsumer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
 
 class InitialData:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .._io_async import settle
+from .._io_async import check_callback, settle
 from .._micro import (
     DEFAULT_QUEUE_GROUP,
     ERROR_CODE_HEADER,
@@ -73,18 +73,22 @@ class ServiceRequest:
 
     @property
     def subject(self) -> str:
+        """The subject the request was sent to."""
         return self.msg.subject
 
     @property
     def data(self) -> bytes:
+        """The request's payload."""
         return self.msg.data
 
     @property
     def headers(self) -> Any:
+        """The request's ``Headers`` (empty when it has none)."""
         return self.msg.headers
 
     @property
     def reply(self) -> str | None:
+        """The subject to answer to (None: the caller expects no answer)."""
         return self.msg.reply
 
     async def respond(self, data: bytes | str = b"", *, headers: HeadersArg = None) -> None:
@@ -131,10 +135,12 @@ class Endpoint:
 
     @property
     def name(self) -> str:
+        """The endpoint's name, as INFO and STATS report it."""
         return self._info.name
 
     @property
     def subject(self) -> str:
+        """The subject it serves (the groups' prefixes included)."""
         return self._info.subject
 
     @property
@@ -144,10 +150,13 @@ class Endpoint:
 
     @property
     def metadata(self) -> dict[str, str] | None:
+        """The metadata given to ``add_endpoint`` (None: none)."""
         return self._info.metadata
 
     @property
     def stats(self) -> EndpointStats:
+        """Counters: ``num_requests``, ``num_errors``, ``last_error``,
+        ``processing_time`` and ``average_processing_time`` (ns)."""
         return self._info.stats
 
     async def _handle(self, msg: Msg) -> None:
@@ -213,6 +222,7 @@ class Group:
         metadata: dict[str, str] | None = None,
     ) -> Endpoint:
         """Serve ``handler`` on ``<prefix>.<subject>`` (``subject`` defaults to ``name``)."""
+        check_callback(handler, "handler")
         info = EndpointInfo(
             check_name(name, "endpoint name"),
             endpoint_subject(self._prefix, name if subject is None else subject),

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import _instrument
-from .._io_async import Event, Queue, StateLock, monotonic
+from .._io_async import Event, Queue, StateLock, check_blocking_allowed, monotonic
 from .._protocol import (
     check_framing,
     check_queue,
@@ -29,6 +29,7 @@ from ..errors import (
     BadSubscriptionError,
     ConnectionClosedError,
     InvalidArgError,
+    NatsError,
     SlowConsumerError,
     TimeoutError,
 )
@@ -62,9 +63,17 @@ async def take(queue: Queue[Item], timeout: float | None, ended: str) -> Msg:
     raise item or BadSubscriptionError(ended)
 
 
+def ends_quietly(exc: NatsError) -> bool:
+    """Whether iteration ends without an error where ``next_msg`` raised ``exc``:
+    not for a connection lost for good (its error has that cause)."""
+    return not (isinstance(exc, ConnectionClosedError) and exc.__cause__ is not None)
+
+
 class MsgIterator:
-    """Iteration over ``next_msg()``, which ends where it raises
-    ``BadSubscriptionError`` or ``ConnectionClosedError``."""
+    """Iteration over ``next_msg()``: it ends where that raises
+    ``BadSubscriptionError`` (unsubscribed, drained, ``max_msgs``, stopped) or
+    the ``ConnectionClosedError`` of the user's own ``close()``; when the
+    connection was lost for good, that error (caused by why) is raised."""
 
     __slots__ = ()
 
@@ -77,8 +86,10 @@ class MsgIterator:
     async def __anext__(self) -> Msg:
         try:
             return await self.next_msg()
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopAsyncIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopAsyncIteration from None
+            raise
 
 
 class Subscription(MsgIterator, Slot):
@@ -166,14 +177,17 @@ class Subscription(MsgIterator, Slot):
 
     @property
     def pending_msgs(self) -> int:
+        """Messages received and not yet handed to ``next_msg`` or the callback."""
         return self._in_msgs - self._out_msgs
 
     @property
     def pending_bytes(self) -> int:
+        """Payload bytes of the pending messages."""
         return self._in_bytes - self._out_bytes
 
     @property
     def max_msgs(self) -> int | None:
+        """The number of messages after which it ends (None: no limit)."""
         return self._max or None
 
     @property
@@ -314,6 +328,7 @@ class Subscription(MsgIterator, Slot):
         """Stop interest, then wait until every message received was handled
         (up to ``timeout``, by default the ``drain_timeout`` option; None in
         both: no limit)."""
+        check_blocking_allowed()
         timeout = check_timeout(timeout, self._router.options.drain_timeout)
         await self._stop_interest(timeout)
         if not await self._idle.wait(timeout):
@@ -388,7 +403,8 @@ class Router:
                 subject, sid, reply, header, payload = frame
                 size = len(payload)
                 in_msgs += 1
-                in_bytes += size
+                # headers count in the connection's bytes (as out_bytes, nats.go), not in pending
+                in_bytes += size if header is None else size + len(header)
                 sub = subs.get(sid)
                 if sub is None:
                     continue

@@ -53,24 +53,49 @@ def prefix_for(domain: str | None, prefix: str | None) -> str:
     return DEFAULT_PREFIX
 
 
-def error_from(err: dict[str, Any], raw: Any = None) -> JetStreamError:
-    """The natskit error for an ADR-1 ``error`` object."""
+def api_about(suffix: str) -> str:
+    """What an API request (``STREAM.INFO.S``, ``CONSUMER.DELETE.S.C``, ...) is
+    about, for its errors: ``stream 'S'``, ``consumer 'C' of stream 'S'``."""
+    parts = suffix.split(".")
+    kind, rest = parts[0], parts[1:]
+    if rest[:1] == ["DURABLE"]:  # CONSUMER.DURABLE.CREATE.<stream>.<durable>
+        rest = rest[1:]
+    if rest[:1] == ["MSG"]:  # STREAM.MSG.GET.<stream>
+        rest = rest[1:]
+    names = rest[1:]  # after the operation
+    if kind == "STREAM" and names:
+        return f"stream {names[0]!r}"
+    if kind == "CONSUMER" and len(names) >= 2:
+        return f"consumer {names[1]!r} of stream {names[0]!r}"
+    if kind == "CONSUMER" and names:
+        return f"stream {names[0]!r}"
+    return ""
+
+
+def error_from(err: dict[str, Any], raw: Any = None, about: str = "") -> JetStreamError:
+    """The natskit error for an ADR-1 ``error`` object; ``about`` (what the
+    request concerned) leads its message, ``description`` stays the server's."""
     err_code = err.get("err_code")
     cls = (
         _BY_ERR_CODE.get(err_code, JetStreamError)
         if isinstance(err_code, int)
         else (JetStreamError)
     )
-    return cls(
-        str(err.get("description", "")),
+    description = str(err.get("description", ""))
+    exc = cls(
+        description,
         status=err.get("code"),
         err_code=err_code,
         raw=raw if raw is not None else err,
     )
+    if about:
+        exc.args = (f"{about}: {description}",)
+    return exc
 
 
-def parse_reply(data: bytes) -> dict[str, Any]:
-    """Parse an API reply; raise its error as a ``JetStreamError`` subclass."""
+def parse_reply(data: bytes, about: str = "") -> dict[str, Any]:
+    """Parse an API reply; raise its error as a ``JetStreamError`` subclass
+    (its message led by ``about``, see ``error_from``)."""
     try:
         reply = json.loads(data)
     except ValueError:
@@ -79,7 +104,7 @@ def parse_reply(data: bytes) -> dict[str, Any]:
         raise JetStreamError(f"a JetStream reply is not a JSON object: {data[:80]!r}")
     err = reply.get("error")
     if isinstance(err, dict):
-        raise error_from(err, reply)
+        raise error_from(err, reply, about)
     return reply
 
 

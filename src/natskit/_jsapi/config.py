@@ -57,6 +57,7 @@ class StreamSource(Wire):
     _nested: ClassVar[dict[str, type[Wire]]] = {"subject_transforms": SubjectTransform}
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON object for the server (``api`` and ``deliver`` go into ``external``)."""
         out = super().to_json()
         api, deliver = out.pop("api", None), out.pop("deliver", None)
         if api is not None or deliver is not None:
@@ -70,6 +71,7 @@ class StreamSource(Wire):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StreamSource:
+        """A source from the server's JSON (``external`` becomes ``api`` and ``deliver``)."""
         src = super().from_json(data)
         external = data.get("external") or {}
         src.api = external.get("api") or None
@@ -79,7 +81,17 @@ class StreamSource(Wire):
 
 @dataclass(repr=False)
 class StreamConfig(Wire):
-    """A stream's configuration (``$JS.API.STREAM.CREATE``)."""
+    """A stream's configuration (``$JS.API.STREAM.CREATE``).
+
+    The fields are the server's JSON fields of the same names; durations
+    (``max_age``, ``duplicate_window``, ``subject_delete_marker_ttl``) are
+    seconds. None leaves a field out, so the server's default applies.
+    Choices: ``retention`` ``"limits"``, ``"interest"``, ``"workqueue"``;
+    ``discard`` ``"old"``, ``"new"``; ``storage`` ``"file"``, ``"memory"``;
+    ``compression`` ``"none"``, ``"s2"`` (another value is an
+    ``InvalidArgError`` before anything is sent). ``raw`` is the JSON the
+    server sent.
+    """
 
     name: str
     description: str | None = None
@@ -141,6 +153,18 @@ class ConsumerConfig(Wire):
     server removes after ``inactive_threshold`` (default 5 s); neither, an
     ephemeral consumer named by the server. ``ack_policy`` is ``"explicit"``
     unless given (as in the Tcl client and nats.go).
+
+    The fields are the server's JSON fields of the same names; durations
+    (``ack_wait``, ``backoff``, ``max_expires``, ``inactive_threshold``,
+    ``priority_timeout``, ``idle_heartbeat``) are seconds, times
+    (``opt_start_time``, ``pause_until``) ``datetime`` objects or RFC 3339
+    strings. None leaves a field out, so the server's default applies.
+    Choices: ``deliver_policy`` ``"all"``, ``"last"``, ``"new"``,
+    ``"by_start_sequence"``, ``"by_start_time"``, ``"last_per_subject"``;
+    ``ack_policy`` ``"none"``, ``"all"``, ``"explicit"``; ``replay_policy``
+    ``"instant"``, ``"original"``; ``priority_policy`` ``"none"``,
+    ``"overflow"``, ``"pinned_client"``, ``"prioritized"``. ``raw`` is the
+    JSON the server sent.
     """
 
     name: str | None = None

@@ -26,7 +26,13 @@ __all__ = [
 
 @dataclass
 class PubAck:
-    """The server's acknowledgement of a JetStream publish."""
+    """The server's acknowledgement of a JetStream publish.
+
+    ``stream`` and ``seq`` say where the message was stored; ``duplicate`` is
+    True when the stream had already stored its ``msg_id`` within its
+    duplicate window (nothing new was stored); ``domain`` is the JetStream
+    domain, if any; ``raw`` is the JSON the server sent.
+    """
 
     stream: str
     seq: int
@@ -37,6 +43,7 @@ class PubAck:
     @classmethod
     @server_json
     def from_json(cls, data: dict[str, Any]) -> PubAck:
+        """The ack from the server's JSON reply."""
         return cls(
             stream=data.get("stream", ""),
             seq=int(data.get("seq", 0)),
@@ -48,7 +55,11 @@ class PubAck:
 
 @dataclass
 class StreamState:
-    """Message counts and sequence range of a stream."""
+    """Message counts and sequence range of a stream.
+
+    The fields are the server's JSON fields of the same names; times are UTC
+    ``datetime`` objects; ``raw`` is the JSON the server sent.
+    """
 
     messages: int = 0
     bytes: int = 0
@@ -66,6 +77,7 @@ class StreamState:
     @classmethod
     @server_json
     def from_json(cls, data: dict[str, Any]) -> StreamState:
+        """The state from the server's JSON."""
         return cls(
             messages=data.get("messages", 0),
             bytes=data.get("bytes", 0),
@@ -84,7 +96,13 @@ class StreamState:
 
 @dataclass
 class StreamInfo:
-    """``stream_info`` and friends: configuration, state, cluster, mirror, sources."""
+    """A stream, as ``stream_info``, ``add_stream`` and ``streams`` return it: its
+    ``config``, its ``state`` and, as the server sent them, ``cluster``,
+    ``mirror`` and ``sources`` information.
+
+    The fields are the server's JSON fields of the same names; times are UTC
+    ``datetime`` objects; ``raw`` is the JSON the server sent.
+    """
 
     config: StreamConfig
     state: StreamState
@@ -96,11 +114,13 @@ class StreamInfo:
 
     @property
     def name(self) -> str:
+        """The stream's name (``config.name``)."""
         return self.config.name
 
     @classmethod
     @server_json
     def from_json(cls, data: dict[str, Any]) -> StreamInfo:
+        """The information from the server's JSON reply."""
         return cls(
             config=StreamConfig.from_json(data.get("config") or {"name": ""}),
             state=StreamState.from_json(data.get("state") or {}),
@@ -114,7 +134,8 @@ class StreamInfo:
 
 @dataclass
 class SequenceInfo:
-    """A consumer's position: ``delivered`` or ``ack_floor``."""
+    """A consumer's position (``ConsumerInfo.delivered`` or ``ack_floor``): the
+    last sequence in the consumer and in the stream, and when it moved."""
 
     consumer_seq: int = 0
     stream_seq: int = 0
@@ -122,6 +143,7 @@ class SequenceInfo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> SequenceInfo:
+        """The sequences from the server's JSON (None: all zero)."""
         data = data or {}
         return cls(
             consumer_seq=data.get("consumer_seq", 0),
@@ -132,7 +154,13 @@ class SequenceInfo:
 
 @dataclass
 class ConsumerInfo:
-    """``consumer_info`` and friends."""
+    """A consumer, as ``consumer_info``, ``add_consumer`` and ``consumers``
+    return it: its ``config``, its position (``delivered``, ``ack_floor``)
+    and counts of messages pending, waiting for an ack or redelivered.
+
+    The fields are the server's JSON fields of the same names; times are UTC
+    ``datetime`` objects; ``raw`` is the JSON the server sent.
+    """
 
     stream_name: str
     name: str
@@ -151,6 +179,7 @@ class ConsumerInfo:
     @classmethod
     @server_json
     def from_json(cls, data: dict[str, Any]) -> ConsumerInfo:
+        """The information from the server's JSON reply."""
         return cls(
             stream_name=data.get("stream_name", ""),
             name=data.get("name", ""),
@@ -170,7 +199,13 @@ class ConsumerInfo:
 
 @dataclass
 class AccountInfo:
-    """Usage and limits of the account (``account_info``)."""
+    """Usage and limits of the account's JetStream (``account_info``): bytes of
+    ``memory`` and ``storage`` used, numbers of ``streams`` and ``consumers``,
+    ``limits``, the JetStream ``api`` level and counters, per-tier ``tiers``.
+
+    The fields are the server's JSON fields of the same names; times are UTC
+    ``datetime`` objects; ``raw`` is the JSON the server sent.
+    """
 
     memory: int = 0
     storage: int = 0
@@ -187,6 +222,7 @@ class AccountInfo:
     @classmethod
     @server_json
     def from_json(cls, data: dict[str, Any]) -> AccountInfo:
+        """The information from the server's JSON reply."""
         return cls(
             memory=data.get("memory", 0),
             storage=data.get("storage", 0),

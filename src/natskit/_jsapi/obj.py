@@ -117,9 +117,11 @@ class ObjectInfo:
 
     @property
     def is_link(self) -> bool:
+        """Whether the object is a link to another object or bucket."""
         return self.link is not None
 
     def to_json(self) -> bytes:
+        """The metadata as stored in the bucket (JSON; fields of newer clients kept)."""
         out: dict[str, Any] = dict(self.raw)  # fields of newer clients are kept
         out.update(
             name=self.name, bucket=self.bucket, nuid=self.nuid, size=self.size, chunks=self.chunks
@@ -155,6 +157,7 @@ class ObjectInfo:
 
     @classmethod
     def from_json(cls, data: bytes, mtime: datetime | None) -> ObjectInfo:
+        """The metadata from its stored JSON; ``mtime`` is when it was stored."""
         try:
             raw = json.loads(data)
             options = raw.get("options") or {}

@@ -36,6 +36,8 @@ from .._io_sync import (
     Task,
     TimerHandle,
     call_later,
+    check_blocking_allowed,
+    check_callback,
     fail,
     monotonic,
     new_future,
@@ -74,7 +76,7 @@ from ..status import Stats, Status
 from .dispatch import Dispatcher
 from .handshake import handshake
 from .jetstream import JetStream
-from .link import Link
+from .link import Link, ended_error
 from .msg import Msg
 from .requests import Payload, Replies, RequestMethods
 from .service import Endpoint, Service
@@ -85,7 +87,17 @@ _CLOSED = Status.CLOSED  # for publish: an Enum attribute costs about 50 ns on C
 
 
 class Connection(RequestMethods):
-    """A connection to a NATS server pool (``natskit.aio.Connection``)."""
+    """A connection to a pool of NATS servers.
+
+    ``connect()`` makes one and connects it; ``Connection(servers, **options)``
+    makes one to connect later with its ``connect()`` method (the arguments
+    are those of ``connect()``, kept in ``options``, an ``Options``). Leaving
+    its ``with`` block (``async with``) closes it. While it lives, a lost
+    server is replaced by another of the pool, subscriptions are restored and
+    publishes buffered; errors that happen in the background go to the
+    ``error_cb`` option and ``last_error``, changes of ``status`` to
+    ``status_cb``. ``jetstream()`` and ``service()`` work on this connection.
+    """
 
     def __init__(
         self,
@@ -96,6 +108,8 @@ class Connection(RequestMethods):
     ) -> None:
         # _opener: how a server is reached; tests give an in-memory network's (memory.py)
         self.options = opts = Options.build(servers, options)
+        for name in ("error_cb", "status_cb", "discovered_servers_cb", "lame_duck_cb"):
+            check_callback(getattr(opts, name), name)
         self._opener = _opener
         self._pool = ServerPool.from_options(opts)
         self._status = Status.CLOSED
@@ -137,6 +151,7 @@ class Connection(RequestMethods):
 
     @property
     def status(self) -> Status:
+        """``CONNECTING``, ``CONNECTED``, ``RECONNECTING``, ``DRAINING`` or ``CLOSED``."""
         return self._status
 
     @property
@@ -159,24 +174,29 @@ class Connection(RequestMethods):
 
     @property
     def max_payload(self) -> int:
+        """The largest payload the server accepts, in bytes (0 before the first INFO)."""
         return int(self._info.get("max_payload", 0))
 
     @property
     def client_id(self) -> int | None:
+        """The id the server gave this client (None before the first INFO)."""
         value = self._info.get("client_id")
         return int(value) if value is not None else None
 
     @property
     def current_server(self) -> ServerAddress | None:
+        """The server connected to, or being tried (None before the first attempt)."""
         current = self._pool.current
         return current.address if current else None
 
     @property
     def servers(self) -> list[ServerAddress]:
+        """The pool: the given servers and those the cluster announced."""
         return self._pool.addresses
 
     @property
     def is_connected(self) -> bool:
+        """Whether ``status`` is ``CONNECTED``."""
         return self._status is Status.CONNECTED
 
     def new_inbox(self) -> str:
@@ -187,6 +207,7 @@ class Connection(RequestMethods):
 
     def connect(self, wait: bool = True) -> Connection:
         """Connect to the pool; with ``wait=False`` return at once (CONNECTING)."""
+        check_blocking_allowed()
         if self._status is not Status.CLOSED:
             return self
         self._ending = False
@@ -560,6 +581,7 @@ class Connection(RequestMethods):
         pending_bytes_limit: int | None = None,
     ) -> Subscription:
         """Subscribe; messages go to ``callback`` or are read with ``next_msg``."""
+        check_callback(callback, "callback")
         return self._router.subscribe(
             subject, queue, callback, max_msgs, pending_msgs_limit, pending_bytes_limit
         )
@@ -568,6 +590,7 @@ class Connection(RequestMethods):
 
     def flush(self, timeout: float | None = None) -> None:
         """PING the server and wait for PONG: everything sent before is processed."""
+        check_blocking_allowed()
         timeout = check_timeout(timeout, 10.0)
         fut: Future[None] = new_future()
         with self._lock:
@@ -591,6 +614,7 @@ class Connection(RequestMethods):
         """Unsubscribe everything, handle what arrived, then close; ``timeout``
         (default: the ``drain_timeout`` option; None in both: no limit) bounds
         the wait for the callbacks."""
+        check_blocking_allowed()
         timeout = check_timeout(timeout, self.options.drain_timeout)
         if self._status is not Status.CONNECTED:
             self.close()
@@ -620,6 +644,7 @@ class Connection(RequestMethods):
         finally:  # also when cancelled while flushing: closed all the same
             self._last_error = None
             self._finish(None, ConnectionClosedError("the connection was closed"))
+            self._link.join_tasks()  # the consumers' and watchers' tasks end now
 
     def _finish(self, reason: Exception | None, request_error: Exception) -> None:
         """Fail what waits, end subscriptions, stop the dispatcher: CLOSED (once)."""
@@ -634,7 +659,7 @@ class Connection(RequestMethods):
         for pong in pongs:
             if pong is not None:
                 fail(pong, ConnectionClosedError("the connection is closed"))
-        self._router.end_all(ConnectionClosedError("the connection is closed"))
+        self._router.end_all(ended_error(reason))
         self._set_status(Status.CLOSED)
         self._writer = Writer(self.options.reconnect_buffer_size)
         # Callbacks already scheduled still run; then the workers stop.
@@ -648,7 +673,14 @@ class Connection(RequestMethods):
         api_prefix: str | None = None,
         trace: bool = False,
     ) -> JetStream:
-        """A ``JetStream`` context on this connection (no I/O; see ``JetStream``)."""
+        """A ``JetStream`` context on this connection; no I/O until it is used.
+
+        ``timeout`` bounds each of its requests unless a method takes its own;
+        ``domain`` (a JetStream domain, ``$JS.<domain>.API``) or ``api_prefix``
+        (an account's import prefix) choose another JetStream (ADR-19);
+        ``trace`` logs every API request and reply at debug level on the
+        ``natskit.jetstream`` logger.
+        """
         return JetStream(
             self._link, timeout=timeout, domain=domain, api_prefix=api_prefix, trace=trace
         )
@@ -664,8 +696,16 @@ class Connection(RequestMethods):
         queue_group_disabled: bool = False,
         stats_handler: Callable[[Endpoint], Any] | None = None,
     ) -> Service:
-        """Start a service instance (ADR-32): discovery now, endpoints with
-        ``add_endpoint`` / ``add_group`` (see ``Service``)."""
+        """Start an instance of the service ``name`` (ADR-32) and return it.
+
+        It answers ``$SRV.PING``, ``$SRV.INFO`` and ``$SRV.STATS`` at once;
+        ``Service.add_endpoint`` and ``Service.add_group`` add what it serves.
+        ``name`` is letters, digits, ``-`` and ``_``; ``version`` semantic
+        versioning (``1.0.0``). ``queue_group`` (default ``"q"``) is the queue
+        group of its endpoints, none with ``queue_group_disabled``;
+        ``stats_handler(endpoint)`` returns the ``data`` of an endpoint's STATS.
+        ``InvalidArgError`` for a bad argument, before anything is sent.
+        """
         return Service.start(
             self,
             name,
@@ -696,7 +736,41 @@ def _cause(exc: NatsError) -> Exception:
 def connect(
     servers: str | Sequence[str] | None = None, *, wait: bool = True, **options: Any
 ) -> Connection:
-    """Create a ``Connection`` and connect it (see ``Connection.connect``)."""
+    """Create a ``Connection``, connect it and return it.
+
+    ``servers`` is the pool: a URL or a list of URLs, by default
+    ``nats://127.0.0.1:4222``. A URL is ``nats://host[:port]`` (also
+    ``tls://``, and ``ws://`` or ``wss://`` with a path for WebSocket) and may
+    hold credentials: ``nats://user:password@host`` or ``nats://token@host``.
+    Each server is tried once, in order (shuffled unless ``randomize=False``);
+    one server raises its own error (``ConnectionRefusedError``,
+    ``AuthorizationError``, ``TLSError``, ...), several ``NoServersError``
+    caused by the last one. With ``wait=False`` it returns at once, still
+    ``CONNECTING``, and connects in the background.
+
+    ``options`` are the attributes of ``Options`` (their defaults are
+    listed there): ``name``; timeouts ``connect_timeout``,
+    ``request_timeout``, ``drain_timeout``; reconnection
+    ``allow_reconnect``, ``max_reconnect_attempts``, ``reconnect_time_wait``,
+    ``reconnect_buffer_size``; keep-alive ``ping_interval``,
+    ``max_outstanding_pings``; TLS ``tls``, ``secure``, ``tls_hostname``,
+    ``tls_handshake_first``; credentials ``user`` and ``password``,
+    ``token``, ``nkey_seed``, ``creds``; limits ``pending_msgs_limit``,
+    ``pending_bytes_limit``; callbacks ``error_cb``, ``status_cb``,
+    ``discovered_servers_cb``, ``lame_duck_cb``; and ``echo``,
+    ``inbox_prefix``, ``check_subjects``, ``pedantic``, ``verbose``. An
+    unknown or bad option is an ``InvalidArgError``.
+
+    In asyncio, ``await connect(...)`` gives the connection, and
+    ``async with connect(...) as nc:`` connects and closes it (the ``await``
+    may be left out there, as with aiohttp's sessions).
+    """
+    return _connect(servers, wait, options)
+
+
+def _connect(servers: str | Sequence[str] | None, wait: bool, options: Any) -> Connection:
     nc = Connection(servers, **options)
     nc.connect(wait=wait)
     return nc
+
+

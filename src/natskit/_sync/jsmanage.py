@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._jsapi import ConsumerConfig, ConsumerInfo, StreamConfig, StreamInfo
 from .._jsapi.api import (
+    api_about,
     consumer_create_subject,
     direct_get_error,
     encode,
@@ -91,7 +92,7 @@ class JetStreamManager:
             ) from None
         if self._trace:
             log.debug("<<< %s %s", subject, reply.data.decode(errors="replace"))
-        return parse_reply(reply.data)
+        return parse_reply(reply.data, api_about(suffix))
 
     def _paged(self, suffix: str, key: str, body: dict[str, Any] | None = None) -> list[Any]:
         """Follow a paged list API (total/offset/limit) to its end."""

@@ -62,9 +62,20 @@ class KeyValueManager:
         return self._js.add_stream(config)
 
     def create_key_value(self, bucket: str, **options: Any) -> KeyValue:
-        """Create a bucket (options: see the class). ``mirror_name`` (with
-        ``mirror_domain`` when it is in another domain) makes it a mirror of that
-        bucket, which reads locally and writes to the origin."""
+        """Create the bucket ``bucket`` (the stream ``KV_<bucket>``) and return it.
+
+        Options: ``history`` (values kept per key, 1 to 64; default 1),
+        ``ttl`` (seconds an entry lives; default forever), ``max_value_size``
+        and ``max_bucket_size`` (bytes), ``storage`` (``"file"``, the default,
+        or ``"memory"``), ``num_replicas``, ``compression`` (True or ``"s2"``),
+        ``description``, ``metadata`` (a ``dict[str, str]``), ``placement``,
+        ``republish`` (a ``RePublish``), ``limit_marker_ttl`` (seconds: markers
+        for entries removed by a limit, ADR-48; needs a server that knows
+        them). ``mirror_name`` (with ``mirror_domain`` when it is in another
+        domain) makes it a mirror of that bucket, which reads locally and
+        writes to the origin. An unknown option is an ``InvalidArgError``;
+        a bucket that exists with another configuration a ``JetStreamError``.
+        """
         info = self._create(bucket_config(bucket, options))
         return KeyValue(self._js, bucket, info.config)
 
@@ -74,6 +85,8 @@ class KeyValueManager:
         """Create a bucket that copies the keys of ``origins`` (ADR-8 1.1 aggregate).
 
         A read-only aggregate (``writable=False``) takes no writes of its own.
+        Options: those of ``create_key_value`` but ``mirror_name`` and
+        ``mirror_domain``.
         """
         info = self._create(aggregate_config(bucket, writable, origins, options))
         return KeyValue(self._js, bucket, info.config)
@@ -83,7 +96,8 @@ class KeyValueManager:
 
         The mirror answers Direct Gets of the origin bucket (``get`` on a
         ``KeyValue`` of the origin, in the mirror's domain); it cannot be bound
-        with ``key_value``. Delete it with ``delete_stream(name)``.
+        with ``key_value``. Delete it with ``delete_stream(name)``. Options:
+        those of ``create_key_value`` but ``mirror_name`` and ``mirror_domain``.
         """
         return self._create(mirror_config(name, origin, options))
 

@@ -28,6 +28,7 @@ from ..errors import (
     StreamNotFoundError,
 )
 from .ordered import InitialData, OrderedConsumer
+from .subscription import ends_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -146,8 +147,10 @@ class KVWatcher:
     def __next__(self) -> Entry | None:
         try:
             return self._next(None)
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopIteration from None
+            raise
 
     def close(self) -> None:
         """Stop watching; the callback gets nothing more once this returns."""
@@ -155,6 +158,12 @@ class KVWatcher:
         self.consumer.close()
         if self._task is not None:
             self._task.join()
+
+    def __enter__(self) -> KVWatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"<KVWatcher bucket={self.bucket!r}>"

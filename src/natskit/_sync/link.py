@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._io_sync import Task, spawn
+from ..errors import ConnectionClosedError
 from ..msg import HeadersArg
 from ..status import Status
 
@@ -20,6 +22,16 @@ if TYPE_CHECKING:
     from .requests import Replies
 
 Payload = bytes | bytearray | memoryview | str
+
+
+def ended_error(reason: Exception | None) -> ConnectionClosedError:
+    """``ConnectionClosedError`` for what waits on a closed connection; its
+    ``__cause__`` is ``reason``, why it was lost for good (None: closed by the user)."""
+    if reason is None:
+        return ConnectionClosedError("the connection is closed")
+    err = ConnectionClosedError(f"the connection was lost for good: {reason}")
+    err.__cause__ = reason
+    return err
 
 
 class Link:
@@ -50,6 +62,7 @@ class Link:
         self._check_writable = check_writable
         self._report = report
         self.callback_failed = callback_failed  # (exc, what, *, sid=0, subject="")
+        self._tasks: list[Task] = []
         self._listeners = listeners
 
     def publish(
@@ -102,6 +115,26 @@ class Link:
     def check_writable(self) -> None:
         """``ConnectionClosedError`` once the connection is closed."""
         self._check_writable()
+
+    def spawn(self, fn: Callable[..., Any], *args: Any, name: str) -> Task:
+        """Start a background task of the connection's (a consumer's, a
+        watcher's): ``close()`` waits for it to end (``join_tasks``)."""
+        self._tasks = [t for t in self._tasks if not t.done()]  # never grows
+        task = spawn(fn, *args, name=name)
+        self._tasks.append(task)
+        return task
+
+    def join_tasks(self) -> None:
+        """Wait for the tasks ``spawn`` started (they end once the connection is closed)."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.join()
+
+    def closed_error(self) -> ConnectionClosedError:
+        """What ends iterators once the connection is closed: caused by
+        ``last_error`` when it was lost for good (iteration then raises it),
+        with no cause after the user's own ``close()`` (iteration just ends)."""
+        return ended_error(self.conn.last_error)
 
     def report(self, err: Exception) -> None:
         """An asynchronous error: ``last_error``, the log, ``error_cb``."""

@@ -88,7 +88,9 @@ class Msg(MsgBase):
         link.conn.publish(self.reply, payload, headers=headers)
 
     def ack(self) -> None:
-        """Acknowledge a JetStream message (returns once sent; see ``ack_sync``)."""
+        """Acknowledge a JetStream message; returns once the ack is sent (``ack_sync``
+        also waits for the server to confirm it). A second ack of the same
+        message is ignored."""
         link: Link | None = self._link
         reply = self.reply
         if link is None or not reply or getattr(self, "_acked", False):

@@ -48,6 +48,7 @@ from ..errors import (
 )
 from .msg import Msg
 from .ordered import InitialData, OrderedConsumer
+from .subscription import ends_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -120,7 +121,8 @@ class ObjectStore:
         return info
 
     def get(self, name: str) -> bytes:
-        """The content of ``name`` (following a link); see ``get_to`` for large objects."""
+        """The content of ``name`` (following a link), joined in memory; ``get_to``
+        writes a large object to a file chunk by chunk instead."""
         parts: list[bytes] = []
         self._read(name, parts.append)
         return b"".join(parts)
@@ -412,12 +414,21 @@ class ObjectWatcher:
     def __next__(self) -> ObjectInfo | None:
         try:
             return self.next_info()
-        except (BadSubscriptionError, ConnectionClosedError):
-            raise StopIteration from None
+        except (BadSubscriptionError, ConnectionClosedError) as exc:
+            if ends_quietly(exc):
+                raise StopIteration from None
+            raise
 
     def close(self) -> None:
+        """Stop watching; iteration ends and ``next_info`` raises ``BadSubscriptionError``."""
         if self._oc is not None:
             self._oc.close()
+
+    def __enter__(self) -> ObjectWatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class ObjectStoreManager:
@@ -442,7 +453,15 @@ class ObjectStoreManager:
         return ObjectStore(self._js, bucket, info.config)
 
     def create_object_store(self, bucket: str, **options: Any) -> ObjectStore:
-        """Create a bucket (options: see the class); an identical one is reused."""
+        """Create the bucket ``bucket`` (the stream ``OBJ_<bucket>``) and return it;
+        an identical one is reused.
+
+        Options: ``description``, ``ttl`` (seconds an object lives; default
+        forever), ``max_bytes`` (the bucket's size limit), ``storage``
+        (``"file"``, the default, or ``"memory"``), ``num_replicas``,
+        ``compression`` (True or ``"s2"``), ``placement``, ``metadata`` (a
+        ``dict[str, str]``). An unknown option is an ``InvalidArgError``.
+        """
         info = self._js.add_stream(bucket_config(bucket, options))
         return ObjectStore(self._js, bucket, info.config)
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import _instrument
-from .._io_sync import Event, Queue, StateLock, Task, call_cb, monotonic, spawn
+from .._io_sync import Event, Queue, StateLock, Task, call_cb, monotonic
 from .._jsapi import ConsumerConfig, ConsumerInfo
 from .._protocol import check_name
 from ..errors import (
@@ -133,6 +133,8 @@ class OrderedConsumer(MsgIterator):
 
     @property
     def name(self) -> str:
+        """The name of the current server-side consumer ("" while there is none);
+        each reset makes a new one."""
         return self._name if self._gen else ""
 
     def info(self) -> ConsumerInfo | None:
@@ -161,7 +163,7 @@ class OrderedConsumer(MsgIterator):
         except BaseException:
             self._link.remove_status_listener(self._on_status)
             raise
-        self._task = spawn(self._supervise, name="natskit-ordered-consumer")
+        self._task = self._link.spawn(self._supervise, name="natskit-ordered-consumer")
 
     def _on_status(self, status: Status) -> None:
         """Wake the supervisor when the connection is back (or closed).
@@ -302,7 +304,7 @@ class OrderedConsumer(MsgIterator):
             if self._closed:
                 return
             if conn.status is Status.CLOSED:
-                self._stop(ConnectionClosedError("the connection is closed"))
+                self._stop(self._link.closed_error())
                 return
             if self._verify and conn.status is Status.CONNECTED:
                 self._verify = False
@@ -390,6 +392,12 @@ class OrderedConsumer(MsgIterator):
             self._task.join()
         self._queue.put_nowait(None)
         self._drop_sub()
+
+    def __enter__(self) -> OrderedConsumer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class InitialData:

@@ -14,9 +14,9 @@ from .._io_sync import (
     TimerHandle,
     call_cb,
     call_later,
+    check_blocking_allowed,
     monotonic,
     sleep,
-    spawn,
 )
 from .._jsapi.api import Pull, encode, fetch_expiry, pending_counts, pull_request, pull_status
 from .._protocol import check_name, encode_headers
@@ -70,6 +70,7 @@ def fetch(
     heartbeat: float | None,
 ) -> list[Msg]:
     """``JetStream.fetch`` (see there)."""
+    check_blocking_allowed()
     check_name(stream, "stream name")
     check_name(consumer, "consumer name")
     timeout = check_timeout(timeout, None)
@@ -226,11 +227,11 @@ class ConsumeContext(MsgIterator):
             self._reconnecting = True
         elif status is Status.CONNECTED and self._reconnecting:
             self._reconnecting = False
-            spawn(self._restart, name="natskit-consume")
+            self._link.spawn(self._restart, name="natskit-consume")
         elif status is Status.CLOSED:
-            spawn(
+            self._link.spawn(
                 self._stop,
-                ConnectionClosedError("the connection is closed"),
+                self._link.closed_error(),
                 name="natskit-consume",
             )
 
@@ -351,9 +352,9 @@ class ConsumeContext(MsgIterator):
         if sub is None or self._stopped:
             return
         if status is Status.CLOSED:
-            spawn(
+            self._link.spawn(
                 self._stop,
-                ConnectionClosedError("the connection is closed"),
+                self._link.closed_error(),
                 name="natskit-consume",
             )
             return
@@ -368,7 +369,7 @@ class ConsumeContext(MsgIterator):
                     f"no heartbeat from consumer {self.consumer!r} of stream {self.stream!r}"
                 )
             )
-            spawn(self._restart, name="natskit-consume")
+            self._link.spawn(self._restart, name="natskit-consume")
         self._seen = sub.delivered
         self._arm()
 
@@ -395,6 +396,12 @@ class ConsumeContext(MsgIterator):
         """Stop pulling; iteration ends after the messages already received."""
         self._stop(None)
 
+    def __enter__(self) -> ConsumeContext:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def _stop(self, err: BaseException | None) -> None:
         with self._lock:
             if self._stopped:
@@ -411,4 +418,6 @@ class ConsumeContext(MsgIterator):
 
     @property
     def is_active(self) -> bool:
+        """False once stopped: by ``stop()``, or by an error that ends it (the
+        stream or consumer deleted, the connection closed)."""
         return not self._stopped

@@ -13,6 +13,7 @@ from .._io_sync import (
     Settable,
     Waiter,
     call_later,
+    check_blocking_allowed,
     fail,
     monotonic,
     new_future,
@@ -108,7 +109,13 @@ class RequestMethods:
         headers: HeadersArg = None,
         timeout: float | None = None,
     ) -> Msg:
-        """Send a request and return the first reply."""
+        """Send a request and return the first reply.
+
+        ``payload`` is bytes (``str`` is sent as UTF-8); ``timeout`` defaults to
+        the ``request_timeout`` option (None there: no limit). ``TimeoutError``
+        when no reply came in time, ``NoRespondersError`` at once when the
+        server says nobody listens on ``subject``.
+        """
         hooks = _instrument.active
         if hooks is None:
             return self._request(subject, payload, headers, timeout)
@@ -127,6 +134,7 @@ class RequestMethods:
     ) -> Msg:
         """``request``; ``subject_trusted`` for subjects from the server (ack subjects),
         which skip the checks and caches meant for the user's subjects."""
+        check_blocking_allowed()  # before anything is sent
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut: Waiter[Msg] = new_waiter()
         reply = self._replies.register(fut)
@@ -159,7 +167,13 @@ class RequestMethods:
         headers: HeadersArg = None,
         timeout: float | None = None,
     ) -> Future[Msg]:
-        """Send a request; the future gets the reply, an error, or is cancelled."""
+        """Send a request and return a future of the reply, without waiting.
+
+        A ``concurrent.futures.Future`` in the blocking API, an
+        ``asyncio.Future`` in asyncio. It gets the reply, or ``TimeoutError``
+        after ``timeout`` (default: the ``request_timeout`` option), or
+        ``NoRespondersError``; cancelling it forgets the request.
+        """
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut: Future[Msg] = new_future()
         hooks = _instrument.active
@@ -200,7 +214,12 @@ class RequestMethods:
         max_msgs: int | None = None,
         stall: float | None = None,
     ) -> list[Msg]:
-        """Gather replies until ``max_msgs``, ``timeout`` or a ``stall`` gap."""
+        """Send a request and return, as a list, the replies of every responder until
+        ``max_msgs`` came, ``timeout`` passed (default: the ``request_timeout``
+        option) or, once one came, none followed for ``stall`` s.
+        ``TimeoutError`` if none came, ``NoRespondersError`` if the server says
+        nobody listens.
+        """
         return [
             msg
             for msg in self.iter_request_many(
@@ -218,7 +237,13 @@ class RequestMethods:
         max_msgs: int | None = None,
         stall: float | None = None,
     ) -> Iterator[Msg]:
-        """Yield replies as they come (see ``request_many``)."""
+        """Send a request and yield the replies of every responder as they come, until
+        ``max_msgs`` came, ``timeout`` passed (default: the ``request_timeout``
+        option) or, once one came, none followed for ``stall`` s.
+        ``TimeoutError`` if none came, ``NoRespondersError`` if the server says
+        nobody listens.
+        """
+        check_blocking_allowed()
         timeout = check_timeout(timeout, self.options.request_timeout)
         stall = check_timeout(stall, None)
         inbox = self.new_inbox()

@@ -2,7 +2,7 @@
 
 >>> import natskit.aio
 >>> async def main() -> None:
-...     async with await natskit.aio.connect("nats://127.0.0.1:4222") as nc:
+...     async with natskit.aio.connect("nats://127.0.0.1:4222") as nc:
 ...         await nc.publish("greet", b"hello")
 """
 
@@ -37,3 +37,12 @@ __all__ = [
     "connect",
     *_error_names,
 ]
+
+# help(), repr() and tracebacks name the public path (natskit.aio.Connection), not the
+# generated module a class lives in. The shared values keep their modules, where
+# typing.get_type_hints() resolves their annotations.
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("natskit._async."):
+        _obj.__module__ = __name__
+del _name, _obj

