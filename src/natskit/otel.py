@@ -85,7 +85,7 @@ def _propagator(given: TextMapPropagator | None) -> TextMapPropagator:
 
 def extract(msg: MsgBase, context: otel_context.Context | None = None) -> otel_context.Context:
     """The trace context ``msg`` carries (its creation context) on top of
-    ``context`` (default: the current one), to parent a span of your own::
+    ``context`` (default: the current one), to parent a span of your own:
 
         with tracer.start_as_current_span("work", context=natskit.otel.extract(msg)):
             ...
@@ -362,6 +362,7 @@ class NatskitInstrumentor:
 
     @property
     def is_instrumented_by_opentelemetry(self) -> bool:
+        """True between ``instrument()`` and ``uninstrument()``."""
         return isinstance(_instrument.active, _Tracing)
 
     def instrumentation_dependencies(self) -> Collection[str]:
