@@ -111,8 +111,16 @@ async def test_get_many(js: natskit.aio.JetStream, kv: natskit.aio.KeyValue) -> 
     assert {k: (e.value, e.revision) for k, e in many.items()} == {"a": (b"2", 2), "b": (b"3", 3)}
     assert all(isinstance(e, natskit.Entry) and e.bucket == "R" for e in many.values())
     assert sorted(await kv.get_many("*")) == ["a", "b"]
-    with pytest.raises(natskit.InvalidArgError):
-        await kv.get_many([])
+    before = js.connection.stats.out_msgs
+    for bad in ([], ["a", "bad key"], "_kv.x"):
+        with pytest.raises(natskit.InvalidArgError):
+            await kv.get_many(bad)
+    assert js.connection.stats.out_msgs == before
+    cfg = (await js.stream_info("KV_R")).config
+    cfg.allow_direct = False
+    await js.update_stream(cfg)
+    with pytest.raises(natskit.JetStreamError, match="allow_direct"):
+        await (await js.key_value("R")).get_many("a")
     await js.delete_key_value("R")
     with pytest.raises(natskit.BucketNotFoundError):
         await kv.get_many("a")

@@ -112,8 +112,16 @@ def test_get_many(js: natskit.JetStream, kv: natskit.KeyValue) -> None:
     assert {k: (e.value, e.revision) for k, e in many.items()} == {"a": (b"2", 2), "b": (b"3", 3)}
     assert all(isinstance(e, natskit.Entry) and e.bucket == "R" for e in many.values())
     assert sorted(kv.get_many("*")) == ["a", "b"]
-    with pytest.raises(natskit.InvalidArgError):
-        kv.get_many([])
+    before = js.connection.stats.out_msgs
+    for bad in ([], ["a", "bad key"], "_kv.x"):
+        with pytest.raises(natskit.InvalidArgError):
+            kv.get_many(bad)
+    assert js.connection.stats.out_msgs == before
+    cfg = (js.stream_info("KV_R")).config
+    cfg.allow_direct = False
+    js.update_stream(cfg)
+    with pytest.raises(natskit.JetStreamError, match="allow_direct"):
+        (js.key_value("R")).get_many("a")
     js.delete_key_value("R")
     with pytest.raises(natskit.BucketNotFoundError):
         kv.get_many("a")

@@ -25,6 +25,7 @@ from .._jsapi.kv import (
 from ..errors import (
     BucketNotFoundError,
     InvalidArgError,
+    JetStreamError,
     KeyNotFoundError,
     MsgNotFoundError,
     NoRespondersError,
@@ -141,6 +142,8 @@ class KeyValue:
         """The latest entry of each of ``keys`` (keys or patterns), by key, in one
         batched direct get (ADR-31, server 2.11+; up to 1024 keys); keys that do
         not exist or were deleted are left out."""
+        if not self._direct:
+            raise JetStreamError(f"get_many needs allow_direct on bucket {self.bucket!r}")
         return await get_many(self._js, self.bucket, self.stream, self._read, keys)
 
     async def purge_deletes(self, older_than: float | None = None) -> int:
