@@ -152,8 +152,8 @@ class KeyValue:
         seconds (default 30 minutes, as nats.go; 0: none) stay, with the history
         before them removed, so that watchers still get recent deletions."""
         limit = older_than_limit(older_than)
-        entries = await self._gather(">", meta_only=True)
-        return await purge_deletes(self._js, self.stream, self._read, entries, limit)
+        watcher = await self.watch(">", meta_only=True)
+        return await purge_deletes(self._js, self.stream, self._read, watcher, limit)
 
     async def _gather(self, pattern: str | Iterable[str], **options: Any) -> list[Entry]:
         """The initial data of a watch of ``pattern``; ``TimeoutError`` if it stalls."""

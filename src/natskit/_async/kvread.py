@@ -76,14 +76,22 @@ def older_than_limit(older_than: float | None) -> datetime | None:
 
 
 async def purge_deletes(
-    js: JetStream, stream: str, read: str, entries: list[Entry], limit: datetime | None
+    js: JetStream, stream: str, read: str, watcher: KVWatcher, limit: datetime | None
 ) -> int:
-    """``KeyValue.purge_deletes``: of the latest ``entries`` of the bucket, remove
-    the DEL and PURGE markers older than ``limit`` and the history of younger ones."""
+    """``KeyValue.purge_deletes``: of the latest entries ``watcher`` (of every key,
+    ``meta_only``) starts with, remove the DEL and PURGE markers older than
+    ``limit`` and the history before younger ones; only the markers are held."""
+    markers: list[Entry] = []
+    try:
+        while (entry := await watcher.next_entry(js.timeout)) is not None:
+            if entry.operation != "PUT":
+                markers.append(entry)
+    except TimeoutError:
+        raise TimeoutError(f"timed out reading the markers of stream {stream!r}") from None
+    finally:
+        await watcher.close()  # before purging: nothing to follow meanwhile
     removed = 0
-    for entry in entries:
-        if entry.operation == "PUT":
-            continue
+    for entry in markers:
         young = limit is not None and entry.created is not None and entry.created > limit
         await js.purge_stream(stream, filter=f"{read}.{entry.key}", keep=1 if young else None)
         removed += not young
