@@ -7,6 +7,10 @@ whose ``Nats-Num-Pending`` says how many more match and
 multi-last read also ``Nats-UpTo-Sequence``, the snapshot to page in).
 Servers before 2.11 answer only the first message, without
 ``Nats-Num-Pending``.
+
+Also the other paged read of a stream: ``STREAM.INFO`` with
+``subjects_filter`` (subject counts, sent in pages of ``total``/``offset``)
+and ``deleted_details``.
 """
 
 from __future__ import annotations
