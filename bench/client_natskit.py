@@ -287,6 +287,8 @@ def _kv(p: Params, op: str) -> Result:
             for i in range(done, done + block):
                 if op == "put":
                     kv.put(keys[i % KV_KEYS], data)
+                elif op == "get_many":
+                    kv.get_many(keys)
                 else:
                     kv.get(keys[i % KV_KEYS])
             done += block
@@ -328,5 +330,6 @@ CASES: dict[str, Callable[[Params], Result]] = {
     "js_consume": case_js_consume,
     "kv_put": lambda p: _kv(p, "put"),
     "kv_get": lambda p: _kv(p, "get"),
+    "kv_get_many": lambda p: _kv(p, "get_many"),
     "rss": case_rss,
 }

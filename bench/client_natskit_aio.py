@@ -178,6 +178,8 @@ async def _kv(p: Params, op: str) -> Result:
             for i in range(done, done + block):
                 if op == "put":
                     await kv.put(keys[i % KV_KEYS], data)
+                elif op == "get_many":
+                    await kv.get_many(keys)
                 else:
                     await kv.get(keys[i % KV_KEYS])
             done += block
@@ -219,5 +221,6 @@ CASES: dict[str, Callable[[Params], Result]] = {
     "js_consume": run(case_js_consume),
     "kv_put": run(lambda p: _kv(p, "put")),
     "kv_get": run(lambda p: _kv(p, "get")),
+    "kv_get_many": run(lambda p: _kv(p, "get_many")),
     "rss": run(case_rss),
 }

@@ -21,6 +21,7 @@ from common import (
     blocks,
     current_rss_mb,
     deadline_of,
+    na,
     payload,
     peak_rss_mb,
     rate,
@@ -168,5 +169,7 @@ CASES: dict[str, Callable[[Params], Result]] = {
     "js_consume": run(case_js_consume),
     "kv_put": run(lambda p: _kv(p, "put")),
     "kv_get": run(lambda p: _kv(p, "get")),
+    # nats-py has no batched or multi-last direct get: 100 gets would be another case
+    "kv_get_many": lambda p: na("nats-py has no batched get (multi-last direct get)"),
     "rss": run(case_rss),
 }

@@ -50,7 +50,7 @@ class KeyValueManager:
             raise BucketNotFoundError(f"stream KV_{bucket} is not a Key-Value bucket")
         return KeyValue(self._js, bucket, info.config)
 
-    async def _create(self, config: StreamConfig) -> StreamInfo:
+    async def _check_level(self, config: StreamConfig) -> None:
         if config.subject_delete_marker_ttl is not None:
             level = (await self._js.account_info()).api.get("level", 0)
             if level < TTL_API_LEVEL:
@@ -58,7 +58,33 @@ class KeyValueManager:
                     f"limit_marker_ttl needs JetStream API level {TTL_API_LEVEL} "
                     f"(nats-server 2.11+), the server has level {level}"
                 )
+
+    async def _create(self, config: StreamConfig) -> StreamInfo:
+        await self._check_level(config)
         return await self._js.add_stream(config)
+
+    async def update_key_value(self, bucket: str, **options: Any) -> KeyValue:
+        """Change the configuration of the existing bucket ``bucket``; options as
+        for ``create_key_value`` (those not given take their defaults).
+        ``BucketNotFoundError`` if there is none; a change the server refuses
+        (``storage``, say) is a ``JetStreamError``."""
+        cfg = bucket_config(bucket, options)
+        await self._check_level(cfg)
+        try:
+            info = await self._js.update_stream(cfg)
+        except StreamNotFoundError:
+            raise _not_found(bucket) from None
+        return KeyValue(self._js, bucket, info.config)
+
+    async def create_or_update_key_value(self, bucket: str, **options: Any) -> KeyValue:
+        """``update_key_value``, or ``create_key_value`` when there is no such bucket."""
+        cfg = bucket_config(bucket, options)
+        await self._check_level(cfg)
+        try:
+            info = await self._js.update_stream(cfg)
+        except StreamNotFoundError:
+            info = await self._js.add_stream(cfg)
+        return KeyValue(self._js, bucket, info.config)
 
     async def create_key_value(self, bucket: str, **options: Any) -> KeyValue:
         """Create the bucket ``bucket`` (the stream ``KV_<bucket>``) and return it.

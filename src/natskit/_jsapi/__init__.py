@@ -3,7 +3,14 @@
 Shared by the asyncio and the blocking ``JetStream``; tested without a server.
 """
 
-from .config import ConsumerConfig, RePublish, StreamConfig, StreamSource, SubjectTransform
+from .config import (
+    ConsumerConfig,
+    RePublish,
+    StreamConfig,
+    StreamConsumerSource,
+    StreamSource,
+    SubjectTransform,
+)
 from .info import AccountInfo, ConsumerInfo, PubAck, SequenceInfo, StreamInfo, StreamState
 from .wire import from_ns, to_ns
 
@@ -15,6 +22,7 @@ __all__ = [
     "RePublish",
     "SequenceInfo",
     "StreamConfig",
+    "StreamConsumerSource",
     "StreamInfo",
     "StreamSource",
     "StreamState",

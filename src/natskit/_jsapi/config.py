@@ -13,7 +13,14 @@ from typing import Any, ClassVar
 
 from .wire import Wire
 
-__all__ = ["ConsumerConfig", "RePublish", "StreamConfig", "StreamSource", "SubjectTransform"]
+__all__ = [
+    "ConsumerConfig",
+    "RePublish",
+    "StreamConfig",
+    "StreamConsumerSource",
+    "StreamSource",
+    "SubjectTransform",
+]
 
 
 @dataclass(repr=False)
@@ -36,12 +43,24 @@ class RePublish(Wire):
 
 
 @dataclass(repr=False)
+class StreamConsumerSource(Wire):
+    """The durable push consumer a source or mirror reads through (ADR-60,
+    ``StreamSource.consumer``; nats-server 2.14): the consumer's ``name`` and
+    its ``deliver_subject``, both created by the user beforehand."""
+
+    name: str
+    deliver_subject: str | None = None
+    raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(repr=False)
 class StreamSource(Wire):
     """A mirror or source of a stream (Tcl ``make_stream_source``).
 
     ``api`` and ``deliver`` name the API prefix and delivery prefix of a stream
     in another domain or account (``external`` on the wire), e.g.
-    ``api="$JS.hub.API"``.
+    ``api="$JS.hub.API"``. ``consumer`` names a durable consumer of the
+    origin to read through (a ``StreamConsumerSource``, ADR-60).
     """
 
     name: str
@@ -51,10 +70,14 @@ class StreamSource(Wire):
     subject_transforms: list[SubjectTransform] | None = None
     api: str | None = None
     deliver: str | None = None
+    consumer: StreamConsumerSource | None = None
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     _times = frozenset({"opt_start_time"})
-    _nested: ClassVar[dict[str, type[Wire]]] = {"subject_transforms": SubjectTransform}
+    _nested: ClassVar[dict[str, type[Wire]]] = {
+        "subject_transforms": SubjectTransform,
+        "consumer": StreamConsumerSource,
+    }
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object for the server (``api`` and ``deliver`` go into ``external``)."""

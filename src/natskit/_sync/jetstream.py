@@ -9,17 +9,20 @@ method takes its own; ``domain=`` or ``api_prefix=`` pick another JetStream
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator, Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .. import _instrument
 from .._io_sync import Future, check_callback, monotonic, sleep
 from .._jsapi import PubAck
 from .._jsapi.api import parse_reply, prefix_for, publish_headers
+from .._jsapi.directget import batch_request, multi_last_request
 from ..errors import NoRespondersError, TimeoutError
 from ..msg import HeadersArg, MsgBase, headers_of
 from ..options import check_timeout
 from .acks import AckWindow, PendingAck
+from .directget import get_batch, get_last, iter_batches
 from .jsmanage import JetStreamManager, log
 from .kvmanage import KeyValueManager
 from .msg import ACK, WPI, Msg, nak_body, send_ack, term_body
@@ -297,6 +300,64 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         """
         check_callback(callback, "callback")
         return OrderedConsumer.start(self, self._link, stream, callback, **options)
+
+    # -- direct gets in batches (ADR-31 rev 2, server 2.11+) -----------------
+
+    def stream_direct_get_batch(
+        self,
+        stream: str,
+        *,
+        seq: int | None = None,
+        subject: str | None = None,
+        batch: int = 100,
+        max_bytes: int | None = None,
+        start_time: datetime | None = None,
+    ) -> list[Msg]:
+        """Up to ``batch`` stored messages in one request, served by any replica.
+
+        From sequence ``seq`` (default 1) or the first message at or after
+        ``start_time``, of ``subject`` (a subject or pattern; default all),
+        at most ``max_bytes`` bytes. ``[]`` when nothing matches. The stream
+        needs ``allow_direct``; a server before 2.11 is a ``JetStreamError``.
+        """
+        req = batch_request(
+            seq=seq, subject=subject, batch=batch, max_bytes=max_bytes, start_time=start_time
+        )
+        return (get_batch(self, stream, req))[0]
+
+    def iter_stream_direct_get(
+        self,
+        stream: str,
+        *,
+        seq: int | None = None,
+        subject: str | None = None,
+        batch: int = 100,
+        max_bytes: int | None = None,
+        start_time: datetime | None = None,
+    ) -> Iterator[Msg]:
+        """Yield the stored messages ``stream_direct_get_batch`` selects, batch after
+        batch of ``batch`` messages, until the end of the stream (any size)."""
+        req = batch_request(
+            seq=seq, subject=subject, batch=batch, max_bytes=max_bytes, start_time=start_time
+        )
+        for msg in iter_batches(self, stream, req):  # noqa: UP028, RUF100 (the blocking twin)
+            yield msg
+
+    def stream_direct_get_last(
+        self,
+        stream: str,
+        subjects: str | Iterable[str],
+        *,
+        up_to_seq: int | None = None,
+        up_to_time: datetime | None = None,
+    ) -> dict[str, Msg]:
+        """The last message of each subject matching ``subjects`` (subjects or
+        patterns), by subject: a consistent read of the stream as it is now, or
+        as it was at sequence ``up_to_seq`` or time ``up_to_time``. Subjects
+        without a message are left out; one request may match up to 1024
+        subjects (more is a ``JetStreamError``)."""
+        req = multi_last_request(subjects, up_to_seq=up_to_seq, up_to_time=up_to_time)
+        return get_last(self, stream, req)
 
     # -- acks -----------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from .._jsapi.api import (
     stored_msg,
     supports_action,
 )
+from .._jsapi.directget import stream_info_request, subjects_left
 from .._jsapi.info import AccountInfo
 from .._protocol import check_name
 from ..errors import JetStreamNotEnabledError, NoRespondersError
@@ -48,6 +49,11 @@ def _consumer_config(config: ConsumerConfig | None, options: dict[str, Any]) -> 
         return config
     ConsumerConfig.build(options)  # reject unknown options
     return dataclasses.replace(config, **options)
+
+
+def _with_subjects(reply: dict[str, Any], subjects: dict[str, int]) -> dict[str, Any]:
+    """The last ``STREAM.INFO`` page with the subjects of every page."""
+    return {**reply, "state": {**reply["state"], "subjects": subjects}}
 
 
 class JetStreamManager:
@@ -149,10 +155,25 @@ class JetStreamManager:
         reply = self._api(f"STREAM.PURGE.{name}", purge_request(filter, keep, seq))
         return int(reply.get("purged", 0))
 
-    def stream_info(self, name: str) -> StreamInfo:
-        """A stream's configuration and state; ``StreamNotFoundError`` if there is none."""
+    def stream_info(
+        self, name: str, *, subjects_filter: str | None = None, deleted_details: bool = False
+    ) -> StreamInfo:
+        """A stream's configuration and state; ``StreamNotFoundError`` if there is none.
+
+        ``subjects_filter`` (a pattern, ``">"`` for all) fills ``state.subjects``
+        with the message count of each matching subject (every page the
+        server sends); ``deleted_details`` fills ``state.deleted`` with the
+        deleted sequences.
+        """
         check_name(name, "stream name")
-        return StreamInfo.from_json(self._api(f"STREAM.INFO.{name}"))
+        req = stream_info_request(subjects_filter, deleted_details)
+        reply = self._api(f"STREAM.INFO.{name}", req)
+        subjects = (reply.get("state") or {}).get("subjects")
+        while isinstance(subjects, dict) and subjects_left(reply, len(subjects)):
+            req = stream_info_request(subjects_filter, False, len(subjects))
+            reply = self._api(f"STREAM.INFO.{name}", req)
+            subjects.update((reply.get("state") or {}).get("subjects") or {})
+        return StreamInfo.from_json(reply if subjects is None else _with_subjects(reply, subjects))
 
     def stream_names(self, subject: str | None = None) -> list[str]:
         """Names of all streams, or of those that store ``subject``."""

@@ -9,7 +9,7 @@ an ordered consumer (``KVWatcher``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Iterator, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .._io_sync import check_callback
@@ -26,6 +26,7 @@ from .._jsapi.kv import (
 from ..errors import (
     BucketNotFoundError,
     InvalidArgError,
+    JetStreamError,
     KeyNotFoundError,
     MsgNotFoundError,
     NoRespondersError,
@@ -33,6 +34,7 @@ from ..errors import (
     TimeoutError,
     WrongLastSequenceError,
 )
+from .kvread import get_many, iter_keys, key_list, older_than_limit, purge_deletes
 from .kvwatch import KVWatcher
 
 if TYPE_CHECKING:
@@ -125,11 +127,36 @@ class KeyValue:
             raise KeyNotFoundError(f"no entries for {key!r} in bucket {self.bucket!r}", status=404)
         return entries
 
-    def keys(self, pattern: str = ">") -> list[str]:
-        """The keys that have a value, in the order of their last revision."""
+    def keys(self, pattern: str | Iterable[str] = ">") -> list[str]:
+        """The keys that have a value, in the order of their last revision;
+        ``pattern`` is a key or pattern, or a list of them (one server-side filter)."""
         return [e.key for e in self._gather(pattern, ignore_deletes=True, meta_only=True)]
 
-    def _gather(self, pattern: str, **options: Any) -> list[Entry]:
+    def iter_keys(self, keys: str | Iterable[str] = ">") -> Iterator[str]:
+        """Yield the keys that have a value as they arrive, for a bucket of any
+        size (none is held); ``keys`` as in ``keys()``."""
+        watcher = self.watch(keys, ignore_deletes=True, meta_only=True)
+        for key in iter_keys(watcher, self._js.timeout):  # noqa: UP028, RUF100 (the blocking twin)
+            yield key
+
+    def get_many(self, keys: str | Iterable[str]) -> dict[str, Entry]:
+        """The latest entry of each of ``keys`` (keys or patterns), by key, in one
+        batched direct get (ADR-31, server 2.11+; up to 1024 keys); keys that do
+        not exist or were deleted are left out."""
+        if not self._direct:
+            raise JetStreamError(f"get_many needs allow_direct on bucket {self.bucket!r}")
+        return get_many(self._js, self.bucket, self.stream, self._read, keys)
+
+    def purge_deletes(self, older_than: float | None = None) -> int:
+        """Remove the delete and purge markers of deleted keys (ADR-8) and return
+        how many keys are gone for good. Markers younger than ``older_than``
+        seconds (default 30 minutes, as nats.go; 0: none) stay, with the history
+        before them removed, so that watchers still get recent deletions."""
+        limit = older_than_limit(older_than)
+        watcher = self.watch(">", meta_only=True)
+        return purge_deletes(self._js, self.stream, self._read, watcher, limit)
+
+    def _gather(self, pattern: str | Iterable[str], **options: Any) -> list[Entry]:
         """The initial data of a watch of ``pattern``; ``TimeoutError`` if it stalls."""
         watcher = self.watch(pattern, **options)
         entries: list[Entry] = []
@@ -176,9 +203,15 @@ class KeyValue:
             raise
         return ack.seq
 
-    def put(self, key: str, value: Payload) -> int:
-        """Store ``value`` under ``key``; return its revision."""
-        return self._publish(key, value)
+    def put(self, key: str, value: Payload, *, ttl: float | None = None) -> int:
+        """Store ``value`` under ``key``; return its revision.
+
+        ``ttl`` (seconds, ADR-43/48: a bucket with ``limit_marker_ttl``) makes the
+        server remove this value after that time; an older revision kept by the
+        bucket's history is then the latest again.
+        """
+        headers = None if ttl is None else {"Nats-TTL": ttl_header(ttl)}
+        return self._publish(key, value, headers=headers)
 
     def create(self, key: str, value: Payload, *, ttl: float | None = None) -> int:
         """``put`` only if ``key`` has no value (never had one, or was deleted or purged).
@@ -234,7 +267,7 @@ class KeyValue:
 
     def watch(
         self,
-        key: str = ">",
+        key: str | Iterable[str] = ">",
         *,
         callback: Callable[[Entry | None], Any] | None = None,
         values: MutableMapping[str, bytes] | None = None,
@@ -243,8 +276,10 @@ class KeyValue:
         ignore_deletes: bool = False,
         updates_only: bool = False,
         idle_heartbeat: float = 5.0,
+        resume_from_revision: int | None = None,
     ) -> KVWatcher:
-        """Watch ``key`` (a key or a pattern such as ``>``); return the ``KVWatcher``.
+        """Watch ``key`` (a key or a pattern such as ``>``, or a list of them: one
+        server-side filter); return the ``KVWatcher``.
 
         Without ``callback`` or ``values``, iterate the watcher or call its
         ``next_entry``; with either, it feeds them from a task of its own (a
@@ -256,21 +291,35 @@ class KeyValue:
         kept equal to the watched keys and their values, deleted keys removed
         unless ``ignore_deletes``. ``meta_only`` leaves values empty;
         ``ignore_deletes`` skips ``DEL`` and ``PURGE`` entries.
+        ``resume_from_revision`` starts at that revision instead: every entry
+        from it on (history included), as after a watcher that saw the ones before.
         """
-        check_key(key, pattern=True)
+        filters = [f"{self._read}.{k}" for k in key_list(key)]
         check_callback(callback, "callback")
         if include_history and updates_only:
             raise InvalidArgError("include_history and updates_only exclude each other")
         policy = "all" if include_history else "new" if updates_only else "last_per_subject"
+        start: dict[str, Any] = {}
+        if resume_from_revision is not None:
+            rev = resume_from_revision
+            if isinstance(rev, bool) or not isinstance(rev, int) or rev < 1:
+                raise InvalidArgError(f"resume_from_revision must be an integer >= 1, not {rev!r}")
+            if updates_only:
+                raise InvalidArgError("resume_from_revision and updates_only exclude each other")
+            policy, start["opt_start_seq"] = "by_start_sequence", resume_from_revision
+        if len(filters) == 1:
+            start["filter_subject"] = filters[0]
+        else:
+            start["filter_subjects"] = filters
         return KVWatcher.start(
             self._js,
             self.stream,
             (self.bucket, self._read, callback, values, ignore_deletes),
             updates_only,
             deliver_policy=policy,
-            filter_subject=f"{self._read}.{key}",
             headers_only=meta_only,
             idle_heartbeat=idle_heartbeat,
+            **start,
         )
 
     def __repr__(self) -> str:

@@ -51,7 +51,7 @@ class KeyValueManager:
             raise BucketNotFoundError(f"stream KV_{bucket} is not a Key-Value bucket")
         return KeyValue(self._js, bucket, info.config)
 
-    def _create(self, config: StreamConfig) -> StreamInfo:
+    def _check_level(self, config: StreamConfig) -> None:
         if config.subject_delete_marker_ttl is not None:
             level = (self._js.account_info()).api.get("level", 0)
             if level < TTL_API_LEVEL:
@@ -59,7 +59,33 @@ class KeyValueManager:
                     f"limit_marker_ttl needs JetStream API level {TTL_API_LEVEL} "
                     f"(nats-server 2.11+), the server has level {level}"
                 )
+
+    def _create(self, config: StreamConfig) -> StreamInfo:
+        self._check_level(config)
         return self._js.add_stream(config)
+
+    def update_key_value(self, bucket: str, **options: Any) -> KeyValue:
+        """Change the configuration of the existing bucket ``bucket``; options as
+        for ``create_key_value`` (those not given take their defaults).
+        ``BucketNotFoundError`` if there is none; a change the server refuses
+        (``storage``, say) is a ``JetStreamError``."""
+        cfg = bucket_config(bucket, options)
+        self._check_level(cfg)
+        try:
+            info = self._js.update_stream(cfg)
+        except StreamNotFoundError:
+            raise _not_found(bucket) from None
+        return KeyValue(self._js, bucket, info.config)
+
+    def create_or_update_key_value(self, bucket: str, **options: Any) -> KeyValue:
+        """``update_key_value``, or ``create_key_value`` when there is no such bucket."""
+        cfg = bucket_config(bucket, options)
+        self._check_level(cfg)
+        try:
+            info = self._js.update_stream(cfg)
+        except StreamNotFoundError:
+            info = self._js.add_stream(cfg)
+        return KeyValue(self._js, bucket, info.config)
 
     def create_key_value(self, bucket: str, **options: Any) -> KeyValue:
         """Create the bucket ``bucket`` (the stream ``KV_<bucket>``) and return it.
