@@ -144,6 +144,8 @@ def cmd_docs(args: list[str]) -> int:
     """Build the docs site (mkdocs.yml) with ``--strict``."""
     if {"-q", "--quiet"} & set(args):
         sys.exit("error: docs: -q would hide the warnings that --strict counts")
+    if sys.version_info < (3, 11):  # mkdocstrings-python 2 needs it (the dev extra skips it)
+        sys.exit("error: docs: building the docs site needs Python 3.11 or newer")
     python = ensure_venv("dev")
     header("mkdocs build --strict")
     os.environ["NO_MKDOCS_2_WARNING"] = "1"  # mkdocs-material's banner about its successor
