@@ -4,13 +4,17 @@ Shared by the asyncio and the blocking ``JetStream``; tested without a server.
 """
 
 from .config import ConsumerConfig, RePublish, StreamConfig, StreamSource, SubjectTransform
+from .controls import ConsumerPause
 from .info import AccountInfo, ConsumerInfo, PubAck, SequenceInfo, StreamInfo, StreamState
+from .priority import PriorityGroupState
 from .wire import from_ns, to_ns
 
 __all__ = [
     "AccountInfo",
     "ConsumerConfig",
     "ConsumerInfo",
+    "ConsumerPause",
+    "PriorityGroupState",
     "PubAck",
     "RePublish",
     "SequenceInfo",
