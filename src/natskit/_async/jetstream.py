@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .._io_async import Future, check_callback, monotonic, sleep
 from .._jsapi import PubAck
 from .._jsapi.api import parse_reply, prefix_for, publish_headers
+from .._jsapi.priority import PullPriority
 from ..errors import NoRespondersError, TimeoutError
 from ..msg import HeadersArg, MsgBase, headers_of
 from ..options import check_timeout
@@ -55,6 +56,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         self._trace = trace
         self.max_pending_acks = MAX_PENDING_ACKS
         self._acks = AckWindow(link.replies)
+        self._pins: dict[tuple[str, str, str], str] = {}  # ADR-42 pin ids held by fetch
 
     # -- publishing ---------------------------------------------------------
 
@@ -186,6 +188,10 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         *,
         max_bytes: int | None = None,
         heartbeat: float | None = None,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
     ) -> list[Msg]:
         """Pull up to ``batch`` messages from a pull consumer.
 
@@ -197,13 +203,39 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         ``ConsumerNotFoundError``, ``JetStreamNotEnabledError``). ``heartbeat``
         asks the server for idle heartbeats; two missed raise
         ``ConsumerNotActiveError``.
-        """
-        return await fetch(self, stream, consumer, batch, timeout, max_bytes, heartbeat)
 
-    async def next(self, stream: str, consumer: str, timeout: float | None = None) -> Msg:
-        """The next message of a pull consumer; ``TimeoutError`` if none within ``timeout``."""
+        A consumer with priority groups (ADR-42) needs ``group``; the overflow
+        policy takes ``min_pending`` / ``min_ack_pending``, the prioritized one
+        ``priority`` (0-9, lower first). With ``pinned_client`` the pin id the
+        server gave is kept (per stream, consumer and group of this context)
+        and sent with later pulls; when it is stale (423) it is forgotten and
+        the pull goes again without it.
+        """
+        prio = PullPriority.of(
+            group, min_pending, min_ack_pending, priority, self._conn.server_info
+        )
+        return await fetch(
+            self, stream, consumer, batch, timeout, max_bytes, heartbeat, prio, self._pins
+        )
+
+    async def next(
+        self,
+        stream: str,
+        consumer: str,
+        timeout: float | None = None,
+        *,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
+    ) -> Msg:
+        """The next message of a pull consumer; ``TimeoutError`` if none within
+        ``timeout``. ``group`` and the rest as for ``fetch``."""
         wait = check_timeout(timeout, self._timeout) or 0.0
-        msgs = await fetch(self, stream, consumer, 1, wait, None, None)
+        prio = PullPriority.of(
+            group, min_pending, min_ack_pending, priority, self._conn.server_info
+        )
+        msgs = await fetch(self, stream, consumer, 1, wait, None, None, prio, self._pins)
         if not msgs:
             raise TimeoutError(f"no message from {stream}/{consumer} within {wait} s")
         return msgs[0]
@@ -219,14 +251,24 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         expires: float = 30.0,
         heartbeat: float | None = None,
         threshold: int | None = None,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
     ) -> ConsumeContext:
         """Pull continuously (ADR-37) into ``callback``, or iterate the result.
 
         ``max_messages`` (default 500) or ``max_bytes`` bound what is requested
         ahead; a new pull goes out when it falls to ``threshold`` (default
         half). ``heartbeat`` defaults to half of ``expires``, at most 30 s.
+        ``group``, ``min_pending``, ``min_ack_pending`` and ``priority`` as for
+        ``fetch``; the pin id of a ``pinned_client`` consumer is the context's
+        own (``ConsumeContext.pin_id``).
         """
         check_callback(callback, "callback")
+        prio = PullPriority.of(
+            group, min_pending, min_ack_pending, priority, self._conn.server_info
+        )
         return await ConsumeContext.start(
             self,
             self._link,
@@ -238,6 +280,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
             expires=expires,
             heartbeat=heartbeat,
             threshold=threshold,
+            priority=prio,
         )
 
     async def ordered_consumer(
