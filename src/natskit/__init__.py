@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
     from ._sync.objstore import ObjectStore, ObjectWatcher
     from ._sync.ordered import OrderedConsumer
     from ._sync.pull import ConsumeContext
+    from ._sync.push import PushConsumeContext
     from ._sync.service import Endpoint, Group, Service, ServiceRequest
     from ._sync.subscription import Subscription
 
@@ -58,6 +59,7 @@ _LAZY = {
     "ObjectWatcher": "objstore",
     "OrderedConsumer": "ordered",
     "ConsumeContext": "pull",
+    "PushConsumeContext": "push",
     "Endpoint": "service",
     "Group": "service",
     "Service": "service",
@@ -115,6 +117,7 @@ __all__ = [
     "OrderedConsumer",
     "PriorityGroupState",
     "PubAck",
+    "PushConsumeContext",
     "RePublish",
     "SequenceInfo",
     "ServerAddress",

@@ -26,6 +26,7 @@ from .msg import ACK, WPI, Msg, nak_body, send_ack, term_body
 from .objstore import ObjectStoreManager
 from .ordered import OrderedConsumer
 from .pull import ConsumeContext, fetch
+from .push import PushConsumeContext
 
 if TYPE_CHECKING:
     from .link import Link
@@ -282,6 +283,18 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
             threshold=threshold,
             priority=prio,
         )
+
+    def consume_push(
+        self, stream: str, consumer: str, callback: Callable[[Msg], Any] | None = None
+    ) -> PushConsumeContext:
+        """Receive what push consumer ``consumer`` delivers (its ``deliver_subject``,
+        in its ``deliver_group``) into ``callback``, or iterate the result.
+        Flow control requests are answered once the messages before them were
+        handled; with ``idle_heartbeat`` set, two missed heartbeats are a
+        ``ConsumerNotActiveError`` in ``last_error`` and ``error_cb``. A pull
+        consumer is an ``InvalidArgError``."""
+        check_callback(callback, "callback")
+        return PushConsumeContext.start(self, self._link, stream, consumer, callback)
 
     def ordered_consumer(
         self, stream: str, callback: Callable[[Msg], Any] | None = None, **options: Any
