@@ -8,7 +8,7 @@ import pytest
 
 import natskit.aio
 from natskit._io_async import monotonic, sleep
-from natskit.testing import NatsServer
+from natskit.testing import NatsCluster, NatsServer
 
 PIN = "Nats-Pin-Id"
 
@@ -213,3 +213,45 @@ async def test_prioritized_serves_the_lowest_priority_first(js: natskit.aio.JetS
     await publish(js, 3, 4)
     assert (await low.next_msg(timeout=2)).data == b"3"  # served once alone
     await low.stop()
+
+
+async def test_pinned_client_on_a_replicated_consumer_of_a_cluster(
+    nats_cluster: NatsCluster,
+) -> None:
+    """Two pullers on different nodes of a 3-node cluster share one R3 pinned
+    consumer: the first is pinned, and after unpin_consumer the other takes over."""
+    one = await natskit.aio.connect(nats_cluster.urls[0])
+    two = await natskit.aio.connect(nats_cluster.urls[1])
+    js, js2 = one.jetstream(timeout=5), two.jetstream(timeout=5)
+    await js.add_stream("S", subjects=["s.>"], num_replicas=3)
+    await js.add_pull_consumer(
+        "S",
+        "P",
+        priority_groups=["g"],
+        priority_policy="pinned_client",
+        priority_timeout=30,
+        num_replicas=3,
+    )
+    a = await js.consume("S", "P", group="g", max_messages=10)
+    await waiting(js, "P", 1)
+    b = await js2.consume("S", "P", group="g", max_messages=10)
+    await waiting(js, "P", 2)
+    await publish(js, 0, 2)
+    for i in range(2):
+        msg = await a.next_msg(timeout=5)
+        assert msg.data == str(i).encode()
+        await msg.ack_sync()
+    old = a.pin_id
+    assert old is not None and await pinned(js, "P") == old
+
+    await js.unpin_consumer("S", "P", "g")
+    await publish(js, 2, 4)
+    for i in range(2, 4):
+        msg = await b.next_msg(timeout=5)
+        assert msg.data == str(i).encode()
+        await msg.ack_sync()
+    assert b.pin_id not in (None, old)
+    await a.stop()
+    await b.stop()
+    await one.close()
+    await two.close()

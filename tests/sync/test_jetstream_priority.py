@@ -9,7 +9,7 @@ import pytest
 
 import natskit
 from natskit._io_sync import monotonic, sleep
-from natskit.testing import NatsServer
+from natskit.testing import NatsCluster, NatsServer
 
 PIN = "Nats-Pin-Id"
 
@@ -214,3 +214,45 @@ def test_prioritized_serves_the_lowest_priority_first(js: natskit.JetStream) -> 
     publish(js, 3, 4)
     assert (low.next_msg(timeout=2)).data == b"3"  # served once alone
     low.stop()
+
+
+def test_pinned_client_on_a_replicated_consumer_of_a_cluster(
+    nats_cluster: NatsCluster,
+) -> None:
+    """Two pullers on different nodes of a 3-node cluster share one R3 pinned
+    consumer: the first is pinned, and after unpin_consumer the other takes over."""
+    one = natskit.connect(nats_cluster.urls[0])
+    two = natskit.connect(nats_cluster.urls[1])
+    js, js2 = one.jetstream(timeout=5), two.jetstream(timeout=5)
+    js.add_stream("S", subjects=["s.>"], num_replicas=3)
+    js.add_pull_consumer(
+        "S",
+        "P",
+        priority_groups=["g"],
+        priority_policy="pinned_client",
+        priority_timeout=30,
+        num_replicas=3,
+    )
+    a = js.consume("S", "P", group="g", max_messages=10)
+    waiting(js, "P", 1)
+    b = js2.consume("S", "P", group="g", max_messages=10)
+    waiting(js, "P", 2)
+    publish(js, 0, 2)
+    for i in range(2):
+        msg = a.next_msg(timeout=5)
+        assert msg.data == str(i).encode()
+        msg.ack_sync()
+    old = a.pin_id
+    assert old is not None and pinned(js, "P") == old
+
+    js.unpin_consumer("S", "P", "g")
+    publish(js, 2, 4)
+    for i in range(2, 4):
+        msg = b.next_msg(timeout=5)
+        assert msg.data == str(i).encode()
+        msg.ack_sync()
+    assert b.pin_id not in (None, old)
+    a.stop()
+    b.stop()
+    one.close()
+    two.close()
