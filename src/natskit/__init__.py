@@ -12,6 +12,8 @@ from ._jsapi import (
     AccountInfo,
     ConsumerConfig,
     ConsumerInfo,
+    ConsumerPause,
+    PriorityGroupState,
     PubAck,
     RePublish,
     SequenceInfo,
@@ -42,6 +44,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
     from ._sync.objstore import ObjectStore, ObjectWatcher
     from ._sync.ordered import OrderedConsumer
     from ._sync.pull import ConsumeContext
+    from ._sync.push import PushConsumeContext
     from ._sync.service import Endpoint, Group, Service, ServiceRequest
     from ._sync.subscription import Subscription
 
@@ -57,6 +60,7 @@ _LAZY = {
     "ObjectWatcher": "objstore",
     "OrderedConsumer": "ordered",
     "ConsumeContext": "pull",
+    "PushConsumeContext": "push",
     "Endpoint": "service",
     "Group": "service",
     "Service": "service",
@@ -92,6 +96,7 @@ __all__ = [
     "ConsumeContext",
     "ConsumerConfig",
     "ConsumerInfo",
+    "ConsumerPause",
     "Endpoint",
     "Entry",
     "Group",
@@ -111,7 +116,9 @@ __all__ = [
     "ObjectLink",
     "Options",
     "OrderedConsumer",
+    "PriorityGroupState",
     "PubAck",
+    "PushConsumeContext",
     "RePublish",
     "SequenceInfo",
     "ServerAddress",

@@ -17,6 +17,7 @@ from .._io_async import Future, check_callback, monotonic, sleep
 from .._jsapi import PubAck
 from .._jsapi.api import parse_reply, prefix_for, publish_headers
 from .._jsapi.directget import batch_request, multi_last_request
+from .._jsapi.priority import PullPriority
 from ..errors import NoRespondersError, TimeoutError
 from ..msg import HeadersArg, MsgBase, headers_of
 from ..options import check_timeout
@@ -28,6 +29,7 @@ from .msg import ACK, WPI, Msg, nak_body, send_ack, term_body
 from .objstore import ObjectStoreManager
 from .ordered import OrderedConsumer
 from .pull import ConsumeContext, fetch
+from .push import PushConsumeContext
 
 if TYPE_CHECKING:
     from .link import Link
@@ -59,6 +61,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         self._trace = trace
         self.max_pending_acks = MAX_PENDING_ACKS
         self._acks = AckWindow(link.replies)
+        self._pins: dict[tuple[str, str, str], str] = {}  # ADR-42 pin ids held by fetch
 
     # -- publishing ---------------------------------------------------------
 
@@ -208,6 +211,10 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         *,
         max_bytes: int | None = None,
         heartbeat: float | None = None,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
     ) -> list[Msg]:
         """Pull up to ``batch`` messages from a pull consumer.
 
@@ -219,8 +226,18 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         ``ConsumerNotFoundError``, ``JetStreamNotEnabledError``). ``heartbeat``
         asks the server for idle heartbeats; two missed raise
         ``ConsumerNotActiveError``.
+
+        A consumer with priority groups (ADR-42) needs ``group``; the overflow
+        policy takes ``min_pending`` / ``min_ack_pending``, the prioritized one
+        ``priority`` (0-9, lower first). With ``pinned_client`` the pin id the
+        server gave is kept (per stream, consumer and group of this context)
+        and sent with later pulls; when it is stale (423) it is forgotten and
+        the pull goes again without it.
         """
-        return await self._fetch(stream, consumer, batch, timeout, max_bytes, heartbeat)
+        prio = PullPriority.of(
+            group, min_pending, min_ack_pending, priority, self._conn.server_info
+        )
+        return await self._fetch(stream, consumer, batch, timeout, max_bytes, heartbeat, prio)
 
     async def _fetch(
         self,
@@ -230,23 +247,35 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         timeout: float | None,
         max_bytes: int | None,
         heartbeat: float | None,
+        prio: PullPriority | None,
     ) -> list[Msg]:
+        args = (stream, consumer, batch, timeout, max_bytes, heartbeat, prio, self._pins)
         hooks = _instrument.active
         if hooks is None:
-            return await fetch(
-                self, self._link, stream, consumer, batch, timeout, max_bytes, heartbeat
-            )
+            return await fetch(self, self._link, *args)
         with hooks.fetch(self._conn, stream, consumer, batch) as op:
-            msgs = await fetch(
-                self, self._link, stream, consumer, batch, timeout, max_bytes, heartbeat
-            )
+            msgs = await fetch(self, self._link, *args)
             op.result(msgs)
             return msgs
 
-    async def next(self, stream: str, consumer: str, timeout: float | None = None) -> Msg:
-        """The next message of a pull consumer; ``TimeoutError`` if none within ``timeout``."""
+    async def next(
+        self,
+        stream: str,
+        consumer: str,
+        timeout: float | None = None,
+        *,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
+    ) -> Msg:
+        """The next message of a pull consumer; ``TimeoutError`` if none within
+        ``timeout``. ``group`` and the rest as for ``fetch``."""
         wait = check_timeout(timeout, self._timeout) or 0.0
-        msgs = await self._fetch(stream, consumer, 1, wait, None, None)
+        prio = PullPriority.of(
+            group, min_pending, min_ack_pending, priority, self._conn.server_info
+        )
+        msgs = await self._fetch(stream, consumer, 1, wait, None, None, prio)
         if not msgs:
             raise TimeoutError(f"no message from {stream}/{consumer} within {wait} s")
         return msgs[0]
@@ -262,14 +291,24 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         expires: float = 30.0,
         heartbeat: float | None = None,
         threshold: int | None = None,
+        group: str | None = None,
+        min_pending: int | None = None,
+        min_ack_pending: int | None = None,
+        priority: int | None = None,
     ) -> ConsumeContext:
         """Pull continuously (ADR-37) into ``callback``, or iterate the result.
 
         ``max_messages`` (default 500) or ``max_bytes`` bound what is requested
         ahead; a new pull goes out when it falls to ``threshold`` (default
         half). ``heartbeat`` defaults to half of ``expires``, at most 30 s.
+        ``group``, ``min_pending``, ``min_ack_pending`` and ``priority`` as for
+        ``fetch``; the pin id of a ``pinned_client`` consumer is the context's
+        own (``ConsumeContext.pin_id``).
         """
         check_callback(callback, "callback")
+        prio = PullPriority.of(
+            group, min_pending, min_ack_pending, priority, self._conn.server_info
+        )
         return await ConsumeContext.start(
             self,
             self._link,
@@ -281,7 +320,20 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
             expires=expires,
             heartbeat=heartbeat,
             threshold=threshold,
+            priority=prio,
         )
+
+    async def consume_push(
+        self, stream: str, consumer: str, callback: Callable[[Msg], Any] | None = None
+    ) -> PushConsumeContext:
+        """Receive what push consumer ``consumer`` delivers (its ``deliver_subject``,
+        in its ``deliver_group``) into ``callback``, or iterate the result.
+        Flow control requests are answered once the messages before them were
+        handled; with ``idle_heartbeat`` set, two missed heartbeats are a
+        ``ConsumerNotActiveError`` in ``last_error`` and ``error_cb``. A pull
+        consumer is an ``InvalidArgError``."""
+        check_callback(callback, "callback")
+        return await PushConsumeContext.start(self, self._link, stream, consumer, callback)
 
     async def ordered_consumer(
         self, stream: str, callback: Callable[[Msg], Any] | None = None, **options: Any

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .._jsapi import ConsumerConfig, ConsumerInfo, StreamConfig, StreamInfo
+from .._jsapi import ConsumerConfig, ConsumerInfo, ConsumerPause, StreamConfig, StreamInfo
 from .._jsapi.api import (
     api_about,
     consumer_create_subject,
@@ -23,6 +24,7 @@ from .._jsapi.directget import stream_info_request, subjects_left
 from .._jsapi.info import AccountInfo
 from .._protocol import check_name
 from ..errors import JetStreamNotEnabledError, NoRespondersError
+from . import consumer_controls as controls
 from .msg import Msg
 
 if TYPE_CHECKING:
@@ -303,3 +305,31 @@ class JetStreamManager:
         check_name(stream, "stream name")
         infos = await self._paged(f"CONSUMER.LIST.{stream}", "consumers")
         return [ConsumerInfo.from_json(i) for i in infos]
+
+    # -- consumer controls (consumer_controls.py) ------------------------------
+
+    async def pause_consumer(
+        self, stream: str, name: str, until: datetime | float
+    ) -> ConsumerPause:
+        """Pause a consumer until ``until`` (a ``datetime``, naive meaning UTC, or
+        seconds from now): it delivers nothing until then (server 2.11+)."""
+        info = self._conn.server_info
+        return await controls.pause_consumer(self._api, info, stream, name, until)
+
+    async def resume_consumer(self, stream: str, name: str) -> ConsumerPause:
+        """Resume a paused consumer at once (server 2.11+)."""
+        info = self._conn.server_info
+        return await controls.resume_consumer(self._api, info, stream, name)
+
+    async def unpin_consumer(self, stream: str, name: str, group: str) -> None:
+        """Unpin the pinned client of priority group ``group`` (ADR-42
+        ``pinned_client``): the server pins one of the waiting pulls next."""
+        info = self._conn.server_info
+        await controls.unpin_consumer(self._api, info, stream, name, group)
+
+    async def reset_consumer(self, stream: str, name: str, seq: int | None = None) -> ConsumerInfo:
+        """Move a consumer back to its ack floor, or to stream sequence ``seq``
+        (server 2.14+); its ``ConsumerInfo`` after the reset (the sequence it
+        restarts from is ``raw["reset_seq"]``)."""
+        info = self._conn.server_info
+        return await controls.reset_consumer(self._api, info, stream, name, seq)

@@ -18,6 +18,7 @@ from .._io_async import (
     sleep,
 )
 from .._jsapi.api import Pull, encode, fetch_expiry, pending_counts, pull_request, pull_status
+from .._jsapi.priority import PIN_HEADER, PullPriority, priority_error_or
 from .._protocol import check_name, encode_headers
 from ..errors import (
     BadSubscriptionError,
@@ -67,8 +68,11 @@ async def fetch(
     timeout: float | None,
     max_bytes: int | None,
     heartbeat: float | None,
+    prio: PullPriority | None = None,
+    pins: dict[tuple[str, str, str], str] | None = None,
 ) -> list[Msg]:
-    """``JetStream.fetch`` (see there)."""
+    """``JetStream.fetch`` (see there); with ``prio`` a pull of a priority group,
+    holding the pin id of ``pins`` (the context's, by stream, consumer, group)."""
     check_blocking_allowed()
     check_name(stream, "stream name")
     check_name(consumer, "consumer name")
@@ -82,6 +86,11 @@ async def fetch(
             batch, expires=fetch_expiry(timeout), max_bytes=max_bytes, heartbeat=heartbeat
         )
         wait = timeout
+    pins = {} if pins is None else pins
+    key = (stream, consumer, prio.group if prio is not None else "")
+    base = req
+    if prio is not None:
+        req = {**base, **prio.fields(pins.get(key))}
     conn = js.connection
     sub = untraced(await conn.subscribe(conn.new_inbox()))
     msgs: list[Msg] = []
@@ -119,13 +128,28 @@ async def fetch(
             if js.trace and msg.status is not None:
                 log.debug("<<< %s %s %s", sub.subject, msg.status, msg.description)
             if msg.status is None or msg.data:
+                pin = msg.headers.get(PIN_HEADER) if prio is not None else None
+                if pin:
+                    pins[key] = pin
                 msgs.append(msg)
+            elif msg.status == 423 and prio is not None:
+                # ADR-42: the pin id was stale; forget it and pull as a candidate
+                pins.pop(key, None)
+                if msgs or (timeout is not None and deadline - monotonic() < 0.02):
+                    return msgs
+                req = {**base, **prio.fields(None)}
+                if timeout is not None:
+                    req["expires"] = round((deadline - monotonic() - 0.01) * 1e9)
+                    if 2 * req.get("idle_heartbeat", 0) > req["expires"]:
+                        req.pop("idle_heartbeat")
+                await send_pull(js, link, stream, consumer, req, sub.subject)
             elif msg.status != 100:
                 kind, err = pull_status(msg.status, msg.description)
                 if kind is Pull.END or msgs or err is None:
                     return msgs
                 if msg.status != 503:
-                    raise err
+                    about = f"consumer {consumer!r} of stream {stream!r}"
+                    raise priority_error_or(msg.status, msg.description, about, err)
                 failure = err
                 break
         if msgs:
@@ -163,6 +187,7 @@ class ConsumeContext(MsgIterator):
         expires: float,
         heartbeat: float | None,
         threshold: int | None,
+        priority: PullPriority | None = None,
     ) -> None:
         check_name(stream, "stream name")
         check_name(consumer, "consumer name")
@@ -193,6 +218,8 @@ class ConsumeContext(MsgIterator):
         self._callback = callback
         self._expires = expires
         self._heartbeat = heartbeat
+        self._priority = priority
+        self._pin: str | None = None
         self._lock = StateLock()
         self._outstanding = 0  # requested, not yet received (messages or bytes)
         self._buffered = 0  # received, not yet handled by the user
@@ -257,6 +284,8 @@ class ConsumeContext(MsgIterator):
             )
         else:
             req = pull_request(room, expires=self._expires, heartbeat=self._heartbeat)
+        if self._priority is not None:
+            req.update(self._priority.fields(self._pin))
         try:
             await send_pull(
                 self._js, self._link, self.stream, self.consumer, req, self._sub.subject
@@ -277,7 +306,10 @@ class ConsumeContext(MsgIterator):
             return
         if msg.status is None or msg.data:
             size = self._size(msg)
+            pin = msg.headers.get(PIN_HEADER) if self._priority is not None else None
             with self._lock:
+                if pin:
+                    self._pin = pin
                 self._outstanding = max(self._outstanding - size, 0)
                 self._buffered += size
             if self._callback is None:
@@ -304,6 +336,12 @@ class ConsumeContext(MsgIterator):
             with self._lock:
                 self._outstanding = max(self._outstanding - (size if self._by_bytes else msgs), 0)
             kind, err = pull_status(msg.status, msg.description)
+            if msg.status == 423 and self._priority is not None:
+                # ADR-42: another client holds the pin now. Every pull of ours
+                # carried the stale id: forget it and all of them, pull again.
+                with self._lock:
+                    self._pin = None
+                    self._outstanding = 0
             if (
                 self._by_bytes
                 and "maxbytes" in msg.description.lower()
@@ -329,7 +367,8 @@ class ConsumeContext(MsgIterator):
                 await self._restart()
                 return
             if kind is Pull.FATAL:
-                await self._stop(err)
+                about = f"consumer {self.consumer!r} of stream {self.stream!r}"
+                await self._stop(err and priority_error_or(msg.status, msg.description, about, err))
                 return
             if err is not None:
                 self._warn(err)
@@ -414,6 +453,12 @@ class ConsumeContext(MsgIterator):
         self._queue.put_nowait(err)
         if self._sub is not None:
             await unsubscribe_quietly(self._sub)
+
+    @property
+    def pin_id(self) -> str | None:
+        """The pin id the server gave this consumer's pulls (``pinned_client``
+        policy, ADR-42): sent with every pull while held; None when not pinned."""
+        return self._pin
 
     @property
     def is_active(self) -> bool:

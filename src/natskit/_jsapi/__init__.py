@@ -11,13 +11,17 @@ from .config import (
     StreamSource,
     SubjectTransform,
 )
+from .controls import ConsumerPause
 from .info import AccountInfo, ConsumerInfo, PubAck, SequenceInfo, StreamInfo, StreamState
+from .priority import PriorityGroupState
 from .wire import from_ns, to_ns
 
 __all__ = [
     "AccountInfo",
     "ConsumerConfig",
     "ConsumerInfo",
+    "ConsumerPause",
+    "PriorityGroupState",
     "PubAck",
     "RePublish",
     "SequenceInfo",

@@ -12,7 +12,8 @@ from typing import Any
 
 from .checked import server_json
 from .config import ConsumerConfig, StreamConfig
-from .wire import time_from_wire
+from .priority import PriorityGroupState
+from .wire import from_ns, time_from_wire
 
 __all__ = [
     "AccountInfo",
@@ -159,7 +160,10 @@ class ConsumerInfo:
     and counts of messages pending, waiting for an ack or redelivered.
 
     The fields are the server's JSON fields of the same names; times are UTC
-    ``datetime`` objects; ``raw`` is the JSON the server sent.
+    ``datetime`` objects; ``raw`` is the JSON the server sent. ``paused`` and
+    ``pause_remaining`` (seconds; None when not paused) say whether
+    ``pause_consumer`` paused it; ``priority_groups`` are its ADR-42 groups
+    with the pinned client of each.
     """
 
     stream_name: str
@@ -174,6 +178,9 @@ class ConsumerInfo:
     num_pending: int = 0
     cluster: dict[str, Any] | None = None
     push_bound: bool = False
+    paused: bool = False
+    pause_remaining: float | None = None
+    priority_groups: list[PriorityGroupState] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -193,6 +200,15 @@ class ConsumerInfo:
             num_pending=data.get("num_pending", 0),
             cluster=data.get("cluster"),
             push_bound=bool(data.get("push_bound", False)),
+            paused=bool(data.get("paused", False)),
+            pause_remaining=(
+                from_ns(data["pause_remaining"])
+                if data.get("pause_remaining") is not None
+                else None
+            ),
+            priority_groups=[
+                PriorityGroupState.from_json(g) for g in data.get("priority_groups") or []
+            ],
             raw=data,
         )
 

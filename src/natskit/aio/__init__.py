@@ -14,6 +14,7 @@ from .._async.msg import Msg
 from .._async.objstore import ObjectStore, ObjectWatcher
 from .._async.ordered import OrderedConsumer
 from .._async.pull import ConsumeContext
+from .._async.push import PushConsumeContext
 from .._async.service import Endpoint, Group, Service, ServiceRequest
 from .._async.subscription import Subscription
 from ..errors import *  # noqa: F403  (the same error classes as natskit)
@@ -31,6 +32,7 @@ __all__ = [
     "ObjectStore",
     "ObjectWatcher",
     "OrderedConsumer",
+    "PushConsumeContext",
     "Service",
     "ServiceRequest",
     "Subscription",
