@@ -12,6 +12,7 @@ from ._jsapi import (
     AccountInfo,
     ConsumerConfig,
     ConsumerInfo,
+    ConsumerLimits,
     PubAck,
     RePublish,
     SequenceInfo,
@@ -34,6 +35,7 @@ from .status import Stats, Status
 from .timeutil import format_time, parse_time
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
+    from ._sync.batch import Batch
     from ._sync.connection import Connection, connect
     from ._sync.jetstream import JetStream
     from ._sync.kv import KeyValue
@@ -47,6 +49,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
 # The blocking API is imported on first use, so that ``import natskit.aio``
 # does not load it: name -> the module under ``_sync`` that defines it.
 _LAZY = {
+    "Batch": "batch",
     "Connection": "connection",
     "connect": "connection",
     "JetStream": "jetstream",
@@ -87,10 +90,12 @@ logging.getLogger("natskit").addHandler(logging.NullHandler())
 
 __all__ = [
     "AccountInfo",
+    "Batch",
     "Connection",
     "ConsumeContext",
     "ConsumerConfig",
     "ConsumerInfo",
+    "ConsumerLimits",
     "Endpoint",
     "Entry",
     "Group",

@@ -3,7 +3,14 @@
 Shared by the asyncio and the blocking ``JetStream``; tested without a server.
 """
 
-from .config import ConsumerConfig, RePublish, StreamConfig, StreamSource, SubjectTransform
+from .config import (
+    ConsumerConfig,
+    ConsumerLimits,
+    RePublish,
+    StreamConfig,
+    StreamSource,
+    SubjectTransform,
+)
 from .info import AccountInfo, ConsumerInfo, PubAck, SequenceInfo, StreamInfo, StreamState
 from .wire import from_ns, to_ns
 
@@ -11,6 +18,7 @@ __all__ = [
     "AccountInfo",
     "ConsumerConfig",
     "ConsumerInfo",
+    "ConsumerLimits",
     "PubAck",
     "RePublish",
     "SequenceInfo",

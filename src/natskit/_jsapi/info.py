@@ -31,13 +31,19 @@ class PubAck:
     ``stream`` and ``seq`` say where the message was stored; ``duplicate`` is
     True when the stream had already stored its ``msg_id`` within its
     duplicate window (nothing new was stored); ``domain`` is the JetStream
-    domain, if any; ``raw`` is the JSON the server sent.
+    domain, if any; ``value`` is a counter's value after the increment (an
+    ``int`` of any size, ADR-49; None on other streams); ``batch_id`` and
+    ``batch_size`` are set by the commit of an atomic batch (ADR-50); ``raw``
+    is the JSON the server sent.
     """
 
     stream: str
     seq: int
     duplicate: bool = False
     domain: str | None = None
+    value: int | None = None
+    batch_id: str | None = None
+    batch_size: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -49,6 +55,9 @@ class PubAck:
             seq=int(data.get("seq", 0)),
             duplicate=bool(data.get("duplicate", False)),
             domain=data.get("domain") or None,
+            value=None if (val := data.get("val")) is None else int(val),
+            batch_id=data.get("batch") or None,
+            batch_size=data.get("count"),
             raw=data,
         )
 

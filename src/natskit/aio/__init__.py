@@ -6,6 +6,7 @@
 ...         await nc.publish("greet", b"hello")
 """
 
+from .._async.batch import Batch
 from .._async.connection import Connection, connect
 from .._async.jetstream import JetStream
 from .._async.kv import KeyValue
@@ -20,6 +21,7 @@ from ..errors import *  # noqa: F403  (the same error classes as natskit)
 from ..errors import __all__ as _error_names
 
 __all__ = [
+    "Batch",
     "Connection",
     "ConsumeContext",
     "Endpoint",
