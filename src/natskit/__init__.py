@@ -37,6 +37,7 @@ from .timeutil import format_time, parse_time
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
     from ._sync.batch import Batch
     from ._sync.connection import Connection, connect
+    from ._sync.counter import Counter
     from ._sync.jetstream import JetStream
     from ._sync.kv import KeyValue
     from ._sync.kvwatch import KVWatcher
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
 # does not load it: name -> the module under ``_sync`` that defines it.
 _LAZY = {
     "Batch": "batch",
+    "Counter": "counter",
     "Connection": "connection",
     "connect": "connection",
     "JetStream": "jetstream",
@@ -95,6 +97,7 @@ __all__ = [
     "ConsumeContext",
     "ConsumerConfig",
     "ConsumerInfo",
+    "Counter",
     "ConsumerLimits",
     "Endpoint",
     "Entry",

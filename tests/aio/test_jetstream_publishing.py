@@ -219,3 +219,115 @@ async def test_bad_batch_input_is_refused_before_sending(
         await js.batch().commit()
     await b.abandon()
     assert nc.stats.out_msgs == sent
+
+
+# -- counters -----------------------------------------------------------------
+
+
+async def _counters(js: natskit.aio.JetStream, **config: object) -> natskit.aio.Counter:
+    await js.add_stream("C", subjects=["c.>"], storage="memory", allow_msg_counter=True, **config)
+    return await js.counter("C")
+
+
+async def test_counter_add_and_get(js: natskit.aio.JetStream) -> None:
+    c = await _counters(js, allow_direct=True)
+    assert await c.get("c.hits") == 0  # never set
+    assert await c.add("c.hits") == 1
+    assert await c.add("c.hits", 41) == 42
+    assert await c.add("c.hits", -50) == -8
+    assert await c.get("c.hits") == -8
+    huge = 2**64 + 7
+    assert await c.add("c.big", huge) == huge
+    assert await c.add("c.big", huge) == 2 * huge
+    assert await c.add("c.big", -(3 * huge)) == -huge
+    assert await c.get("c.big") == -huge
+    assert await c.add("c.big", 0) == -huge
+    assert (await js.stream_msg_get("C", last_by_subj="c.big")).headers.get("Nats-Incr") == "+0"
+
+
+async def test_counter_get_without_direct(js: natskit.aio.JetStream) -> None:
+    c = await _counters(js)
+    await c.add("c.a", 10**30)
+    assert await c.get("c.a") == 10**30
+    assert await c.get("c.none") == 0
+    with pytest.raises(natskit.JetStreamError, match="allow_direct"):
+        await c.get_many("c.>")
+
+
+async def test_counter_get_many(js: natskit.aio.JetStream) -> None:
+    c = await _counters(js, allow_direct=True)
+    for i in range(5):
+        await c.add(f"c.n.{i}", 2**70 * i - 3)
+    await c.add("c.other", 5)
+    expect = {f"c.n.{i}": 2**70 * i - 3 for i in range(5)}
+    assert await c.get_many("c.n.*") == expect
+    assert await c.get_many(["c.n.1", "c.other", "c.never"]) == {
+        "c.n.1": 2**70 - 3,
+        "c.other": 5,
+        "c.never": 0,
+    }
+    assert await c.get_many(["c.n.>", "c.other"]) == {**expect, "c.other": 5}
+    assert await c.get_many("c.empty.>") == {}
+
+
+async def test_counter_errors(nc: natskit.aio.Connection, js: natskit.aio.JetStream) -> None:
+    await js.add_stream("PLAIN", subjects=["plain"], storage="memory")
+    with pytest.raises(natskit.JetStreamError, match="allow_msg_counter"):
+        await js.counter("PLAIN")
+    with pytest.raises(natskit.StreamNotFoundError, match="NOPE"):
+        await js.counter("NOPE")
+    c = await _counters(js, allow_direct=True)
+    sent = nc.stats.out_msgs
+    for bad in (1.5, "1", None, True):
+        with pytest.raises(natskit.InvalidArgError, match="delta"):
+            await c.add("c.x", bad)  # type: ignore[arg-type]  # the error under test
+    with pytest.raises(natskit.InvalidArgError):
+        await c.add("c.*", 1)
+    with pytest.raises(natskit.InvalidArgError):
+        await c.get_many([])
+    assert nc.stats.out_msgs == sent
+    with pytest.raises(natskit.JetStreamError, match="allow_msg_counter"):
+        await js.publish("plain", b"", headers={"Nats-Incr": "+1"})
+
+
+async def test_counters_sourced_across_streams(
+    nats_cluster: natskit.testing.NatsCluster,
+) -> None:
+    """Regional counters sourced into a total (ADR-49): the total follows its
+    sources, including their negative deltas, on a 3-node cluster."""
+    async with natskit.aio.connect(nats_cluster.urls) as nc:
+        js = nc.jetstream(timeout=10)
+        for region in ("eu", "us"):
+            await js.add_stream(
+                region.upper(),
+                subjects=[f"count.{region}.>"],
+                num_replicas=3,
+                allow_msg_counter=True,
+            )
+        await js.add_stream(
+            "TOTAL",
+            num_replicas=3,
+            allow_msg_counter=True,
+            allow_direct=True,
+            sources=[
+                natskit.StreamSource(
+                    r,
+                    subject_transforms=[
+                        natskit.SubjectTransform(f"count.{r.lower()}.>", "count.>")
+                    ],
+                )
+                for r in ("EU", "US")
+            ],
+        )
+        eu, us, counters = [await js.counter(n) for n in ("EU", "US", "TOTAL")]
+        big = 2**66
+        assert await eu.add("count.eu.hits", big) == big
+        assert await us.add("count.us.hits", 5) == 5
+        assert await us.add("count.us.hits", -2) == 3
+        deadline = monotonic() + 20
+        while monotonic() < deadline:  # sourcing is server-side: poll its result
+            if await counters.get("count.hits") == big + 3:
+                break
+            await sleep(0.1)
+        assert await counters.get("count.hits") == big + 3
+        assert await counters.get_many("count.>") == {"count.hits": big + 3}

@@ -220,3 +220,115 @@ def test_bad_batch_input_is_refused_before_sending(
         js.batch().commit()
     b.abandon()
     assert nc.stats.out_msgs == sent
+
+
+# -- counters -----------------------------------------------------------------
+
+
+def _counters(js: natskit.JetStream, **config: object) -> natskit.Counter:
+    js.add_stream("C", subjects=["c.>"], storage="memory", allow_msg_counter=True, **config)
+    return js.counter("C")
+
+
+def test_counter_add_and_get(js: natskit.JetStream) -> None:
+    c = _counters(js, allow_direct=True)
+    assert c.get("c.hits") == 0  # never set
+    assert c.add("c.hits") == 1
+    assert c.add("c.hits", 41) == 42
+    assert c.add("c.hits", -50) == -8
+    assert c.get("c.hits") == -8
+    huge = 2**64 + 7
+    assert c.add("c.big", huge) == huge
+    assert c.add("c.big", huge) == 2 * huge
+    assert c.add("c.big", -(3 * huge)) == -huge
+    assert c.get("c.big") == -huge
+    assert c.add("c.big", 0) == -huge
+    assert (js.stream_msg_get("C", last_by_subj="c.big")).headers.get("Nats-Incr") == "+0"
+
+
+def test_counter_get_without_direct(js: natskit.JetStream) -> None:
+    c = _counters(js)
+    c.add("c.a", 10**30)
+    assert c.get("c.a") == 10**30
+    assert c.get("c.none") == 0
+    with pytest.raises(natskit.JetStreamError, match="allow_direct"):
+        c.get_many("c.>")
+
+
+def test_counter_get_many(js: natskit.JetStream) -> None:
+    c = _counters(js, allow_direct=True)
+    for i in range(5):
+        c.add(f"c.n.{i}", 2**70 * i - 3)
+    c.add("c.other", 5)
+    expect = {f"c.n.{i}": 2**70 * i - 3 for i in range(5)}
+    assert c.get_many("c.n.*") == expect
+    assert c.get_many(["c.n.1", "c.other", "c.never"]) == {
+        "c.n.1": 2**70 - 3,
+        "c.other": 5,
+        "c.never": 0,
+    }
+    assert c.get_many(["c.n.>", "c.other"]) == {**expect, "c.other": 5}
+    assert c.get_many("c.empty.>") == {}
+
+
+def test_counter_errors(nc: natskit.Connection, js: natskit.JetStream) -> None:
+    js.add_stream("PLAIN", subjects=["plain"], storage="memory")
+    with pytest.raises(natskit.JetStreamError, match="allow_msg_counter"):
+        js.counter("PLAIN")
+    with pytest.raises(natskit.StreamNotFoundError, match="NOPE"):
+        js.counter("NOPE")
+    c = _counters(js, allow_direct=True)
+    sent = nc.stats.out_msgs
+    for bad in (1.5, "1", None, True):
+        with pytest.raises(natskit.InvalidArgError, match="delta"):
+            c.add("c.x", bad)  # type: ignore[arg-type]  # the error under test
+    with pytest.raises(natskit.InvalidArgError):
+        c.add("c.*", 1)
+    with pytest.raises(natskit.InvalidArgError):
+        c.get_many([])
+    assert nc.stats.out_msgs == sent
+    with pytest.raises(natskit.JetStreamError, match="allow_msg_counter"):
+        js.publish("plain", b"", headers={"Nats-Incr": "+1"})
+
+
+def test_counters_sourced_across_streams(
+    nats_cluster: natskit.testing.NatsCluster,
+) -> None:
+    """Regional counters sourced into a total (ADR-49): the total follows its
+    sources, including their negative deltas, on a 3-node cluster."""
+    with natskit.connect(nats_cluster.urls) as nc:
+        js = nc.jetstream(timeout=10)
+        for region in ("eu", "us"):
+            js.add_stream(
+                region.upper(),
+                subjects=[f"count.{region}.>"],
+                num_replicas=3,
+                allow_msg_counter=True,
+            )
+        js.add_stream(
+            "TOTAL",
+            num_replicas=3,
+            allow_msg_counter=True,
+            allow_direct=True,
+            sources=[
+                natskit.StreamSource(
+                    r,
+                    subject_transforms=[
+                        natskit.SubjectTransform(f"count.{r.lower()}.>", "count.>")
+                    ],
+                )
+                for r in ("EU", "US")
+            ],
+        )
+        eu, us, counters = [js.counter(n) for n in ("EU", "US", "TOTAL")]
+        big = 2**66
+        assert eu.add("count.eu.hits", big) == big
+        assert us.add("count.us.hits", 5) == 5
+        assert us.add("count.us.hits", -2) == 3
+        deadline = monotonic() + 20
+        while monotonic() < deadline:  # sourcing is server-side: poll its result
+            if counters.get("count.hits") == big + 3:
+                break
+            sleep(0.1)
+        assert counters.get("count.hits") == big + 3
+        assert counters.get_many("count.>") == {"count.hits": big + 3}

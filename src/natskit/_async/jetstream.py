@@ -20,6 +20,7 @@ from ..msg import HeadersArg, MsgBase, headers_of
 from ..options import check_timeout
 from .acks import AckWindow, PendingAck
 from .batch import Batch, publish_batch
+from .counter import Counter, open_counter
 from .jsmanage import JetStreamManager, log
 from .kvmanage import KeyValueManager
 from .msg import ACK, WPI, Msg, nak_body, send_ack, term_body
@@ -216,6 +217,13 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         a context manager: leaving the block without ``commit()`` abandons the
         batch (nothing of it is stored)."""
         return Batch(self, self._link, timeout)
+
+    async def counter(self, stream: str) -> Counter:
+        """The counters of ``stream`` (ADR-49; created with ``allow_msg_counter``):
+        ``add(subject, delta=1)``, ``get(subject)``, ``get_many(subjects)``, on
+        ``int`` values of any size. ``StreamNotFoundError`` if there is no such
+        stream, ``JetStreamError`` if it holds no counters."""
+        return await open_counter(self, self._link, stream)
 
     # -- pulling ------------------------------------------------------------
 

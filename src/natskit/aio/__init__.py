@@ -8,6 +8,7 @@
 
 from .._async.batch import Batch
 from .._async.connection import Connection, connect
+from .._async.counter import Counter
 from .._async.jetstream import JetStream
 from .._async.kv import KeyValue
 from .._async.kvwatch import KVWatcher
@@ -24,6 +25,7 @@ __all__ = [
     "Batch",
     "Connection",
     "ConsumeContext",
+    "Counter",
     "Endpoint",
     "Group",
     "JetStream",
