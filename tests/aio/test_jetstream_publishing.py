@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -331,3 +332,75 @@ async def test_counters_sourced_across_streams(
             await sleep(0.1)
         assert await counters.get("count.hits") == big + 3
         assert await counters.get_many("count.>") == {"count.hits": big + 3}
+
+
+# -- schedules ----------------------------------------------------------------
+
+
+async def _schedules(js: natskit.aio.JetStream) -> None:
+    await js.add_stream(
+        "S",
+        subjects=["sched.>", "orders.>"],
+        storage="memory",
+        allow_msg_schedules=True,
+        allow_msg_ttl=True,
+    )
+
+
+async def test_schedule_at_delivers_to_the_target(js: natskit.aio.JetStream) -> None:
+    await _schedules(js)
+    await js.add_pull_consumer("S", "C", filter_subject="orders.new")
+    at = datetime.now(timezone.utc) + timedelta(seconds=1)
+    ack = await js.publish_schedule(
+        "sched.order.1", b"later", target="orders.new", at=at, headers={"K": "v"}
+    )
+    assert (ack.stream, ack.seq) == ("S", 1)
+    assert await js.fetch("S", "C", 1) == []  # not yet
+    msg = await js.next("S", "C", timeout=10)
+    assert msg.data == b"later" and msg.subject == "orders.new"
+    assert msg.headers.get("K") == "v"
+    assert msg.headers.get("Nats-Scheduler") == "sched.order.1"
+    assert datetime.now(timezone.utc) >= at
+
+
+async def test_schedule_every_and_cron_repeat(js: natskit.aio.JetStream) -> None:
+    await _schedules(js)
+    await js.add_pull_consumer("S", "E", filter_subject="orders.tick")
+    await js.add_pull_consumer("S", "R", filter_subject="orders.cron")
+    await js.publish_schedule("sched.tick", b"tick", target="orders.tick", every=1, ttl=60)
+    await js.publish_schedule("sched.cron", b"cron", target="orders.cron", cron="* * * * * *")
+    ticks = [await js.next("S", "E", timeout=10) for _ in range(2)]
+    assert [m.data for m in ticks] == [b"tick", b"tick"]
+    assert ticks[0].headers.get("Nats-TTL") == "60"
+    assert (await js.next("S", "R", timeout=10)).data == b"cron"
+    await js.purge_stream("S", filter="sched.>")  # ends both schedules
+
+
+async def test_schedule_bad_input_is_refused_before_sending(
+    nc: natskit.aio.Connection, js: natskit.aio.JetStream
+) -> None:
+    await _schedules(js)
+    sent = nc.stats.out_msgs
+    past = datetime.now(timezone.utc) - timedelta(seconds=1)
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"at": past}, "in the past"),
+        ({"every": 5, "cron": "@hourly"}, "every and cron"),
+        ({}, "exactly one"),
+        ({"every": 0.5}, "every"),
+        ({"every": 5, "ttl": 0}, "ttl"),
+        ({"cron": ""}, "cron"),
+        ({"at": "tomorrow"}, "datetime"),
+    ]
+    for kwargs, match in cases:
+        with pytest.raises(natskit.InvalidArgError, match=match):
+            await js.publish_schedule("sched.x", b"", target="orders.x", **kwargs)  # type: ignore[arg-type]  # the error under test
+    with pytest.raises(natskit.InvalidArgError, match="target"):
+        await js.publish_schedule("sched.x", b"", target="sched.x", every=5)
+    assert nc.stats.out_msgs == sent
+
+
+async def test_schedule_on_a_stream_without_schedules(js: natskit.aio.JetStream) -> None:
+    await js.add_stream("N", subjects=["n.>"], storage="memory")
+    with pytest.raises(natskit.JetStreamError) as info:
+        await js.publish_schedule("n.s", b"", target="n.t", every=5)
+    assert info.value.err_code == 10188 and "allow_msg_schedules" in str(info.value)

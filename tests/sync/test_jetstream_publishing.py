@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -332,3 +333,75 @@ def test_counters_sourced_across_streams(
             sleep(0.1)
         assert counters.get("count.hits") == big + 3
         assert counters.get_many("count.>") == {"count.hits": big + 3}
+
+
+# -- schedules ----------------------------------------------------------------
+
+
+def _schedules(js: natskit.JetStream) -> None:
+    js.add_stream(
+        "S",
+        subjects=["sched.>", "orders.>"],
+        storage="memory",
+        allow_msg_schedules=True,
+        allow_msg_ttl=True,
+    )
+
+
+def test_schedule_at_delivers_to_the_target(js: natskit.JetStream) -> None:
+    _schedules(js)
+    js.add_pull_consumer("S", "C", filter_subject="orders.new")
+    at = datetime.now(timezone.utc) + timedelta(seconds=1)
+    ack = js.publish_schedule(
+        "sched.order.1", b"later", target="orders.new", at=at, headers={"K": "v"}
+    )
+    assert (ack.stream, ack.seq) == ("S", 1)
+    assert js.fetch("S", "C", 1) == []  # not yet
+    msg = js.next("S", "C", timeout=10)
+    assert msg.data == b"later" and msg.subject == "orders.new"
+    assert msg.headers.get("K") == "v"
+    assert msg.headers.get("Nats-Scheduler") == "sched.order.1"
+    assert datetime.now(timezone.utc) >= at
+
+
+def test_schedule_every_and_cron_repeat(js: natskit.JetStream) -> None:
+    _schedules(js)
+    js.add_pull_consumer("S", "E", filter_subject="orders.tick")
+    js.add_pull_consumer("S", "R", filter_subject="orders.cron")
+    js.publish_schedule("sched.tick", b"tick", target="orders.tick", every=1, ttl=60)
+    js.publish_schedule("sched.cron", b"cron", target="orders.cron", cron="* * * * * *")
+    ticks = [js.next("S", "E", timeout=10) for _ in range(2)]
+    assert [m.data for m in ticks] == [b"tick", b"tick"]
+    assert ticks[0].headers.get("Nats-TTL") == "60"
+    assert (js.next("S", "R", timeout=10)).data == b"cron"
+    js.purge_stream("S", filter="sched.>")  # ends both schedules
+
+
+def test_schedule_bad_input_is_refused_before_sending(
+    nc: natskit.Connection, js: natskit.JetStream
+) -> None:
+    _schedules(js)
+    sent = nc.stats.out_msgs
+    past = datetime.now(timezone.utc) - timedelta(seconds=1)
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"at": past}, "in the past"),
+        ({"every": 5, "cron": "@hourly"}, "every and cron"),
+        ({}, "exactly one"),
+        ({"every": 0.5}, "every"),
+        ({"every": 5, "ttl": 0}, "ttl"),
+        ({"cron": ""}, "cron"),
+        ({"at": "tomorrow"}, "datetime"),
+    ]
+    for kwargs, match in cases:
+        with pytest.raises(natskit.InvalidArgError, match=match):
+            js.publish_schedule("sched.x", b"", target="orders.x", **kwargs)  # type: ignore[arg-type]  # the error under test
+    with pytest.raises(natskit.InvalidArgError, match="target"):
+        js.publish_schedule("sched.x", b"", target="sched.x", every=5)
+    assert nc.stats.out_msgs == sent
+
+
+def test_schedule_on_a_stream_without_schedules(js: natskit.JetStream) -> None:
+    js.add_stream("N", subjects=["n.>"], storage="memory")
+    with pytest.raises(natskit.JetStreamError) as info:
+        js.publish_schedule("n.s", b"", target="n.t", every=5)
+    assert info.value.err_code == 10188 and "allow_msg_schedules" in str(info.value)

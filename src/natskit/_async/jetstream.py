@@ -9,6 +9,7 @@ method takes its own; ``domain=`` or ``api_prefix=`` pick another JetStream
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .._io_async import Future, check_callback, monotonic, sleep
@@ -27,6 +28,7 @@ from .msg import ACK, WPI, Msg, nak_body, send_ack, term_body
 from .objstore import ObjectStoreManager
 from .ordered import OrderedConsumer
 from .pull import ConsumeContext, fetch
+from .schedule import publish_schedule
 
 if TYPE_CHECKING:
     from .link import Link
@@ -224,6 +226,39 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         ``int`` values of any size. ``StreamNotFoundError`` if there is no such
         stream, ``JetStreamError`` if it holds no counters."""
         return await open_counter(self, self._link, stream)
+
+    async def publish_schedule(
+        self,
+        subject: str,
+        payload: Payload = b"",
+        *,
+        target: str,
+        at: datetime | None = None,
+        every: float | None = None,
+        cron: str | None = None,
+        ttl: float | str | None = None,
+        headers: HeadersArg = None,
+    ) -> PubAck:
+        """Store a schedule on ``subject`` (ADR-51): the server publishes
+        ``payload`` and ``headers`` to ``target`` (a subject of the same stream)
+        once ``at`` (a future ``datetime``; naive means UTC), every ``every``
+        seconds (at least 1) or on the 6-field ``cron`` expression (or
+        ``@hourly``, ``@daily``, ...), in UTC: exactly one of the three.
+        ``ttl`` (seconds or ``"never"``) is the produced messages' TTL. The
+        stream needs ``allow_msg_schedules`` (and ``allow_msg_ttl`` for ``ttl``).
+        Publishing to ``subject`` again replaces the schedule; purging it ends it."""
+        return await publish_schedule(
+            self,
+            self._link,
+            subject,
+            payload,
+            target=target,
+            at=at,
+            every=every,
+            cron=cron,
+            ttl=ttl,
+            headers=headers,
+        )
 
     # -- pulling ------------------------------------------------------------
 
