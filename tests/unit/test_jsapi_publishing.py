@@ -210,3 +210,18 @@ def test_schedule_headers() -> None:
         sched(target="a b", every=5)
     with pytest.raises(natskit.InvalidArgError, match="ttl"):
         sched(every=5, ttl=0)
+
+
+def test_plain_acks_parse_fast_and_still_strictly() -> None:
+    """The common ack skips the generic type check; anything unusual takes it."""
+    plain = {"stream": "S", "seq": 7, "duplicate": True, "domain": "hub"}
+    ack = PubAck.from_json(plain)
+    assert (ack.stream, ack.seq, ack.duplicate, ack.domain, ack.raw) == ("S", 7, True, "hub", plain)
+    assert PubAck.from_json({"stream": "S", "seq": 1, "domain": ""}).domain is None
+    assert PubAck.from_json({"stream": "S", "seq": 2, "duplicate": 1}).duplicate  # as before
+    for bad in (
+        {"stream": 5, "seq": 1},
+        {"stream": "S", "seq": 1, "domain": 3},
+    ):
+        with pytest.raises(natskit.ProtocolError, match="PubAck"):
+            PubAck.from_json(bad)

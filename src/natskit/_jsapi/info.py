@@ -24,6 +24,9 @@ __all__ = [
 ]
 
 
+_PLAIN_ACK = frozenset({"stream", "seq", "duplicate", "domain"})
+
+
 @dataclass
 class PubAck:
     """The server's acknowledgement of a JetStream publish.
@@ -47,9 +50,24 @@ class PubAck:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    @server_json
     def from_json(cls, data: dict[str, Any]) -> PubAck:
-        """The ack from the server's JSON reply."""
+        """The ack from the server's JSON reply (``ProtocolError`` if malformed)."""
+        # Every publish parses one: a plain, well-formed ack skips the generic check.
+        if type(data) is dict and data.keys() <= _PLAIN_ACK:
+            stream, seq = data.get("stream", ""), data.get("seq", 0)
+            duplicate, domain = data.get("duplicate", False), data.get("domain") or None
+            if (
+                type(stream) is str
+                and type(seq) is int
+                and type(duplicate) is bool
+                and (domain is None or type(domain) is str)
+            ):
+                return cls(stream, seq, duplicate, domain, raw=data)
+        return cls._checked(data)
+
+    @classmethod
+    @server_json
+    def _checked(cls, data: dict[str, Any]) -> PubAck:
         return cls(
             stream=data.get("stream", ""),
             seq=int(data.get("seq", 0)),
