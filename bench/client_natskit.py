@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from common import (
+    JS_BATCH_SUBJECT,
     JS_CONSUMER,
     JS_PUB_SUBJECT,
     JS_PULL_STREAM,
@@ -226,6 +227,25 @@ def case_js_pub_async(p: Params) -> Result:
         nc.close()
 
 
+def case_js_batch(p: Params) -> Result:
+    nc = _connect(p)
+    try:
+        js, lack = _jetstream(nc, "publish_batch")
+        if lack:
+            return na(f"natskit has no {lack} yet")
+        batch = [(JS_BATCH_SUBJECT, payload(p["size"]))] * p["batch"]
+        deadline = deadline_of(p)
+        done = 0
+        t0 = time.perf_counter()
+        for block in blocks(p["n"] // p["batch"], deadline):
+            for _ in range(block):
+                js.publish_batch(batch)
+            done += block * p["batch"]
+        return rate(done, time.perf_counter() - t0)
+    finally:
+        nc.close()
+
+
 def case_js_fetch(p: Params) -> Result:
     nc = _connect(p)
     try:
@@ -326,6 +346,7 @@ CASES: dict[str, Callable[[Params], Result]] = {
     "req_conc": case_req_conc,
     "js_pub_sync": case_js_pub_sync,
     "js_pub_async": case_js_pub_async,
+    "js_batch": case_js_batch,
     "js_fetch": case_js_fetch,
     "js_consume": case_js_consume,
     "kv_put": lambda p: _kv(p, "put"),

@@ -10,6 +10,7 @@ from typing import Any
 
 from asyncio_cases import AsyncCases, Counter, run
 from common import (
+    JS_BATCH_SUBJECT,
     JS_CONSUMER,
     JS_PUB_SUBJECT,
     JS_PULL_STREAM,
@@ -117,6 +118,25 @@ async def case_js_pub_async(p: Params) -> Result:
         await nc.close()
 
 
+async def case_js_batch(p: Params) -> Result:
+    nc = await _connect(p)
+    try:
+        js, lack = _jetstream(nc, "publish_batch")
+        if lack:
+            return na(f"natskit has no {lack} yet")
+        batch = [(JS_BATCH_SUBJECT, payload(p["size"]))] * p["batch"]
+        deadline = deadline_of(p)
+        done = 0
+        t0 = time.perf_counter()
+        for block in blocks(p["n"] // p["batch"], deadline):
+            for _ in range(block):
+                await js.publish_batch(batch)
+            done += block * p["batch"]
+        return rate(done, time.perf_counter() - t0)
+    finally:
+        await nc.close()
+
+
 async def case_js_fetch(p: Params) -> Result:
     nc = await _connect(p)
     try:
@@ -217,6 +237,7 @@ CASES: dict[str, Callable[[Params], Result]] = {
     "req_conc": run(_cases.req_conc),
     "js_pub_sync": run(case_js_pub_sync),
     "js_pub_async": run(case_js_pub_async),
+    "js_batch": run(case_js_batch),
     "js_fetch": run(case_js_fetch),
     "js_consume": run(case_js_consume),
     "kv_put": run(lambda p: _kv(p, "put")),

@@ -35,6 +35,8 @@ except ImportError:  # a python without the editable install
 import pngchart  # noqa: E402
 import rawnats  # noqa: E402
 from common import (  # noqa: E402
+    JS_BATCH_STREAM,
+    JS_BATCH_SUBJECT,
     JS_CONSUMER,
     JS_PUB_STREAM,
     JS_PUB_SUBJECT,
@@ -63,7 +65,7 @@ class Case:
     n: tuple[int, int]  # messages or operations: (full, --quick)
     params: dict[str, Any] = field(default_factory=dict)
     target: tuple[str, float] | None = None  # (">=" or "<=", ratio natskit / nats-py)
-    setup: str | None = None  # "responder", "js_pub", "js_pull" or "kv"
+    setup: str | None = None  # "responder", "js_pub", "js_batch", "js_pull" or "kv"
     raw: bool = True
     doc: str = ""
     unit: str = "msgs/s"  # of the "rate" metric
@@ -175,6 +177,17 @@ CASES = [
         (">=", 4.0),
         "js_pub",
         doc="JetStream publish, at most 256 acks in flight",
+    ),
+    Case(
+        "js_batch",
+        "js_batch",
+        "rate",
+        (100_000, 10_000),
+        {"size": 16, "batch": 100},
+        None,
+        "js_batch",
+        raw=False,
+        doc="JetStream atomic batches of 100 (ADR-50), one ack per batch",
     ),
     Case(
         "js_fetch",
@@ -295,7 +308,7 @@ GROUPS = {
     "pub": ["pub_16", "pub_128", "pub_1k", "pub_64k", "pub_1m"],
     "pubsub": ["pubsub_1p", "pubsub_2p"],
     "req": ["req_seq", "req_conc"],
-    "js": ["js_pub_sync", "js_pub_async", "js_fetch", "js_consume"],
+    "js": ["js_pub_sync", "js_pub_async", "js_batch", "js_fetch", "js_consume"],
     "kv": ["kv_put", "kv_get", "kv_get_many"],
     "scale": ["scale_1", "scale_100", "scale_10k"],
     "rss": ["rss_1m"],
@@ -346,6 +359,8 @@ class Bench:
                 conn.close()
         elif case.setup == "js_pub":
             self._stream(JS_PUB_STREAM, JS_PUB_SUBJECT)
+        elif case.setup == "js_batch":
+            self._stream(JS_BATCH_STREAM, JS_BATCH_SUBJECT, allow_atomic=True)
         elif case.setup == "js_pull":
             self._stream(JS_PULL_STREAM, JS_PULL_SUBJECT)
             rawnats.js_api(self.url, f"$JS.API.STREAM.PURGE.{JS_PULL_STREAM}")
@@ -367,6 +382,8 @@ class Bench:
         """Before every run: an empty publish stream, a fresh durable consumer."""
         if case.setup == "js_pub":
             rawnats.js_api(self.url, f"$JS.API.STREAM.PURGE.{JS_PUB_STREAM}")
+        elif case.setup == "js_batch":
+            rawnats.js_api(self.url, f"$JS.API.STREAM.PURGE.{JS_BATCH_STREAM}")
         elif case.setup == "js_pull":
             try:
                 rawnats.js_api(self.url, f"$JS.API.CONSUMER.DELETE.{JS_PULL_STREAM}.{JS_CONSUMER}")
@@ -385,12 +402,13 @@ class Bench:
                 {"stream_name": JS_PULL_STREAM, "config": config},
             )
 
-    def _stream(self, name: str, subject: str, kv: bool = False) -> None:
+    def _stream(self, name: str, subject: str, kv: bool = False, **extra: Any) -> None:
         config: dict[str, Any] = {
             "name": name,
             "subjects": [subject],
             "storage": "file",
             "num_replicas": 1,
+            **extra,
         }
         if kv:
             config.update(

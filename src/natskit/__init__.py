@@ -12,6 +12,7 @@ from ._jsapi import (
     AccountInfo,
     ConsumerConfig,
     ConsumerInfo,
+    ConsumerLimits,
     ConsumerPause,
     PriorityGroupState,
     PubAck,
@@ -37,7 +38,9 @@ from .status import Stats, Status
 from .timeutil import format_time, parse_time
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
+    from ._sync.batch import Batch
     from ._sync.connection import Connection, connect
+    from ._sync.counter import Counter
     from ._sync.jetstream import JetStream
     from ._sync.kv import KeyValue
     from ._sync.kvwatch import KVWatcher
@@ -51,6 +54,8 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
 # The blocking API is imported on first use, so that ``import natskit.aio``
 # does not load it: name -> the module under ``_sync`` that defines it.
 _LAZY = {
+    "Batch": "batch",
+    "Counter": "counter",
     "Connection": "connection",
     "connect": "connection",
     "JetStream": "jetstream",
@@ -92,11 +97,14 @@ logging.getLogger("natskit").addHandler(logging.NullHandler())
 
 __all__ = [
     "AccountInfo",
+    "Batch",
     "Connection",
     "ConsumeContext",
     "ConsumerConfig",
     "ConsumerInfo",
+    "ConsumerLimits",
     "ConsumerPause",
+    "Counter",
     "Endpoint",
     "Entry",
     "Group",

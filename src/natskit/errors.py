@@ -26,7 +26,7 @@ work as Python users expect. The tree (``*``: also the built-in named):
     |   |   WrongLastSequenceError, StreamNotFoundError, ConsumerNotFoundError,
     |   |   ConsumerNotActiveError, ConsumerSequenceMismatchError,
     |   |   MsgNotFoundError, BucketNotFoundError, KeyNotFoundError,
-    |   |   ObjectNotFoundError, DigestMismatchError
+    |   |   ObjectNotFoundError, DigestMismatchError, BatchError
     +-- ConnectionClosedError (* ConnectionError)  closed, or closed while waiting
     +-- CallbackError                       a callback of the user's raised
     +-- SecureConnWantedError, ProtocolError,
@@ -50,6 +50,7 @@ __all__ = [
     "BadSubjectError",
     "BadSubscriptionError",
     "BadTimeoutError",
+    "BatchError",
     "BrokenSocketError",
     "BucketNotFoundError",
     "CallbackError",
@@ -391,6 +392,13 @@ class DigestMismatchError(JetStreamError):
     """An object read does not match its recorded size or SHA-256 digest."""
 
     code = "ErrDigestMismatch"
+
+
+class BatchError(JetStreamError):
+    """An atomic batch was refused or abandoned: none of its messages was stored
+    (``description``, ``err_code``: the server's reason)."""
+
+    code = "ErrBatch"
 
 
 class NotJSMessageError(NatsError):

@@ -18,10 +18,13 @@ from .._jsapi import PubAck
 from .._jsapi.api import parse_reply, prefix_for, publish_headers
 from .._jsapi.directget import batch_request, multi_last_request
 from .._jsapi.priority import PullPriority
+from .._jsapi.publishing import BATCH_LIMIT, require_server
 from ..errors import NoRespondersError, TimeoutError
 from ..msg import HeadersArg, MsgBase, headers_of
 from ..options import check_timeout
 from .acks import AckWindow, PendingAck
+from .batch import Batch, publish_batch
+from .counter import Counter, open_counter
 from .directget import get_batch, get_last, iter_batches
 from .jsmanage import JetStreamManager, log
 from .kvmanage import KeyValueManager
@@ -30,6 +33,7 @@ from .objstore import ObjectStoreManager
 from .ordered import OrderedConsumer
 from .pull import ConsumeContext, fetch
 from .push import PushConsumeContext
+from .schedule import publish_schedule
 
 if TYPE_CHECKING:
     from .link import Link
@@ -60,6 +64,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         self._prefix = prefix_for(domain, api_prefix)
         self._trace = trace
         self.max_pending_acks = MAX_PENDING_ACKS
+        self.max_batch_size = BATCH_LIMIT  # the server's default (ADR-50); learnt when it says
         self._acks = AckWindow(link.replies)
         self._pins: dict[tuple[str, str, str], str] = {}  # ADR-42 pin ids held by fetch
 
@@ -77,13 +82,19 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         expected_last_subject_seq: int | None = None,
         expected_last_msg_id: str | None = None,
         timeout: float | None = None,
+        ttl: float | str | None = None,
+        expected_last_subject_seq_subject: str | None = None,
     ) -> PubAck:
         """Publish to a stream and return the server's ``PubAck``.
 
         ``stream`` makes the server check the subject belongs to that stream;
         ``msg_id`` enables duplicate detection (``PubAck.duplicate``); the
         ``expected_*`` arguments are optimistic-concurrency checks
-        (``WrongLastSequenceError``). ``NoRespondersError`` when no stream
+        (``WrongLastSequenceError``; ``expected_last_subject_seq_subject``
+        applies ``expected_last_subject_seq`` to that subject, wildcards
+        allowed). ``ttl`` is the message's own time to live (ADR-43): seconds,
+        at least 1, or ``"never"``; the stream needs ``allow_msg_ttl``.
+        ``NoRespondersError`` when no stream
         stores ``subject``, after two retries 250 ms apart (ADR-22).
         """
         hdrs = publish_headers(
@@ -93,7 +104,11 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
             expected_last_seq=expected_last_seq,
             expected_last_subject_seq=expected_last_subject_seq,
             expected_last_msg_id=expected_last_msg_id,
+            ttl=ttl,
+            expected_last_subject_seq_subject=expected_last_subject_seq_subject,
         )
+        if ttl is not None:
+            require_server(str(self._conn.server_info.get("version", "")), "per-message TTL")
         hooks = _instrument.active
         if hooks is None:
             return await self._publish(subject, payload, hdrs, timeout)
@@ -143,6 +158,8 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         expected_last_subject_seq: int | None = None,
         expected_last_msg_id: str | None = None,
         timeout: float | None = None,
+        ttl: float | str | None = None,
+        expected_last_subject_seq_subject: str | None = None,
     ) -> Future[PubAck]:
         """Publish without waiting for the ack: return a future of the ``PubAck``.
 
@@ -162,7 +179,11 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
             expected_last_seq=expected_last_seq,
             expected_last_subject_seq=expected_last_subject_seq,
             expected_last_msg_id=expected_last_msg_id,
+            ttl=ttl,
+            expected_last_subject_seq_subject=expected_last_subject_seq_subject,
         )
+        if ttl is not None:
+            require_server(str(self._conn.server_info.get("version", "")), "per-message TTL")
         timeout = check_timeout(timeout, self._timeout) or 0.0
         window = self._acks
         await window.reserve(self.max_pending_acks, timeout)
@@ -199,6 +220,69 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         """Wait until every ack of ``publish_future`` (``publish_async``) has arrived."""
         if not await self._acks.all_acked.wait(check_timeout(timeout, None)):
             raise TimeoutError(f"{self._acks.in_flight} publish acks still outstanding")
+
+    # -- atomic batches (ADR-50) --------------------------------------------
+
+    async def publish_batch(
+        self,
+        messages: Iterable[MsgBase | tuple[str, Payload]],
+        *,
+        timeout: float | None = None,
+    ) -> PubAck:
+        """Publish ``messages`` (``Msg`` objects or ``(subject, payload)`` pairs)
+        as one atomic batch: the server stores all of them or none
+        (``BatchError`` with its reason). The stream needs ``allow_atomic``.
+        Each message is checked before anything is sent; more than
+        ``max_batch_size`` (the server's limit, 1000 by default) is an
+        ``InvalidArgError``. Returns the commit's ``PubAck``."""
+        return await publish_batch(self, self._link, messages, timeout)
+
+    def batch(self, *, timeout: float | None = None) -> Batch:
+        """A new atomic batch (ADR-50): ``add(subject, payload, *, headers,
+        **expect)`` its messages, then ``commit()`` for the ``PubAck``. Use it as
+        a context manager: leaving the block without ``commit()`` abandons the
+        batch (nothing of it is stored)."""
+        return Batch(self, self._link, timeout)
+
+    async def counter(self, stream: str) -> Counter:
+        """The counters of ``stream`` (ADR-49; created with ``allow_msg_counter``):
+        ``add(subject, delta=1)``, ``get(subject)``, ``get_many(subjects)``, on
+        ``int`` values of any size. ``StreamNotFoundError`` if there is no such
+        stream, ``JetStreamError`` if it holds no counters."""
+        return await open_counter(self, self._link, stream)
+
+    async def publish_schedule(
+        self,
+        subject: str,
+        payload: Payload = b"",
+        *,
+        target: str,
+        at: datetime | None = None,
+        every: float | None = None,
+        cron: str | None = None,
+        ttl: float | str | None = None,
+        headers: HeadersArg = None,
+    ) -> PubAck:
+        """Store a schedule on ``subject`` (ADR-51): the server publishes
+        ``payload`` and ``headers`` to ``target`` (a subject of the same stream)
+        once ``at`` (a future ``datetime``; naive means UTC), every ``every``
+        seconds (at least 1) or on the 6-field ``cron`` expression (or
+        ``@hourly``, ``@daily``, ...), in UTC: exactly one of the three.
+        ``ttl`` (seconds or ``"never"``) is the produced messages' TTL. The
+        stream needs ``allow_msg_schedules`` (and ``allow_msg_ttl`` for ``ttl``).
+        Publishing to ``subject`` again replaces the schedule; purging it ends it."""
+        return await publish_schedule(
+            self,
+            self._link,
+            subject,
+            payload,
+            target=target,
+            at=at,
+            every=every,
+            cron=cron,
+            ttl=ttl,
+            headers=headers,
+        )
 
     # -- pulling ------------------------------------------------------------
 

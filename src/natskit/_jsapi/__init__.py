@@ -5,6 +5,7 @@ Shared by the asyncio and the blocking ``JetStream``; tested without a server.
 
 from .config import (
     ConsumerConfig,
+    ConsumerLimits,
     RePublish,
     StreamConfig,
     StreamConsumerSource,
@@ -20,6 +21,7 @@ __all__ = [
     "AccountInfo",
     "ConsumerConfig",
     "ConsumerInfo",
+    "ConsumerLimits",
     "ConsumerPause",
     "PriorityGroupState",
     "PubAck",

@@ -25,6 +25,7 @@ from ..errors import (
 )
 from ..headers import Headers
 from ..msg import HeadersArg
+from .publishing import hint, ttl_text
 from .wire import to_ns
 
 DEFAULT_PREFIX = "$JS.API"
@@ -88,8 +89,9 @@ def error_from(err: dict[str, Any], raw: Any = None, about: str = "") -> JetStre
         err_code=err_code,
         raw=raw if raw is not None else err,
     )
-    if about:
-        exc.args = (f"{about}: {description}",)
+    extra = hint(err_code if isinstance(err_code, int) else None)
+    if about or extra:
+        exc.args = (f"{about}: {description}{extra}" if about else description + extra,)
     return exc
 
 
@@ -134,17 +136,32 @@ def publish_headers(
     expected_last_seq: int | None,
     expected_last_subject_seq: int | None,
     expected_last_msg_id: str | None,
+    ttl: float | str | None = None,
+    expected_last_subject_seq_subject: str | None = None,
 ) -> Headers | None:
-    """The user's headers plus the JetStream publish expectations."""
+    """The user's headers plus the JetStream publish expectations and ``ttl``
+    (``Nats-TTL``, ADR-43: seconds, at least 1, or ``"never"``)."""
+    if (
+        msg_id is None
+        and stream is None
+        and expected_last_seq is None
+        and expected_last_subject_seq is None
+        and expected_last_msg_id is None
+        and ttl is None
+        and expected_last_subject_seq_subject is None
+    ):
+        return headers if headers is None or isinstance(headers, Headers) else Headers(headers)
     extra = {
         "Nats-Msg-Id": msg_id,
         "Nats-Expected-Stream": stream,
         "Nats-Expected-Last-Sequence": expected_last_seq,
         "Nats-Expected-Last-Subject-Sequence": expected_last_subject_seq,
+        "Nats-Expected-Last-Subject-Sequence-Subject": expected_last_subject_seq_subject,
         "Nats-Expected-Last-Msg-Id": expected_last_msg_id,
+        "Nats-TTL": None if ttl is None else ttl_text(ttl),
     }
-    if all(v is None for v in extra.values()):
-        return headers if headers is None or isinstance(headers, Headers) else Headers(headers)
+    if expected_last_subject_seq_subject is not None and expected_last_subject_seq is None:
+        raise InvalidArgError("expected_last_subject_seq_subject needs expected_last_subject_seq")
     out = Headers(headers) if headers else Headers()
     for key, value in extra.items():
         if value is not None:

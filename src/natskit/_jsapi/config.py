@@ -15,6 +15,7 @@ from .wire import Wire
 
 __all__ = [
     "ConsumerConfig",
+    "ConsumerLimits",
     "RePublish",
     "StreamConfig",
     "StreamConsumerSource",
@@ -51,6 +52,18 @@ class StreamConsumerSource(Wire):
     name: str
     deliver_subject: str | None = None
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(repr=False)
+class ConsumerLimits(Wire):
+    """Defaults and limits for the consumers of a stream (``StreamConfig.consumer_limits``):
+    ``inactive_threshold`` in seconds, ``max_ack_pending``."""
+
+    inactive_threshold: float | None = None
+    max_ack_pending: int | None = None
+    raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    _durations = frozenset({"inactive_threshold"})
 
 
 @dataclass(repr=False)
@@ -111,9 +124,13 @@ class StreamConfig(Wire):
     seconds. None leaves a field out, so the server's default applies.
     Choices: ``retention`` ``"limits"``, ``"interest"``, ``"workqueue"``;
     ``discard`` ``"old"``, ``"new"``; ``storage`` ``"file"``, ``"memory"``;
-    ``compression`` ``"none"``, ``"s2"`` (another value is an
-    ``InvalidArgError`` before anything is sent). ``raw`` is the JSON the
-    server sent.
+    ``compression`` ``"none"``, ``"s2"``; ``persist_mode`` ``"default"``,
+    ``"async"`` (another value is an ``InvalidArgError`` before anything is
+    sent). Newer features are opt-in flags: ``allow_msg_ttl`` (per-message
+    TTLs, ADR-43), ``allow_msg_counter`` (counters, ADR-49),
+    ``allow_atomic`` and ``allow_batched`` (atomic and fast batches, ADR-50),
+    ``allow_msg_schedules`` (schedules, ADR-51); ``consumer_limits`` is a
+    ``ConsumerLimits``. ``raw`` is the JSON the server sent.
     """
 
     name: str
@@ -151,6 +168,9 @@ class StreamConfig(Wire):
     allow_msg_counter: bool | None = None
     allow_atomic: bool | None = None
     allow_msg_schedules: bool | None = None
+    allow_batched: bool | None = None
+    persist_mode: str | None = None  # "default", "async"
+    consumer_limits: ConsumerLimits | None = None
     raw: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     _durations = frozenset({"max_age", "duplicate_window", "subject_delete_marker_ttl"})
@@ -159,12 +179,14 @@ class StreamConfig(Wire):
         "discard": ("old", "new"),
         "storage": ("file", "memory"),
         "compression": ("none", "s2"),
+        "persist_mode": ("default", "async"),
     }
     _nested: ClassVar[dict[str, type[Wire]]] = {
         "mirror": StreamSource,
         "sources": StreamSource,
         "subject_transform": SubjectTransform,
         "republish": RePublish,
+        "consumer_limits": ConsumerLimits,
     }
 
 

@@ -25,6 +25,9 @@ __all__ = [
 ]
 
 
+_PLAIN_ACK = frozenset({"stream", "seq", "duplicate", "domain"})
+
+
 @dataclass
 class PubAck:
     """The server's acknowledgement of a JetStream publish.
@@ -32,24 +35,48 @@ class PubAck:
     ``stream`` and ``seq`` say where the message was stored; ``duplicate`` is
     True when the stream had already stored its ``msg_id`` within its
     duplicate window (nothing new was stored); ``domain`` is the JetStream
-    domain, if any; ``raw`` is the JSON the server sent.
+    domain, if any; ``value`` is a counter's value after the increment (an
+    ``int`` of any size, ADR-49; None on other streams); ``batch_id`` and
+    ``batch_size`` are set by the commit of an atomic batch (ADR-50); ``raw``
+    is the JSON the server sent.
     """
 
     stream: str
     seq: int
     duplicate: bool = False
     domain: str | None = None
+    value: int | None = None
+    batch_id: str | None = None
+    batch_size: int | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    @server_json
     def from_json(cls, data: dict[str, Any]) -> PubAck:
-        """The ack from the server's JSON reply."""
+        """The ack from the server's JSON reply (``ProtocolError`` if malformed)."""
+        # Every publish parses one: a plain, well-formed ack skips the generic check.
+        if type(data) is dict and data.keys() <= _PLAIN_ACK:
+            stream, seq = data.get("stream", ""), data.get("seq", 0)
+            duplicate, domain = data.get("duplicate", False), data.get("domain") or None
+            if (
+                type(stream) is str
+                and type(seq) is int
+                and type(duplicate) is bool
+                and (domain is None or type(domain) is str)
+            ):
+                return cls(stream, seq, duplicate, domain, raw=data)
+        return cls._checked(data)
+
+    @classmethod
+    @server_json
+    def _checked(cls, data: dict[str, Any]) -> PubAck:
         return cls(
             stream=data.get("stream", ""),
             seq=int(data.get("seq", 0)),
             duplicate=bool(data.get("duplicate", False)),
             domain=data.get("domain") or None,
+            value=None if (val := data.get("val")) is None else int(val),
+            batch_id=data.get("batch") or None,
+            batch_size=data.get("count"),
             raw=data,
         )
 

@@ -6,7 +6,9 @@
 ...         await nc.publish("greet", b"hello")
 """
 
+from .._async.batch import Batch
 from .._async.connection import Connection, connect
+from .._async.counter import Counter
 from .._async.jetstream import JetStream
 from .._async.kv import KeyValue
 from .._async.kvwatch import KVWatcher
@@ -21,8 +23,10 @@ from ..errors import *  # noqa: F403  (the same error classes as natskit)
 from ..errors import __all__ as _error_names
 
 __all__ = [
+    "Batch",
     "Connection",
     "ConsumeContext",
+    "Counter",
     "Endpoint",
     "Group",
     "JetStream",
