@@ -34,7 +34,8 @@ from .status import Stats, Status
 from .timeutil import format_time, parse_time
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
-    from ._sync.connection import Connection, connect
+    from ._sync.connecting import connect
+    from ._sync.connection import Connection
     from ._sync.jetstream import JetStream
     from ._sync.kv import KeyValue
     from ._sync.kvwatch import KVWatcher
@@ -48,7 +49,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
 # does not load it: name -> the module under ``_sync`` that defines it.
 _LAZY = {
     "Connection": "connection",
-    "connect": "connection",
+    "connect": "connecting",
     "JetStream": "jetstream",
     "KeyValue": "kv",
     "KVWatcher": "kvwatch",

@@ -187,6 +187,17 @@ class Options:
             (a list of ``ServerAddress``).
         lame_duck_cb: Called with the ``ServerAddress`` of a server entering
             lame duck mode (it is about to shut down).
+        ignore_discovered_servers: Use only the given servers, not those the
+            cluster announces (False).
+        retry_on_failed_connect: When no server answers the first connect,
+            return at once (``RECONNECTING``) and go on trying in the
+            background as after a loss (False).
+        reconnect_jitter: Up to this many seconds, at random, are added to
+            the wait before a reconnect attempt (0.1).
+        reconnect_jitter_tls: The same for TLS servers (1.0).
+        reconnect_delay_cb: Called with the number of the attempt (1, 2, ...
+            since the last success) when a reconnect must wait: returns the
+            seconds to wait instead of ``reconnect_time_wait`` and jitter.
     """
 
     servers: list[str] = field(default_factory=lambda: [DEFAULT_URL])
@@ -221,6 +232,11 @@ class Options:
     status_cb: Callable[[Any], Any] | None = None
     discovered_servers_cb: Callable[[list[ServerAddress]], Any] | None = None
     lame_duck_cb: Callable[[ServerAddress], Any] | None = None
+    ignore_discovered_servers: bool = False
+    retry_on_failed_connect: bool = False
+    reconnect_jitter: float = 0.1
+    reconnect_jitter_tls: float = 1.0
+    reconnect_delay_cb: Callable[[int], float] | None = None
 
     def __repr__(self) -> str:
         # Secrets stay out: credential fields have repr=False, URLs lose their user info.
@@ -249,6 +265,8 @@ class Options:
             "ping_interval",
             "request_timeout",
             "drain_timeout",
+            "reconnect_jitter",
+            "reconnect_jitter_tls",
         ):
             setattr(opts, name, check_timeout(getattr(opts, name), None))
         for name in (
@@ -263,6 +281,8 @@ class Options:
                 raise InvalidArgError(f"{name} must be an integer, not {value!r}")
         for name in ("pending_msgs_limit", "pending_bytes_limit"):
             check_pending_limit(name, getattr(opts, name))
+        if opts.reconnect_delay_cb is not None and not callable(opts.reconnect_delay_cb):
+            raise InvalidArgError("reconnect_delay_cb must be a function: attempt -> seconds")
         if opts.tls is not None and not isinstance(opts.tls, ssl.SSLContext):
             raise InvalidArgError(
                 "tls must be an ssl.SSLContext (secure=True asks for TLS with a default one)"

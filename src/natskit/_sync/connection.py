@@ -107,10 +107,17 @@ class Connection(RequestMethods):
     ) -> None:
         # _opener: how a server is reached; tests give an in-memory network's (memory.py)
         self.options = opts = Options.build(servers, options)
-        for name in ("error_cb", "status_cb", "discovered_servers_cb", "lame_duck_cb"):
+        for name in (
+            "error_cb",
+            "status_cb",
+            "discovered_servers_cb",
+            "lame_duck_cb",
+            "reconnect_delay_cb",
+        ):
             check_callback(getattr(opts, name), name)
         self._opener = _opener
         self._pool = ServerPool.from_options(opts)
+        self._pool.delay_failed = lambda exc: self._callback_failed(exc, "reconnect_delay_cb")
         self._status = Status.CLOSED
         self._last_error: Exception | None = None
         self._info: dict[str, Any] = {}
@@ -219,22 +226,42 @@ class Connection(RequestMethods):
             return self
         try:
             self._connect_pool()
-        except BaseException as exc:  # a natskit error, or cancelled / interrupted
-            self._ending = True
-            transport, self._transport = self._transport, None
-            self._stop_ping()
-            if transport is not None:  # connected, then cancelled before returning
-                transport.close()
-            reason = _cause(exc) if isinstance(exc, NatsError) else None
-            self._finish(reason, ConnectionClosedError("connection failed"))
+        except NatsError as exc:
+            if not self._retry_later(exc):
+                self._failed_connect(exc)
+                raise
+        except BaseException as exc:  # cancelled / interrupted
+            self._failed_connect(exc)
             raise
         return self
+
+    def _retry_later(self, exc: NatsError) -> bool:
+        """``retry_on_failed_connect``: the first connect failed, go on as after
+        a loss (RECONNECTING, in the background). True if that is the way."""
+        opts = self.options
+        if not (opts.retry_on_failed_connect and opts.allow_reconnect) or self._ending:
+            return False
+        if isinstance(exc, ConnectionClosedError):
+            return False
+        self._set_status(Status.RECONNECTING)
+        self._connector = spawn(self._reconnect, name="natskit-reconnect")
+        return True
+
+    def _failed_connect(self, exc: BaseException) -> None:
+        """The first connect failed for good: CLOSED, ``last_error`` its reason."""
+        self._ending = True
+        transport, self._transport = self._transport, None
+        self._stop_ping()
+        if transport is not None:  # connected, then cancelled before returning
+            transport.close()
+        reason = _cause(exc) if isinstance(exc, NatsError) else None
+        self._finish(reason, ConnectionClosedError("connection failed"))
 
     def _connect_in_background(self) -> None:
         try:
             self._connect_pool()
         except NatsError as exc:
-            if not self._ending:
+            if not self._ending and not self._retry_later(exc):
                 self._ending = True
                 if exc.__cause__ is not None:  # each attempt was reported: the outcome too
                     self._report(exc)
@@ -336,7 +363,9 @@ class Connection(RequestMethods):
         else:
             self._report(err)
 
-    def _on_lost(self, exc: BaseException | None, report: bool = True) -> None:
+    def _on_lost(
+        self, exc: BaseException | None, report: bool = True, forced: bool = False
+    ) -> None:
         """The transport ended without ``close()``: reconnect, or shut down."""
         with self._lock:
             if self._ending or self._transport is None:
@@ -360,14 +389,32 @@ class Connection(RequestMethods):
         if report:
             self._report(err)
         if reconnect:
-            self._connector = spawn(self._reconnect, name="natskit-reconnect")
+            self._connector = spawn(self._reconnect, forced, name="natskit-reconnect")
         else:
             spawn(self._finish, err, TimeoutError("connection lost"), name="natskit-lost")
 
-    def _reconnect(self) -> None:
+    def force_reconnect(self) -> None:
+        """Leave the current server and reconnect as after its loss, without
+        reporting an error: subscriptions are restored, publishes buffered
+        meanwhile. Nothing happens while (re)connecting already."""
+        with self._lock:
+            self._check_writable()
+            transport = self._transport
+            if transport is None or self._status is not Status.CONNECTED:
+                return
+            transport.close()
+        self._on_lost(None, report=False, forced=True)
+
+    def set_servers(self, servers: str | Sequence[str]) -> None:
+        """Replace the pool with ``servers`` (URLs, as ``connect()`` takes them);
+        the current connection stays until it is lost."""
+        self._pool.replace(servers)
+        self.options.servers = [servers] if isinstance(servers, str) else list(servers)
+
+    def _reconnect(self, forced: bool = False) -> None:
         """Try servers as the pool says until one answers or it gives up."""
         pool = self._pool
-        pool.lost()
+        pool.lost(forced)
         while not self._ending:
             step = pool.next_attempt(monotonic())
             if step is None:
@@ -713,46 +760,3 @@ def _cause(exc: NatsError) -> Exception:
     """What ``last_error`` keeps of a failed connect: the last attempt's error."""
     cause = exc.__cause__
     return cause if isinstance(exc, NoServersError) and isinstance(cause, Exception) else exc
-
-
-def connect(
-    servers: str | Sequence[str] | None = None, *, wait: bool = True, **options: Any
-) -> Connection:
-    """Create a ``Connection``, connect it and return it.
-
-    ``servers`` is the pool: a URL or a list of URLs, by default
-    ``nats://127.0.0.1:4222``. A URL is ``nats://host[:port]`` (also
-    ``tls://``, and ``ws://`` or ``wss://`` with a path for WebSocket) and may
-    hold credentials: ``nats://user:password@host`` or ``nats://token@host``.
-    Each server is tried once, in order (shuffled unless ``randomize=False``);
-    one server raises its own error (``ConnectionRefusedError``,
-    ``AuthorizationError``, ``TLSError``, ...), several ``NoServersError``
-    caused by the last one. With ``wait=False`` it returns at once, still
-    ``CONNECTING``, and connects in the background.
-
-    ``options`` are the attributes of ``Options`` (their defaults are
-    listed there): ``name``; timeouts ``connect_timeout``,
-    ``request_timeout``, ``drain_timeout``; reconnection
-    ``allow_reconnect``, ``max_reconnect_attempts``, ``reconnect_time_wait``,
-    ``reconnect_buffer_size``; keep-alive ``ping_interval``,
-    ``max_outstanding_pings``; TLS ``tls``, ``secure``, ``tls_hostname``,
-    ``tls_handshake_first``; credentials ``user`` and ``password``,
-    ``token``, ``nkey_seed``, ``creds``; limits ``pending_msgs_limit``,
-    ``pending_bytes_limit``; callbacks ``error_cb``, ``status_cb``,
-    ``discovered_servers_cb``, ``lame_duck_cb``; and ``echo``,
-    ``inbox_prefix``, ``check_subjects``, ``pedantic``, ``verbose``. An
-    unknown or bad option is an ``InvalidArgError``.
-
-    In asyncio, ``await connect(...)`` gives the connection, and
-    ``async with connect(...) as nc:`` connects and closes it (the ``await``
-    may be left out there, as with aiohttp's sessions).
-    """
-    return _connect(servers, wait, options)
-
-
-def _connect(servers: str | Sequence[str] | None, wait: bool, options: Any) -> Connection:
-    nc = Connection(servers, **options)
-    nc.connect(wait=wait)
-    return nc
-
-

@@ -6,7 +6,8 @@
 ...         await nc.publish("greet", b"hello")
 """
 
-from .._async.connection import Connection, connect
+from .._async.connecting import connect
+from .._async.connection import Connection
 from .._async.jetstream import JetStream
 from .._async.kv import KeyValue
 from .._async.kvwatch import KVWatcher

@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .._sync.connection import Connection, connect
+from .._sync.connecting import connect
+from .._sync.connection import Connection
 from .common import CliError
 
 # Go's time.ParseDuration units, as natscli accepts them ("1m30s", "500ms", "1.5h").
