@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ._protocol.subjects import check_subject
+from .credentials import Secret, check_credentials
 from .errors import BadTimeoutError, InvalidArgError
 
 DEFAULT_URL = "nats://127.0.0.1:4222"
@@ -164,12 +165,19 @@ class Options:
         tls_handshake_first: Start TLS before the server's INFO (a server with
             ``handshake_first``).
         secure: Require TLS of every server.
-        user: The user name (also taken from a URL's ``user:password@``).
-        password: The password of ``user``.
-        token: An authentication token (also a URL's ``token@``).
+        user: The user name (also taken from a URL's ``user:password@``), or
+            a function returning it (called at each connect).
+        password: The password of ``user`` (or a function returning it).
+        token: An authentication token (also a URL's ``token@``), or a
+            function returning it, called at each connect: a rotated token
+            is used at the next reconnect.
         nkey_seed: An NKey seed (``SU...``), or the path of a file holding it,
             to sign the server's nonce (``pip install natskit[nkeys]``).
         creds: A ``.creds`` file (user JWT and NKey seed): its path or its text.
+        jwt: A user JWT, or a function returning one (called at each
+            connect), signed with ``nkey_seed`` or by ``signature_cb``.
+        signature_cb: ``f(nonce) -> signature``: signs the server's nonce
+            (bytes) for ``jwt`` with the user's key, kept elsewhere.
         check_subjects: Check published and subscribed subjects before sending
             (``BadSubjectError``).
         request_timeout: The default ``timeout`` of requests, in seconds (10).
@@ -217,11 +225,13 @@ class Options:
     tls_hostname: str | None = None
     tls_handshake_first: bool = False
     secure: bool = False
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
+    user: Secret | None = None
+    password: Secret | None = field(default=None, repr=False)
+    token: Secret | None = field(default=None, repr=False)
     nkey_seed: str | None = field(default=None, repr=False)
     creds: str | None = field(default=None, repr=False)  # a path, or the text itself
+    jwt: Secret | None = field(default=None, repr=False)
+    signature_cb: Callable[[bytes], bytes] | None = field(default=None, repr=False)
     check_subjects: bool = True
     request_timeout: float = 10.0
     inbox_prefix: str = "_INBOX"
@@ -281,6 +291,7 @@ class Options:
                 raise InvalidArgError(f"{name} must be an integer, not {value!r}")
         for name in ("pending_msgs_limit", "pending_bytes_limit"):
             check_pending_limit(name, getattr(opts, name))
+        check_credentials(opts)
         if opts.reconnect_delay_cb is not None and not callable(opts.reconnect_delay_cb):
             raise InvalidArgError("reconnect_delay_cb must be a function: attempt -> seconds")
         if opts.tls is not None and not isinstance(opts.tls, ssl.SSLContext):

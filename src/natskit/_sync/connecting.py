@@ -30,10 +30,12 @@ def connect(
     listed there): ``name``; timeouts ``connect_timeout``,
     ``request_timeout``, ``drain_timeout``; reconnection
     ``allow_reconnect``, ``max_reconnect_attempts``, ``reconnect_time_wait``,
-    ``reconnect_buffer_size``; keep-alive ``ping_interval``,
+    ``reconnect_buffer_size``, ``reconnect_jitter``, ``reconnect_jitter_tls``,
+    ``reconnect_delay_cb``, ``retry_on_failed_connect``,
+    ``ignore_discovered_servers``; keep-alive ``ping_interval``,
     ``max_outstanding_pings``; TLS ``tls``, ``secure``, ``tls_hostname``,
     ``tls_handshake_first``; credentials ``user`` and ``password``,
-    ``token``, ``nkey_seed``, ``creds``; limits ``pending_msgs_limit``,
+    ``token``, ``nkey_seed``, ``creds``, ``jwt``, ``signature_cb``; limits ``pending_msgs_limit``,
     ``pending_bytes_limit``; callbacks ``error_cb``, ``status_cb``,
     ``discovered_servers_cb``, ``lame_duck_cb``; and ``echo``,
     ``inbox_prefix``, ``check_subjects``, ``pedantic``, ``verbose``. An
