@@ -25,6 +25,7 @@ from ._jsapi.kv import Entry, KVOrigin, KVStatus
 from ._jsapi.obj import ObjectInfo, ObjectLink, ObjectStoreStatus
 from ._sync.msg import Msg  # the shared message type (natskit.aio.Msg derives from it)
 from ._version import __version__
+from .contexts import NatsContext
 from .errors import *  # noqa: F403
 from .errors import __all__ as _error_names
 from .headers import Headers
@@ -107,6 +108,7 @@ __all__ = [
     "ObjectWatcher",
     "MsgBase",
     "MsgMetadata",
+    "NatsContext",
     "ObjectInfo",
     "ObjectLink",
     "Options",

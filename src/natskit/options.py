@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ._protocol.subjects import check_subject
+from .contexts import NatsContext, apply_context, context_for
 from .credentials import Secret, check_credentials
 from .errors import BadTimeoutError, InvalidArgError
 
@@ -206,6 +207,13 @@ class Options:
         reconnect_delay_cb: Called with the number of the attempt (1, 2, ...
             since the last success) when a reconnect must wait: returns the
             seconds to wait instead of ``reconnect_time_wait`` and jitter.
+        context: A natscli context to read (ADR-21): its name, or True for
+            the selected one; by default the one the ``NATS_CONTEXT``
+            environment variable names, if set (False: none). Options given
+            to ``connect()`` win over the context's.
+        context_settings: The ``NatsContext`` read (None: none); its
+            ``jetstream_domain`` and ``jetstream_api_prefix`` are the
+            defaults of ``jetstream()``.
     """
 
     servers: list[str] = field(default_factory=lambda: [DEFAULT_URL])
@@ -247,6 +255,8 @@ class Options:
     reconnect_jitter: float = 0.1
     reconnect_jitter_tls: float = 1.0
     reconnect_delay_cb: Callable[[int], float] | None = None
+    context: str | bool | None = None
+    context_settings: NatsContext | None = field(default=None, init=False)
 
     def __repr__(self) -> str:
         # Secrets stay out: credential fields have repr=False, URLs lose their user info.
@@ -262,11 +272,15 @@ class Options:
     @classmethod
     def build(cls, servers: str | Sequence[str] | None, kwargs: dict[str, Any]) -> Options:
         """Options from ``connect()`` arguments; ``InvalidArgError`` for unknown names."""
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls) if f.init}
         unknown = sorted(set(kwargs) - known)
         if unknown:
             raise InvalidArgError(f"unknown connection option(s): {', '.join(unknown)}")
+        ctx = context_for(kwargs.get("context"))
+        if ctx is not None:
+            servers, kwargs = apply_context(ctx, servers, kwargs)
         opts = cls(**kwargs)
+        opts.context_settings = ctx
         if servers is not None:
             opts.servers = [servers] if isinstance(servers, str) else list(servers)
         for name in (

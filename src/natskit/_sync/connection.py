@@ -708,8 +708,12 @@ class Connection(RequestMethods):
         ``domain`` (a JetStream domain, ``$JS.<domain>.API``) or ``api_prefix``
         (an account's import prefix) choose another JetStream (ADR-19);
         ``trace`` logs every API request and reply at debug level on the
-        ``natskit.jetstream`` logger.
+        ``natskit.jetstream`` logger. Without ``domain`` and ``api_prefix``,
+        those of the natscli context (``context=``), if any, are used.
         """
+        ctx = self.options.context_settings
+        if ctx is not None and domain is None and api_prefix is None:
+            domain, api_prefix = ctx.jetstream_domain, ctx.jetstream_api_prefix
         return JetStream(
             self._link, timeout=timeout, domain=domain, api_prefix=api_prefix, trace=trace
         )
