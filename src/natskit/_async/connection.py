@@ -79,6 +79,8 @@ from .msg import Msg
 from .requests import Payload, Replies, RequestMethods
 from .service import Endpoint, Service
 from .subscription import Router, Subscription
+from .tracing import trace
+from .userinfo import user_info
 
 log = logging.getLogger("natskit.connection")
 _CLOSED = Status.CLOSED  # for publish: an Enum attribute costs about 50 ns on CPython 3.11
@@ -235,12 +237,11 @@ class Connection(RequestMethods):
         return self
 
     def _retry_later(self, exc: NatsError) -> bool:
-        """``retry_on_failed_connect``: the first connect failed, go on as after
-        a loss (RECONNECTING, in the background). True if that is the way."""
+        """``retry_on_failed_connect``: True, and reconnecting in the background."""
         opts = self.options
         if not (opts.retry_on_failed_connect and opts.allow_reconnect) or self._ending:
             return False
-        if isinstance(exc, ConnectionClosedError):
+        if isinstance(exc, ConnectionClosedError):  # close() was called
             return False
         self._set_status(Status.RECONNECTING)
         self._connector = spawn(self._reconnect, name="natskit-reconnect")
@@ -393,9 +394,8 @@ class Connection(RequestMethods):
             spawn(self._finish, err, TimeoutError("connection lost"), name="natskit-lost")
 
     async def force_reconnect(self) -> None:
-        """Leave the current server and reconnect as after its loss, without
-        reporting an error: subscriptions are restored, publishes buffered
-        meanwhile. Nothing happens while (re)connecting already."""
+        """Reconnect as after a loss of the server, reporting no error (nothing
+        happens while (re)connecting already)."""
         with self._lock:
             self._check_writable()
             transport = self._transport
@@ -748,6 +748,24 @@ class Connection(RequestMethods):
             queue_group_disabled=queue_group_disabled,
             stats_handler=stats_handler,
         )
+
+    async def user_info(self, timeout: float | None = None) -> dict[str, Any]:
+        """The server's account of this user (nats-server 2.10+): ``user``,
+        ``account``, ``permissions``, ``expires``."""
+        return await user_info(self, timeout)
+
+    async def trace(
+        self,
+        subject: str,
+        payload: Payload = b"",
+        *,
+        headers: HeadersArg = None,
+        deliver: bool = True,
+        timeout: float = 1.0,
+    ) -> list[dict[str, Any]]:
+        """Publish one message traced (ADR-41, nats-server 2.11+); the servers'
+        events within ``timeout`` s. ``deliver=False``: not delivered."""
+        return await trace(self, subject, payload, headers, deliver, timeout)
 
     async def __aenter__(self) -> Connection:
         return self
