@@ -109,14 +109,9 @@ class Connection(RequestMethods):
     ) -> None:
         # _opener: how a server is reached; tests give an in-memory network's (memory.py)
         self.options = opts = Options.build(servers, options)
-        for name in (
-            "error_cb",
-            "status_cb",
-            "discovered_servers_cb",
-            "lame_duck_cb",
-            "reconnect_delay_cb",
-        ):
+        for name in ("error_cb", "status_cb", "discovered_servers_cb", "lame_duck_cb"):
             check_callback(getattr(opts, name), name)
+        check_callback(opts.reconnect_delay_cb, "reconnect_delay_cb")
         self._opener = _opener
         self._pool = ServerPool.from_options(opts)
         self._pool.delay_failed = lambda exc: self._callback_failed(exc, "reconnect_delay_cb")
@@ -608,11 +603,14 @@ class Connection(RequestMethods):
         max_msgs: int | None = None,
         pending_msgs_limit: int | None = None,
         pending_bytes_limit: int | None = None,
+        concurrency: int = 1,
     ) -> Subscription:
-        """Subscribe; messages go to ``callback`` or are read with ``next_msg``."""
+        """Subscribe; messages go to ``callback`` or are read with ``next_msg``.
+        ``concurrency=N``: the callback runs for up to N messages at once (in
+        no particular order); by default for one at a time, in order."""
         check_callback(callback, "callback")
         return self._router.subscribe(
-            subject, queue, callback, max_msgs, pending_msgs_limit, pending_bytes_limit
+            subject, queue, callback, max_msgs, pending_msgs_limit, pending_bytes_limit, concurrency
         )
 
     # -- flush, drain, close ----------------------------------------------
