@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+import natskit
 from natskit.cli import main
-from natskit.testing import NatsServer
+from natskit.testing import NatsHubLeaf, NatsServer
 from natskit.testing.auth import userpass_config
 
 
@@ -50,3 +51,12 @@ def test_a_missing_context_is_a_clear_error(capsys: pytest.CaptureFixture[str]) 
     assert main(["--context", "nope", "pub", "x", "y"]) == 1
     err = capsys.readouterr().err
     assert "InvalidArgError" in err and "nope.json" in err
+
+
+def test_the_context_jetstream_domain_is_used(nats_hub_leaf: NatsHubLeaf) -> None:
+    write_context("to-hub", url=nats_hub_leaf.leaf.url, jetstream_domain="hub")
+    assert main(["--context", "to-hub", "stream", "add", "CTXHUB", "--subjects", "ctxhub.>"]) == 0
+    with natskit.connect(nats_hub_leaf.hub.url) as nc:
+        assert "CTXHUB" in nc.jetstream().stream_names()
+    with natskit.connect(nats_hub_leaf.leaf.url) as nc:
+        assert "CTXHUB" not in nc.jetstream().stream_names()

@@ -73,6 +73,10 @@ class Settings:
     tlsca: str | None = None
     tlsfirst: bool = False
     timeout: float = 5.0
+    # from a natscli context only
+    inbox_prefix: str | None = None
+    jetstream_domain: str | None = None
+    jetstream_api_prefix: str | None = None
 
     def __repr__(self) -> str:  # never show a secret
         return f"Settings(server={self.server!r}, timeout={self.timeout!r})"
@@ -131,6 +135,9 @@ CONTEXT_FIELDS = {
     "tlskey": "key",
     "tlsca": "ca",
     "tlsfirst": "tls_first",
+    "inbox_prefix": "inbox_prefix",
+    "jetstream_domain": "jetstream_domain",
+    "jetstream_api_prefix": "jetstream_api_prefix",
 }
 
 
@@ -212,6 +219,8 @@ def connect_options(s: Settings) -> tuple[list[str] | None, dict[str, Any]]:
         options["tls"] = tls
     if s.tlsfirst:
         options["tls_handshake_first"] = True
+    if s.inbox_prefix:
+        options["inbox_prefix"] = s.inbox_prefix
     return servers, options
 
 
