@@ -29,6 +29,7 @@ from ._jsapi.kv import Entry, KVOrigin, KVStatus
 from ._jsapi.obj import ObjectInfo, ObjectLink, ObjectStoreStatus
 from ._sync.msg import Msg  # the shared message type (natskit.aio.Msg derives from it)
 from ._version import __version__
+from .contexts import NatsContext
 from .errors import *  # noqa: F403
 from .errors import __all__ as _error_names
 from .headers import Headers
@@ -39,7 +40,8 @@ from .timeutil import format_time, parse_time
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
     from ._sync.batch import Batch
-    from ._sync.connection import Connection, connect
+    from ._sync.connecting import connect
+    from ._sync.connection import Connection
     from ._sync.counter import Counter
     from ._sync.jetstream import JetStream
     from ._sync.kv import KeyValue
@@ -57,7 +59,7 @@ _LAZY = {
     "Batch": "batch",
     "Counter": "counter",
     "Connection": "connection",
-    "connect": "connection",
+    "connect": "connecting",
     "JetStream": "jetstream",
     "KeyValue": "kv",
     "KVWatcher": "kvwatch",
@@ -120,6 +122,7 @@ __all__ = [
     "ObjectWatcher",
     "MsgBase",
     "MsgMetadata",
+    "NatsContext",
     "ObjectInfo",
     "ObjectLink",
     "Options",

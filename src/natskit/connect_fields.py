@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from ._version import __version__
+from .credentials import jwt_fields, resolve
 from .errors import InvalidArgError
 from .options import Options, Server
 
@@ -82,9 +83,9 @@ def connect_fields(
     if opts.name is not None:
         fields["name"] = opts.name
     from_url = server.user is not None or server.token is not None
-    user = server.user if from_url else opts.user
-    password = server.password if from_url else opts.password
-    token = server.token if from_url else opts.token
+    user = server.user if from_url else resolve(opts.user, "user")
+    password = server.password if from_url else resolve(opts.password, "password")
+    token = server.token if from_url else resolve(opts.token, "token")
     if user is not None:
         fields["user"] = user
         fields["pass"] = password or ""
@@ -97,6 +98,8 @@ def connect_fields(
         jwt, seed = read_creds(_creds_text(opts.creds))
         fields["jwt"] = jwt
         fields["sig"] = _b64url(from_seed(seed).sign(nonce))
+    elif opts.jwt is not None:
+        fields.update(jwt_fields(opts, nonce, _seed_text))
     elif opts.nkey_seed is not None:
         from .nkeys import from_seed
 

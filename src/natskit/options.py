@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ._protocol.subjects import check_subject
+from .contexts import NatsContext, apply_context, context_for
+from .credentials import Secret, check_credentials
 from .errors import BadTimeoutError, InvalidArgError
 
 DEFAULT_URL = "nats://127.0.0.1:4222"
@@ -164,12 +166,19 @@ class Options:
         tls_handshake_first: Start TLS before the server's INFO (a server with
             ``handshake_first``).
         secure: Require TLS of every server.
-        user: The user name (also taken from a URL's ``user:password@``).
-        password: The password of ``user``.
-        token: An authentication token (also a URL's ``token@``).
+        user: The user name (also taken from a URL's ``user:password@``), or
+            a function returning it (called at each connect).
+        password: The password of ``user`` (or a function returning it).
+        token: An authentication token (also a URL's ``token@``), or a
+            function returning it, called at each connect: a rotated token
+            is used at the next reconnect.
         nkey_seed: An NKey seed (``SU...``), or the path of a file holding it,
             to sign the server's nonce (``pip install natskit[nkeys]``).
         creds: A ``.creds`` file (user JWT and NKey seed): its path or its text.
+        jwt: A user JWT, or a function returning one (called at each
+            connect), signed with ``nkey_seed`` or by ``signature_cb``.
+        signature_cb: ``f(nonce) -> signature``: signs the server's nonce
+            (bytes) for ``jwt`` with the user's key, kept elsewhere.
         check_subjects: Check published and subscribed subjects before sending
             (``BadSubjectError``).
         request_timeout: The default ``timeout`` of requests, in seconds (10).
@@ -187,6 +196,24 @@ class Options:
             (a list of ``ServerAddress``).
         lame_duck_cb: Called with the ``ServerAddress`` of a server entering
             lame duck mode (it is about to shut down).
+        ignore_discovered_servers: Use only the given servers, not those the
+            cluster announces (False).
+        retry_on_failed_connect: When no server answers the first connect,
+            return at once (``RECONNECTING``) and go on trying in the
+            background as after a loss (False).
+        reconnect_jitter: Up to this many seconds, at random, are added to
+            the wait before a reconnect attempt (0.1).
+        reconnect_jitter_tls: The same for TLS servers (1.0).
+        reconnect_delay_cb: Called with the number of the attempt (1, 2, ...
+            since the last success) when a reconnect must wait: returns the
+            seconds to wait instead of ``reconnect_time_wait`` and jitter.
+        context: A natscli context to read (ADR-21): its name, or True for
+            the selected one; by default the one the ``NATS_CONTEXT``
+            environment variable names, if set (False: none). Options given
+            to ``connect()`` win over the context's.
+        context_settings: The ``NatsContext`` read (None: none); its
+            ``jetstream_domain`` and ``jetstream_api_prefix`` are the
+            defaults of ``jetstream()``.
     """
 
     servers: list[str] = field(default_factory=lambda: [DEFAULT_URL])
@@ -206,11 +233,13 @@ class Options:
     tls_hostname: str | None = None
     tls_handshake_first: bool = False
     secure: bool = False
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
+    user: Secret | None = None
+    password: Secret | None = field(default=None, repr=False)
+    token: Secret | None = field(default=None, repr=False)
     nkey_seed: str | None = field(default=None, repr=False)
     creds: str | None = field(default=None, repr=False)  # a path, or the text itself
+    jwt: Secret | None = field(default=None, repr=False)
+    signature_cb: Callable[[bytes], bytes] | None = field(default=None, repr=False)
     check_subjects: bool = True
     request_timeout: float = 10.0
     inbox_prefix: str = "_INBOX"
@@ -221,6 +250,13 @@ class Options:
     status_cb: Callable[[Any], Any] | None = None
     discovered_servers_cb: Callable[[list[ServerAddress]], Any] | None = None
     lame_duck_cb: Callable[[ServerAddress], Any] | None = None
+    ignore_discovered_servers: bool = False
+    retry_on_failed_connect: bool = False
+    reconnect_jitter: float = 0.1
+    reconnect_jitter_tls: float = 1.0
+    reconnect_delay_cb: Callable[[int], float] | None = None
+    context: str | bool | None = None
+    context_settings: NatsContext | None = field(default=None, init=False)
 
     def __repr__(self) -> str:
         # Secrets stay out: credential fields have repr=False, URLs lose their user info.
@@ -236,11 +272,15 @@ class Options:
     @classmethod
     def build(cls, servers: str | Sequence[str] | None, kwargs: dict[str, Any]) -> Options:
         """Options from ``connect()`` arguments; ``InvalidArgError`` for unknown names."""
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls) if f.init}
         unknown = sorted(set(kwargs) - known)
         if unknown:
             raise InvalidArgError(f"unknown connection option(s): {', '.join(unknown)}")
+        ctx = context_for(kwargs.get("context"))
+        if ctx is not None:
+            servers, kwargs = apply_context(ctx, servers, kwargs)
         opts = cls(**kwargs)
+        opts.context_settings = ctx
         if servers is not None:
             opts.servers = [servers] if isinstance(servers, str) else list(servers)
         for name in (
@@ -249,6 +289,8 @@ class Options:
             "ping_interval",
             "request_timeout",
             "drain_timeout",
+            "reconnect_jitter",
+            "reconnect_jitter_tls",
         ):
             setattr(opts, name, check_timeout(getattr(opts, name), None))
         for name in (
@@ -263,6 +305,9 @@ class Options:
                 raise InvalidArgError(f"{name} must be an integer, not {value!r}")
         for name in ("pending_msgs_limit", "pending_bytes_limit"):
             check_pending_limit(name, getattr(opts, name))
+        check_credentials(opts)
+        if opts.reconnect_delay_cb is not None and not callable(opts.reconnect_delay_cb):
+            raise InvalidArgError("reconnect_delay_cb must be a function: attempt -> seconds")
         if opts.tls is not None and not isinstance(opts.tls, ssl.SSLContext):
             raise InvalidArgError(
                 "tls must be an ssl.SSLContext (secure=True asks for TLS with a default one)"

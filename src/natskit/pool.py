@@ -12,13 +12,16 @@ and nats.go):
 * the initial connect tries each server once, in pool order;
 * after a loss, the servers are tried round robin, the lost one last;
 * attempts to one server are ``reconnect_time_wait`` apart, measured from
-  the previous attempt, plus up to 100 ms of jitter (a tenth of the wait at most);
+  the previous attempt, plus a random jitter of up to ``reconnect_jitter``
+  seconds (``reconnect_jitter_tls`` for a TLS server); a ``reconnect_delay_cb``
+  (the number of the attempt -> seconds) replaces that wait;
 * every failure counts against its server, which leaves the pool after
   ``max_reconnect_attempts`` failures in a row (-1: never);
 * the same authorization error twice in a row from one server ends it all;
 * INFO ``connect_urls`` add servers (``discovered``), shuffled unless
-  ``randomize`` is off; a discovered IP address keeps the host name the user
-  gave for the TLS certificate check;
+  ``randomize`` is off (none with ``ignore_discovered_servers``); a
+  discovered IP address keeps the host name the user gave for the TLS
+  certificate check;
 * once TLS was asked for (``tls=``, ``secure=True``, ``tls_handshake_first``,
   a ``tls://`` or ``wss://`` URL) or any server's INFO required it, every
   connection must be TLS (``tls_required``): no downgrade on a reconnect.
@@ -27,13 +30,14 @@ and nats.go):
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .errors import AuthorizationError, InvalidArgError, NatsError
 from .options import Options, Server, ServerAddress, build_pool, is_ip, parse_url
 
-MAX_JITTER = 0.1  # seconds
+MAX_JITTER = 0.1  # seconds: the default reconnect_jitter
+MAX_JITTER_TLS = 1.0  # seconds: the default reconnect_jitter_tls
 
 
 class ServerPool:
@@ -48,12 +52,23 @@ class ServerPool:
         max_reconnect_attempts: int = 60,
         tls_hostname: str | None = None,
         rng: random.Random | None = None,
+        jitter: float = MAX_JITTER,
+        jitter_tls: float = MAX_JITTER_TLS,
+        delay_cb: Callable[[int], float] | None = None,
+        ignore_discovered: bool = False,
     ) -> None:
         self._rng = rng or random.Random()
         self._randomize = randomize
         self._time_wait = reconnect_time_wait
         self._max_attempts = max_reconnect_attempts
         self._tls_hostname = tls_hostname
+        self._jitter = jitter
+        self._jitter_tls = jitter_tls
+        self._delay_cb = delay_cb
+        self._ignore_discovered = ignore_discovered
+        self._attempts = 0  # attempts that had to wait, since the last success
+        # delay_failed(exc): the reconnect_delay_cb raised (the default wait is used)
+        self.delay_failed: Callable[[Exception], None] = lambda exc: None
         self._servers = build_pool(urls, False)
         if randomize:
             self._rng.shuffle(self._servers)
@@ -71,6 +86,10 @@ class ServerPool:
             reconnect_time_wait=opts.reconnect_time_wait,
             max_reconnect_attempts=opts.max_reconnect_attempts,
             tls_hostname=opts.tls_hostname,
+            jitter=opts.reconnect_jitter,
+            jitter_tls=opts.reconnect_jitter_tls,
+            delay_cb=opts.reconnect_delay_cb,
+            ignore_discovered=opts.ignore_discovered_servers,
         )
         if opts.tls is not None or opts.secure or opts.tls_handshake_first:
             pool.tls_required = True
@@ -108,7 +127,10 @@ class ServerPool:
 
     def learn(self, connect_urls: Iterable[str]) -> list[ServerAddress]:
         """Add the servers of an INFO ``connect_urls`` not in the pool yet;
-        return their addresses. A URL without scheme takes the current one's."""
+        return their addresses. A URL without scheme takes the current one's.
+        With ``ignore_discovered`` nothing is added."""
+        if self._ignore_discovered:
+            return []
         scheme = self.current.address.scheme if self.current else "nats"
         known = {s.address for s in self._servers}
         added: list[Server] = []
@@ -132,9 +154,24 @@ class ServerPool:
         """An attempt to ``server`` starts at ``now``."""
         server.last_attempt = now
 
-    def lost(self) -> None:
-        """The current server was lost: try the others first."""
+    def replace(self, urls: str | Sequence[str]) -> None:
+        """A new pool (``set_servers``): the URLs given, shuffled unless
+        ``randomize`` is off; the current server stays current until it is lost."""
+        known = {s.address: s for s in self._servers}
+        servers = [known.get(s.address, s) for s in build_pool(urls, False)]
+        if self._randomize:
+            self._rng.shuffle(servers)
+        self._servers = servers
+        if any(s.address.scheme in ("tls", "wss") for s in servers):
+            self.tls_required = True
+
+    def lost(self, forced: bool = False) -> None:
+        """The current server was lost: try the others first. ``forced``
+        (``force_reconnect``): the first attempt does not wait."""
         lost = self.current
+        if forced:
+            for server in self._servers:
+                server.last_attempt = -1e9
         if lost in self._servers and len(self._servers) > 1:
             self._servers.remove(lost)
             self._servers.append(lost)
@@ -148,7 +185,15 @@ class ServerPool:
         self._servers.append(server)
         wait = server.last_attempt + self._time_wait - now
         if wait > 0:
-            wait += self._rng.uniform(0, min(MAX_JITTER, self._time_wait / 10))
+            self._attempts += 1
+            tls = self.tls_required or server.address.scheme in ("tls", "wss")
+            jitter = self._jitter_tls if tls else self._jitter
+            wait += self._rng.uniform(0, jitter) if jitter > 0 else 0.0
+            if self._delay_cb is not None:
+                try:
+                    wait = float(self._delay_cb(self._attempts))
+                except Exception as exc:  # reported; the default wait is used
+                    self.delay_failed(exc)
         return server, max(wait, 0.0)
 
     def failed(self, server: Server, error: NatsError) -> bool:
@@ -166,5 +211,6 @@ class ServerPool:
     def connected(self, server: Server) -> None:
         """``server`` accepted the connection: it is current, its counts start over."""
         self.current = server
+        self._attempts = 0
         server.failures = 0
         server.last_auth_error = None

@@ -1,6 +1,9 @@
-"""The CLI reads natscli's environment variables: no test sees those of the machine."""
+"""The CLI reads natscli's environment variables and contexts: no test sees
+those of the machine (XDG_CONFIG_HOME is a fresh directory)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +11,7 @@ VARIABLES = ("URL", "USER", "PASSWORD", "TOKEN", "CREDS", "NKEY", "CERT", "KEY",
 
 
 @pytest.fixture(autouse=True)
-def clean_nats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def clean_nats_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     for name in (*VARIABLES, "CONTEXT", "JWT", "SEED"):
         monkeypatch.delenv(f"NATS_{name}", raising=False)

@@ -75,6 +75,9 @@ def test_example_runs(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(natskit.options, "DEFAULT_URL", jetstream_server.url)
+    # natscli contexts: none of the machine's, and an example's own is undone
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("NATS_CONTEXT", raising=False)
     # Blank lines in front keep the line numbers of tracebacks those of the page.
     code = "\n" * (block.line - 1) + block.code.replace(URL, jetstream_server.url)
     namespace: dict[str, object] = {"__name__": "__main__"}

@@ -93,13 +93,70 @@ def test_wait_is_measured_from_the_last_attempt_plus_jitter() -> None:
     assert step == (server, 0.0)
 
 
-def test_jitter_is_at_most_a_tenth_of_a_short_wait() -> None:
-    p = pool("nats://a", reconnect_time_wait=0.05)
+def test_jitter_is_the_option_and_the_tls_one_for_tls_servers() -> None:
+    p = pool("nats://a", reconnect_time_wait=0.05, jitter=0.2, jitter_tls=3.0)
     p.attempting(p.servers[0], now=0.0)
-    for _ in range(50):
-        step = p.next_attempt(now=0.0)
-        assert step is not None
-        assert 0.05 <= step[1] <= 0.055
+    waits = [step[1] for step in (p.next_attempt(now=0.0) for _ in range(200)) if step]
+    assert all(0.05 <= w <= 0.25 for w in waits) and max(waits) > 0.1
+    t = pool("tls://a", reconnect_time_wait=0.05, jitter=0.2, jitter_tls=3.0)
+    t.attempting(t.servers[0], now=0.0)
+    waits = [step[1] for step in (t.next_attempt(now=0.0) for _ in range(200)) if step]
+    assert all(0.05 <= w <= 3.05 for w in waits) and max(waits) > 1.0
+    none = pool("nats://a", reconnect_time_wait=0.05, jitter=0.0)
+    none.attempting(none.servers[0], now=0.0)
+    assert none.next_attempt(now=0.0) == (none.servers[0], 0.05)
+
+
+def test_reconnect_delay_cb_replaces_the_wait_and_counts_attempts() -> None:
+    asked: list[int] = []
+
+    def delay(attempt: int) -> float:
+        asked.append(attempt)
+        return 0.5 * attempt
+
+    p = pool("nats://a", reconnect_time_wait=2.0, delay_cb=delay)
+    server = p.servers[0]
+    p.attempting(server, now=0.0)
+    assert p.next_attempt(now=0.0) == (server, 0.5)
+    assert p.next_attempt(now=0.0) == (server, 1.0)
+    p.attempting(server, now=0.0)
+    assert p.next_attempt(now=100.0) == (server, 0.0)  # no wait needed: not asked
+    p.connected(server)
+    p.attempting(server, now=0.0)
+    assert p.next_attempt(now=0.0) == (server, 0.5)  # counting starts over
+    assert asked == [1, 2, 1]
+
+
+def test_a_failing_reconnect_delay_cb_is_reported_and_the_default_used() -> None:
+    def delay(attempt: int) -> float:
+        raise ValueError("no delay")
+
+    failed: list[Exception] = []
+    p = pool("nats://a", reconnect_time_wait=2.0, delay_cb=delay, jitter=0.0)
+    p.delay_failed = failed.append
+    p.attempting(p.servers[0], now=0.0)
+    assert p.next_attempt(now=0.5) == (p.servers[0], 1.5)
+    assert [str(e) for e in failed] == ["no delay"]
+
+
+def test_ignore_discovered_servers_and_replace() -> None:
+    p = pool("nats://a", ignore_discovered=True)
+    assert p.learn(["b:4222"]) == []
+    assert [s.address.host for s in p.servers] == ["a"]
+    p.replace(["nats://c", "nats://d"])
+    assert [s.address.host for s in p.servers] == ["c", "d"]
+    assert not p.tls_required
+    p.replace("tls://e")
+    assert p.tls_required
+
+
+def test_a_forced_loss_does_not_wait() -> None:
+    p = pool("nats://a", reconnect_time_wait=2.0)
+    server = p.servers[0]
+    p.attempting(server, now=10.0)
+    p.connected(server)
+    p.lost(forced=True)
+    assert p.next_attempt(now=10.1) == (server, 0.0)
 
 
 def test_a_server_leaves_after_max_reconnect_attempts() -> None:

@@ -94,3 +94,14 @@ def test_a_path_that_does_not_exist_is_named() -> None:
     opts = Options.build("nats://h:4222", {"creds": "/no/such/user.creds"})
     with pytest.raises(natskit.InvalidArgError, match=re.escape("/no/such/user.creds")):
         connect_fields(opts, parse_url("nats://h:4222"), {}, False)
+
+
+def test_jwt_and_credential_functions_stay_out_of_reprs() -> None:
+    nc = natskit.Connection(
+        "nats://127.0.0.1:1",
+        jwt=f"eyJ{SECRET}",
+        signature_cb=lambda nonce: SECRET.encode(),
+        token=lambda: SECRET,
+    )
+    assert SECRET not in f"{nc!r} {nc.options!r}"
+    assert "signature_cb" not in repr(nc.options) and "jwt" not in repr(nc.options)

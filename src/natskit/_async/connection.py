@@ -21,7 +21,6 @@ layers (messages, JetStream) use of a connection beyond its public API.
 
 from __future__ import annotations
 
-import collections.abc  # unasync: remove
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -81,6 +80,8 @@ from .msg import Msg
 from .requests import Payload, Replies, RequestMethods
 from .service import Endpoint, Service
 from .subscription import Router, Subscription
+from .tracing import trace
+from .userinfo import user_info
 
 log = logging.getLogger("natskit.connection")
 _CLOSED = Status.CLOSED  # for publish: an Enum attribute costs about 50 ns on CPython 3.11
@@ -110,8 +111,10 @@ class Connection(RequestMethods):
         self.options = opts = Options.build(servers, options)
         for name in ("error_cb", "status_cb", "discovered_servers_cb", "lame_duck_cb"):
             check_callback(getattr(opts, name), name)
+        check_callback(opts.reconnect_delay_cb, "reconnect_delay_cb")
         self._opener = _opener
         self._pool = ServerPool.from_options(opts)
+        self._pool.delay_failed = lambda exc: self._callback_failed(exc, "reconnect_delay_cb")
         self._status = Status.CLOSED
         self._last_error: Exception | None = None
         self._info: dict[str, Any] = {}
@@ -220,22 +223,41 @@ class Connection(RequestMethods):
             return self
         try:
             await self._connect_pool()
-        except BaseException as exc:  # a natskit error, or cancelled / interrupted
-            self._ending = True
-            transport, self._transport = self._transport, None
-            self._stop_ping()
-            if transport is not None:  # connected, then cancelled before returning
-                transport.close()
-            reason = _cause(exc) if isinstance(exc, NatsError) else None
-            await self._finish(reason, ConnectionClosedError("connection failed"))
+        except NatsError as exc:
+            if not self._retry_later(exc):
+                await self._failed_connect(exc)
+                raise
+        except BaseException as exc:  # cancelled / interrupted
+            await self._failed_connect(exc)
             raise
         return self
+
+    def _retry_later(self, exc: NatsError) -> bool:
+        """``retry_on_failed_connect``: True, and reconnecting in the background."""
+        opts = self.options
+        if not (opts.retry_on_failed_connect and opts.allow_reconnect) or self._ending:
+            return False
+        if isinstance(exc, ConnectionClosedError):  # close() was called
+            return False
+        self._set_status(Status.RECONNECTING)
+        self._connector = spawn(self._reconnect, name="natskit-reconnect")
+        return True
+
+    async def _failed_connect(self, exc: BaseException) -> None:
+        """The first connect failed for good: CLOSED, ``last_error`` its reason."""
+        self._ending = True
+        transport, self._transport = self._transport, None
+        self._stop_ping()
+        if transport is not None:  # connected, then cancelled before returning
+            transport.close()
+        reason = _cause(exc) if isinstance(exc, NatsError) else None
+        await self._finish(reason, ConnectionClosedError("connection failed"))
 
     async def _connect_in_background(self) -> None:
         try:
             await self._connect_pool()
         except NatsError as exc:
-            if not self._ending:
+            if not self._ending and not self._retry_later(exc):
                 self._ending = True
                 if exc.__cause__ is not None:  # each attempt was reported: the outcome too
                     self._report(exc)
@@ -337,7 +359,9 @@ class Connection(RequestMethods):
         else:
             self._report(err)
 
-    def _on_lost(self, exc: BaseException | None, report: bool = True) -> None:
+    def _on_lost(
+        self, exc: BaseException | None, report: bool = True, forced: bool = False
+    ) -> None:
         """The transport ended without ``close()``: reconnect, or shut down."""
         with self._lock:
             if self._ending or self._transport is None:
@@ -361,14 +385,31 @@ class Connection(RequestMethods):
         if report:
             self._report(err)
         if reconnect:
-            self._connector = spawn(self._reconnect, name="natskit-reconnect")
+            self._connector = spawn(self._reconnect, forced, name="natskit-reconnect")
         else:
             spawn(self._finish, err, TimeoutError("connection lost"), name="natskit-lost")
 
-    async def _reconnect(self) -> None:
+    async def force_reconnect(self) -> None:
+        """Reconnect as after a loss of the server, reporting no error (nothing
+        happens while (re)connecting already)."""
+        with self._lock:
+            self._check_writable()
+            transport = self._transport
+            if transport is None or self._status is not Status.CONNECTED:
+                return
+            transport.close()
+        self._on_lost(None, report=False, forced=True)
+
+    def set_servers(self, servers: str | Sequence[str]) -> None:
+        """Replace the pool with ``servers`` (URLs, as ``connect()`` takes them);
+        the current connection stays until it is lost."""
+        self._pool.replace(servers)
+        self.options.servers = [servers] if isinstance(servers, str) else list(servers)
+
+    async def _reconnect(self, forced: bool = False) -> None:
         """Try servers as the pool says until one answers or it gives up."""
         pool = self._pool
-        pool.lost()
+        pool.lost(forced)
         while not self._ending:
             step = pool.next_attempt(monotonic())
             if step is None:
@@ -579,11 +620,14 @@ class Connection(RequestMethods):
         max_msgs: int | None = None,
         pending_msgs_limit: int | None = None,
         pending_bytes_limit: int | None = None,
+        concurrency: int = 1,
     ) -> Subscription:
-        """Subscribe; messages go to ``callback`` or are read with ``next_msg``."""
+        """Subscribe; messages go to ``callback`` or are read with ``next_msg``.
+        ``concurrency=N``: the callback runs for up to N messages at once (in
+        no particular order); by default for one at a time, in order."""
         check_callback(callback, "callback")
         return self._router.subscribe(
-            subject, queue, callback, max_msgs, pending_msgs_limit, pending_bytes_limit
+            subject, queue, callback, max_msgs, pending_msgs_limit, pending_bytes_limit, concurrency
         )
 
     # -- flush, drain, close ----------------------------------------------
@@ -679,8 +723,12 @@ class Connection(RequestMethods):
         ``domain`` (a JetStream domain, ``$JS.<domain>.API``) or ``api_prefix``
         (an account's import prefix) choose another JetStream (ADR-19);
         ``trace`` logs every API request and reply at debug level on the
-        ``natskit.jetstream`` logger.
+        ``natskit.jetstream`` logger. Without ``domain`` and ``api_prefix``,
+        those of the natscli context (``context=``), if any, are used.
         """
+        ctx = self.options.context_settings
+        if ctx is not None and domain is None and api_prefix is None:
+            domain, api_prefix = ctx.jetstream_domain, ctx.jetstream_api_prefix
         return JetStream(
             self._link, timeout=timeout, domain=domain, api_prefix=api_prefix, trace=trace
         )
@@ -717,6 +765,24 @@ class Connection(RequestMethods):
             stats_handler=stats_handler,
         )
 
+    async def user_info(self, timeout: float | None = None) -> dict[str, Any]:
+        """The server's account of this user (nats-server 2.10+): ``user``,
+        ``account``, ``permissions``, ``expires``."""
+        return await user_info(self, timeout)
+
+    async def trace(
+        self,
+        subject: str,
+        payload: Payload = b"",
+        *,
+        headers: HeadersArg = None,
+        deliver: bool = True,
+        timeout: float = 1.0,
+    ) -> list[dict[str, Any]]:
+        """Publish one message traced (ADR-41, nats-server 2.11+); the servers'
+        events within ``timeout`` s. ``deliver=False``: not delivered."""
+        return await trace(self, subject, payload, headers, deliver, timeout)
+
     async def __aenter__(self) -> Connection:
         return self
 
@@ -731,72 +797,3 @@ def _cause(exc: NatsError) -> Exception:
     """What ``last_error`` keeps of a failed connect: the last attempt's error."""
     cause = exc.__cause__
     return cause if isinstance(exc, NoServersError) and isinstance(cause, Exception) else exc
-
-
-def connect(
-    servers: str | Sequence[str] | None = None, *, wait: bool = True, **options: Any
-) -> Connecting:
-    """Create a ``Connection``, connect it and return it.
-
-    ``servers`` is the pool: a URL or a list of URLs, by default
-    ``nats://127.0.0.1:4222``. A URL is ``nats://host[:port]`` (also
-    ``tls://``, and ``ws://`` or ``wss://`` with a path for WebSocket) and may
-    hold credentials: ``nats://user:password@host`` or ``nats://token@host``.
-    Each server is tried once, in order (shuffled unless ``randomize=False``);
-    one server raises its own error (``ConnectionRefusedError``,
-    ``AuthorizationError``, ``TLSError``, ...), several ``NoServersError``
-    caused by the last one. With ``wait=False`` it returns at once, still
-    ``CONNECTING``, and connects in the background.
-
-    ``options`` are the attributes of ``Options`` (their defaults are
-    listed there): ``name``; timeouts ``connect_timeout``,
-    ``request_timeout``, ``drain_timeout``; reconnection
-    ``allow_reconnect``, ``max_reconnect_attempts``, ``reconnect_time_wait``,
-    ``reconnect_buffer_size``; keep-alive ``ping_interval``,
-    ``max_outstanding_pings``; TLS ``tls``, ``secure``, ``tls_hostname``,
-    ``tls_handshake_first``; credentials ``user`` and ``password``,
-    ``token``, ``nkey_seed``, ``creds``; limits ``pending_msgs_limit``,
-    ``pending_bytes_limit``; callbacks ``error_cb``, ``status_cb``,
-    ``discovered_servers_cb``, ``lame_duck_cb``; and ``echo``,
-    ``inbox_prefix``, ``check_subjects``, ``pedantic``, ``verbose``. An
-    unknown or bad option is an ``InvalidArgError``.
-
-    In asyncio, ``await connect(...)`` gives the connection, and
-    ``async with connect(...) as nc:`` connects and closes it (the ``await``
-    may be left out there, as with aiohttp's sessions).
-    """
-    return Connecting(
-        _connect(servers, wait, options)
-    )  # unasync: sync: return _connect(servers, wait, options)
-
-
-async def _connect(servers: str | Sequence[str] | None, wait: bool, options: Any) -> Connection:
-    nc = Connection(servers, **options)
-    await nc.connect(wait=wait)
-    return nc
-
-
-# unasync: async-only
-class Connecting:
-    """What ``natskit.aio.connect()`` returns: await it for the connection, or
-    use it with ``async with`` (connects on entry, closes on exit)."""
-
-    __slots__ = ("_coro", "_nc")
-
-    def __init__(self, coro: collections.abc.Coroutine[Any, Any, Connection]) -> None:
-        self._coro = coro
-        self._nc: Connection | None = None
-
-    def __await__(self) -> collections.abc.Generator[Any, None, Connection]:
-        return self._coro.__await__()
-
-    async def __aenter__(self) -> Connection:
-        self._nc = await self._coro
-        return self._nc
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._nc is not None:
-            await self._nc.close()
-
-
-# unasync: end

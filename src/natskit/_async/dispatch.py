@@ -8,6 +8,11 @@ nested waits therefore has exactly one worker, while a callback that waits
 for a reply sent by another callback of the same connection does not
 deadlock. A callback that raises is reported (``Slot._failed``), never
 silently dropped, and the slot goes on with its next item.
+
+A subscription with ``concurrency=N`` adds N - 1 ``Lane`` slots that share
+its pending deque and callback: each is scheduled on its own, so up to N
+workers run its callback at once (order then not kept). The default (one)
+has no lanes and takes exactly the path above.
 """
 
 from __future__ import annotations
@@ -56,6 +61,50 @@ class Slot:
     def _failed(self, item: Any, exc: Exception) -> None:
         """The callback raised ``exc`` on ``item`` (subscriptions report it)."""
         report_unhandled(exc)
+
+
+class Lane(Slot):
+    """One more runner for the items of ``owner``: the same pending deque,
+    callback and accounting (``owner._taken``, ``_ran``, ``_failed``)."""
+
+    __slots__ = ("owner",)
+    _sized = True
+
+    def __init__(self, owner: Slot) -> None:
+        Slot.__init__(self, owner._dispatcher, None)
+        self.owner = owner
+        self._callback = owner._callback
+        self._pending = owner._pending
+
+    @property
+    def _discard(self) -> bool:
+        return self.owner._discard
+
+    @_discard.setter
+    def _discard(self, value: bool) -> None:
+        pass  # the owner's flag counts
+
+    def _taken(self, item: Any, size: int) -> None:
+        self.owner._taken(item, size)
+
+    def _ran(self) -> None:
+        self.owner._ran()
+
+    def _failed(self, item: Any, exc: Exception) -> None:
+        self.owner._failed(item, exc)
+
+
+def wake_lane(lanes: list[Lane]) -> None:
+    """A new item while the owner is busy: schedule a lane that is not."""
+    for lane in lanes:
+        if not lane._scheduled:
+            lane._dispatcher.schedule(lane)
+            return
+
+
+def lanes_running(lanes: list[Lane]) -> bool:
+    """Whether a worker holds one of ``lanes``."""
+    return any(lane._scheduled for lane in lanes)
 
 
 class _Events(Slot):

@@ -34,7 +34,7 @@ from ..errors import (
     TimeoutError,
 )
 from ..options import Options, check_pending_limit, check_timeout
-from .dispatch import Dispatcher, Slot
+from .dispatch import Dispatcher, Lane, Slot, lanes_running, wake_lane
 from .msg import Msg
 
 if TYPE_CHECKING:
@@ -112,6 +112,7 @@ class Subscription(MsgIterator, Slot):
         "_idle",
         "_in_bytes",
         "_in_msgs",
+        "_lanes",
         "_max",
         "_msgs_cap",
         "_on_reader",
@@ -141,6 +142,7 @@ class Subscription(MsgIterator, Slot):
         pending_msgs_limit: int,
         pending_bytes_limit: int,
         on_reader: Callable[[Msg], None] | None = None,
+        concurrency: int = 1,
     ) -> None:
         # Few objects per subscription: the garbage collector walks all of them on
         # every full pass, which shows with 10,000 subscriptions.
@@ -168,6 +170,8 @@ class Subscription(MsgIterator, Slot):
         self._traced = on_reader is None  # natskit's own internal ones: see untraced()
         if callback is None:
             self._queue: Queue[Item] = Queue()
+        # concurrency > 1: more runners of the callback (dispatch.Lane), else None
+        self._lanes = [Lane(self) for _ in range(concurrency - 1)] if concurrency > 1 else None
         self._idle: Event  # made by _end(), before _active turns False
 
     @property
@@ -238,6 +242,8 @@ class Subscription(MsgIterator, Slot):
             self._pending.append(msg)
             if not self._scheduled:
                 self._dispatcher.schedule(self)
+            elif self._lanes is not None:  # busy: another lane, if one is free
+                wake_lane(self._lanes)
         else:
             self._queue.put_nowait(msg)
 
@@ -246,12 +252,22 @@ class Subscription(MsgIterator, Slot):
         ``next_msg``, or to the callback about to run)."""
         self._out_msgs += 1
         self._out_bytes += size
-        if not self._active and self._in_msgs == self._out_msgs and not self._scheduled:
+        if not self._active and self._in_msgs == self._out_msgs and not self._running():
             self._idle.set()
+
+    def _running(self) -> bool:
+        """Whether a worker holds this subscription (or one of its lanes)."""
+        if self._scheduled:
+            return True
+        return self._lanes is not None and lanes_running(self._lanes)
 
     def _ran(self) -> None:
         """The callback is done with what was taken: drained, if that was the last."""
-        if not self._active and self._in_msgs == self._out_msgs:
+        if (
+            not self._active
+            and self._in_msgs == self._out_msgs
+            and (self._lanes is None or not self._running())
+        ):
             self._idle.set()
 
     def _failed(self, msg: Msg, exc: Exception) -> None:
@@ -264,7 +280,7 @@ class Subscription(MsgIterator, Slot):
             if not hasattr(self, "_idle"):
                 self._idle = Event()
         self._active = False
-        if self._in_msgs == self._out_msgs and not self._scheduled:  # else _ran() will
+        if self._in_msgs == self._out_msgs and not self._running():  # else _ran() will
             self._idle.set()
         if self._callback is None:
             self._queue.put_nowait(reason)
@@ -438,10 +454,17 @@ class Router:
         max_msgs: int | None = None,
         pending_msgs_limit: int | None = None,
         pending_bytes_limit: int | None = None,
+        concurrency: int = 1,
         on_reader: Callable[[Msg], None] | None = None,
     ) -> Subscription:
         """Check, register and send a new subscription (SUB now if connected,
         else with the others on the next connect)."""
+        if type(concurrency) is not int or concurrency < 1:
+            raise InvalidArgError(
+                f"concurrency must be an integer of at least 1, not {concurrency!r}"
+            )
+        if concurrency > 1 and callback is None:
+            raise InvalidArgError("concurrency is for subscriptions with a callback")
         if self.options.check_subjects:
             check_subject(subject, wildcards=True)
             if queue is not None:
@@ -467,6 +490,7 @@ class Router:
             opts.pending_msgs_limit if pending_msgs_limit is None else pending_msgs_limit,
             opts.pending_bytes_limit if pending_bytes_limit is None else pending_bytes_limit,
             on_reader,
+            concurrency,
         )
         cmd = sub_cmd(subject, queue, sub.sid)  # before it is registered: nothing half done
         if max_msgs:

@@ -7,7 +7,8 @@
 """
 
 from .._async.batch import Batch
-from .._async.connection import Connection, connect
+from .._async.connecting import connect
+from .._async.connection import Connection
 from .._async.counter import Counter
 from .._async.jetstream import JetStream
 from .._async.kv import KeyValue

@@ -30,5 +30,9 @@ def action(group: Any, name: str, fn: Action, help: str, *positional: str) -> An
 
 def _run(args: argparse.Namespace) -> int:
     with open_connection(args) as nc:
-        args.action_fn(nc.jetstream(timeout=args.settings.timeout), args)
+        s = args.settings  # the domain or API prefix of a natscli context, if any
+        js = nc.jetstream(
+            timeout=s.timeout, domain=s.jetstream_domain, api_prefix=s.jetstream_api_prefix
+        )
+        args.action_fn(js, args)
     return 0

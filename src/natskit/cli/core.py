@@ -1,4 +1,4 @@
-"""Core NATS commands: ``server``, ``pub``, ``sub``, ``req``, ``reply``, ``bench``."""
+"""Core NATS commands: ``server``, ``pub``, ``sub``, ``req``, ``reply``, ``bench``, ``trace``."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from .common import (
     show_msg,
 )
 from .progress import Progress, add_progress_option
-from .settings import add_command, open_connection
+from .settings import add_command, duration, open_connection
 
 
 def positive(text: str) -> int:
@@ -62,6 +62,15 @@ def register(commands: Any) -> None:
     p.add_argument("--raw", action="store_true", help="print only the body of the reply")
     add_header_option(p)  # as natscli: -H adds headers to the request
     p.set_defaults(run=cmd_req)
+
+    p = add_command(commands, "trace", help="trace a message through the servers (ADR-41)")
+    p.add_argument("subject")
+    p.add_argument("data", nargs="?", default="", help="the body ('-': standard input)")
+    p.add_argument("--no-deliver", action="store_true", help="trace only, do not deliver it")
+    p.add_argument("--wait", type=duration, default=1.0, help="gather events this long (1s)")
+    add_header_option(p)
+    add_json_option(p)
+    p.set_defaults(run=cmd_trace)
 
     p = add_command(commands, "reply", help="answer the requests on a subject")
     p.add_argument("subject")
@@ -166,6 +175,51 @@ def cmd_req(args: argparse.Namespace) -> int:
         print(reply.data.decode(errors="replace"))
     sys.stdout.flush()
     return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """One line per server the message went through, then its events."""
+    data, headers = payload(args.data), headers_of(args.header)
+    with open_connection(args) as nc:
+        events = nc.trace(
+            args.subject, data, headers=headers, deliver=not args.no_deliver, timeout=args.wait
+        )
+    if args.json:
+        show_json(events)
+        return 0
+    if not events:
+        print(f"no trace events for {args.subject} within {args.wait:g} s")
+    for event in events:
+        server = event.get("server") or {}
+        print(f"{server.get('name', '?')} (version {server.get('ver', '?')}):")
+        for step in event.get("events") or []:
+            kind = _KINDS.get(step.get("kind"), str(step.get("kind", "")))
+            what = step.get("subj") or step.get("sub") or step.get("name") or ""
+            line = f"  {_STEPS.get(step.get('type'), step.get('type'))} {what} ({kind})"
+            if step.get("error"):
+                line += f" error: {step['error']}"
+            print(line)
+    return 0
+
+
+# ADR-41: the event types and the kinds of connection they happen on
+_STEPS = {
+    "in": "ingress",
+    "eg": "egress",
+    "sm": "subject mapping",
+    "se": "stream export",
+    "si": "service import",
+    "js": "jetstream",
+}
+_KINDS = {
+    0: "client",
+    1: "route",
+    2: "gateway",
+    3: "system",
+    4: "leafnode",
+    5: "jetstream",
+    6: "account",
+}
 
 
 def cmd_reply(args: argparse.Namespace) -> int:

@@ -1,9 +1,10 @@
 """Connection settings: the global options, durations, and where each value comes from.
 
-Values are merged from layers, lowest first: the built-in defaults, the
-environment (the variables natscli reads), then the command-line flags. A
-natscli context (``--context`` / ``NATS_CONTEXT``) is meant to slot in as one
-more layer between the environment and the flags (see ``LAYERS``).
+Values are merged from layers, lowest first: the built-in defaults, a
+natscli context (``--context NAME`` or ``NATS_CONTEXT``, else the selected
+one of ``context.txt``), the environment (the variables natscli reads), then
+the command-line flags: as in natscli, the variables act as flags and
+override the context (see ``LAYERS``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .._sync.connection import Connection, connect
+from .._sync.connecting import connect
+from .._sync.connection import Connection
+from ..contexts import ENV_VAR, load_context, selected_context
 from .common import CliError
 
 # Go's time.ParseDuration units, as natscli accepts them ("1m30s", "500ms", "1.5h").
@@ -70,6 +73,10 @@ class Settings:
     tlsca: str | None = None
     tlsfirst: bool = False
     timeout: float = 5.0
+    # from a natscli context only
+    inbox_prefix: str | None = None
+    jetstream_domain: str | None = None
+    jetstream_api_prefix: str | None = None
 
     def __repr__(self) -> str:  # never show a secret
         return f"Settings(server={self.server!r}, timeout={self.timeout!r})"
@@ -116,9 +123,39 @@ def flag_layer(args: argparse.Namespace) -> dict[str, Any]:
     return {f.name: getattr(args, f.name) for f in fields(Settings) if hasattr(args, f.name)}
 
 
-# The layers, lowest first; a context layer (natscli contexts) goes between these two.
+# A context's fields, by setting.
+CONTEXT_FIELDS = {
+    "server": "url",
+    "user": "user",
+    "password": "password",
+    "token": "token",
+    "creds": "creds",
+    "nkey": "nkey",
+    "tlscert": "cert",
+    "tlskey": "key",
+    "tlsca": "ca",
+    "tlsfirst": "tls_first",
+    "inbox_prefix": "inbox_prefix",
+    "jetstream_domain": "jetstream_domain",
+    "jetstream_api_prefix": "jetstream_api_prefix",
+}
+
+
+def context_layer(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings of the natscli context: ``--context``, else ``NATS_CONTEXT``,
+    else the selected one (none selected: no layer)."""
+    name = getattr(args, "context", None) or environ.get(ENV_VAR) or selected_context()
+    if not name:
+        return {}
+    ctx = load_context(name)
+    layer = {key: getattr(ctx, field) for key, field in CONTEXT_FIELDS.items()}
+    return {key: value for key, value in layer.items() if value}
+
+
+# The layers, lowest first.
 LAYERS: tuple[tuple[str, Callable[[argparse.Namespace, Mapping[str, str]], dict[str, Any]]], ...]
 LAYERS = (
+    ("context", context_layer),
     ("environment", lambda args, environ: env_layer(environ)),
     ("flags", lambda args, environ: flag_layer(args)),
 )
@@ -165,6 +202,7 @@ def connect_options(s: Settings) -> tuple[list[str] | None, dict[str, Any]]:
         "request_timeout": s.timeout,
         "connect_timeout": s.timeout,
         "max_reconnect_attempts": 0,
+        "context": False,  # the context layer was merged above
     }
     if s.user and not s.password:
         options["token"] = s.user  # as natscli: a user without a password is a token
@@ -181,6 +219,8 @@ def connect_options(s: Settings) -> tuple[list[str] | None, dict[str, Any]]:
         options["tls"] = tls
     if s.tlsfirst:
         options["tls_handshake_first"] = True
+    if s.inbox_prefix:
+        options["inbox_prefix"] = s.inbox_prefix
     return servers, options
 
 
@@ -199,6 +239,7 @@ def _global_options() -> argparse.ArgumentParser:
     def add(*names: str, **kw: Any) -> None:
         g.add_argument(*names, default=hide, **kw)
 
+    add("--context", metavar="NAME", help="a natscli context to use ($NATS_CONTEXT)")
     add("-s", "--server", metavar="URL", help="server URL(s), comma-separated ($NATS_URL)")
     add("--user", help="user name, or a token without --password ($NATS_USER)")
     add("--password", help="password ($NATS_PASSWORD)")

@@ -38,6 +38,7 @@ class Watch:
             "status_cb": self.on_status,
             "error_cb": self.on_error,
             "reconnect_time_wait": 0.01,
+            "reconnect_jitter": 0.0,
             "randomize": False,
             **more,
         }
