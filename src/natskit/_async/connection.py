@@ -17,6 +17,10 @@ reconnect policy, ``PubEncoder`` (``_protocol``) the wire format of
 publishes, ``Router`` the subscriptions, ``Replies`` (``requests.py``) the
 requests awaiting a reply. ``Link`` (``link.py``) is what natskit's own
 layers (messages, JetStream) use of a connection beyond its public API.
+``Connection`` gathers mixins: ``RequestMethods`` (``requests.py``),
+``ReconnectMethods`` (``reconnecting.py``: the reconnect loop, PINGs) and
+``FeatureMethods`` (``entrypoints.py``: JetStream, services, tracing); the
+initial ``connect()`` function is in ``connecting.py``.
 """
 
 from __future__ import annotations
@@ -34,7 +38,6 @@ from .._io_async import (
     StateLock,
     Task,
     TimerHandle,
-    call_later,
     check_blocking_allowed,
     check_callback,
     fail,
@@ -59,12 +62,10 @@ from .._protocol import (
 )
 from .._transport_async import Writer, open_transport
 from ..errors import (
-    BrokenSocketError,
     CallbackError,
     ConnectionClosedError,
     NatsError,
     NoServersError,
-    StaleConnectionError,
     TimeoutError,
 )
 from ..msg import HeadersArg, MsgBase, headers_of
@@ -73,21 +74,19 @@ from ..pool import ServerPool
 from ..server_errors import error_from_server, is_fatal
 from ..status import Stats, Status
 from .dispatch import Dispatcher
+from .entrypoints import FeatureMethods
 from .handshake import handshake
-from .jetstream import JetStream
 from .link import Link, ended_error
 from .msg import Msg
+from .reconnecting import ReconnectMethods
 from .requests import Payload, Replies, RequestMethods
-from .service import Endpoint, Service
 from .subscription import Router, Subscription
-from .tracing import trace
-from .userinfo import user_info
 
 log = logging.getLogger("natskit.connection")
 _CLOSED = Status.CLOSED  # for publish: an Enum attribute costs about 50 ns on CPython 3.11
 
 
-class Connection(RequestMethods):
+class Connection(RequestMethods, ReconnectMethods, FeatureMethods):
     """A connection to a pool of NATS servers.
 
     ``connect()`` makes one and connects it; ``Connection(servers, **options)``
@@ -359,107 +358,6 @@ class Connection(RequestMethods):
         else:
             self._report(err)
 
-    def _on_lost(
-        self, exc: BaseException | None, report: bool = True, forced: bool = False
-    ) -> None:
-        """The transport ended without ``close()``: reconnect, or shut down."""
-        with self._lock:
-            if self._ending or self._transport is None:
-                return
-            self._transport = None
-            self._stop_ping()
-            self._writer.detach()
-            pongs, self._pongs = self._pongs, deque()
-            reconnect = self.options.allow_reconnect
-            self._ending = not reconnect
-            if reconnect:
-                self._set_status(Status.RECONNECTING)
-        for fut in pongs:
-            if fut is not None:
-                fail(fut, ConnectionClosedError("the connection was lost"))
-        if isinstance(exc, NatsError):
-            err: NatsError = exc
-        else:
-            text = f"connection lost: {exc}" if exc else "connection closed by the server"
-            err = BrokenSocketError(text)
-        if report:
-            self._report(err)
-        if reconnect:
-            self._connector = spawn(self._reconnect, forced, name="natskit-reconnect")
-        else:
-            spawn(self._finish, err, TimeoutError("connection lost"), name="natskit-lost")
-
-    async def force_reconnect(self) -> None:
-        """Reconnect as after a loss of the server, reporting no error (nothing
-        happens while (re)connecting already)."""
-        with self._lock:
-            self._check_writable()
-            transport = self._transport
-            if transport is None or self._status is not Status.CONNECTED:
-                return
-            transport.close()
-        self._on_lost(None, report=False, forced=True)
-
-    def set_servers(self, servers: str | Sequence[str]) -> None:
-        """Replace the pool with ``servers`` (URLs, as ``connect()`` takes them);
-        the current connection stays until it is lost."""
-        self._pool.replace(servers)
-        self.options.servers = [servers] if isinstance(servers, str) else list(servers)
-
-    async def _reconnect(self, forced: bool = False) -> None:
-        """Try servers as the pool says until one answers or it gives up."""
-        pool = self._pool
-        pool.lost(forced)
-        while not self._ending:
-            step = pool.next_attempt(monotonic())
-            if step is None:
-                break  # every server left the pool
-            server, wait = step
-            if wait > 0 and await self._close_called.wait(wait):
-                return
-            if self._ending:
-                return
-            try:
-                await self._connect_to(server)
-                return
-            except NatsError as exc:
-                if self._ending:
-                    return
-                self._report(exc)  # every failed attempt is an asynchronous error
-                if pool.failed(server, exc):
-                    break
-        if not self._ending:
-            self._ending = True
-            err = self._last_error or NoServersError("no servers left in the pool")
-            await self._finish(err, TimeoutError("connection lost"))
-
-    def _schedule_ping(self, transport: Any) -> None:
-        interval = self.options.ping_interval
-        if interval > 0:
-            self._ping_timer = call_later(interval, lambda: self._ping_tick(transport))
-
-    def _stop_ping(self) -> None:
-        timer, self._ping_timer = self._ping_timer, None
-        if timer is not None:
-            timer.cancel()
-
-    def _ping_tick(self, transport: Any) -> None:
-        """Client keep-alive: PING every ``ping_interval``; stale after too many."""
-        with self._lock:
-            if self._transport is not transport or self._ending:
-                return
-            if self._pings_out >= self.options.max_outstanding_pings:
-                stale = True
-            else:
-                stale = False
-                self._pings_out += 1
-                self._pongs.append(None)
-                self._writer.write_ctl(PING_CMD)
-                self._schedule_ping(transport)
-        if stale:
-            transport.close()
-            self._on_lost(StaleConnectionError("stale connection: PINGs not answered"))
-
     # -- asynchronous errors and status --------------------------------------
 
     def _report(self, err: Exception) -> None:
@@ -708,80 +606,6 @@ class Connection(RequestMethods):
         self._writer = Writer(self.options.reconnect_buffer_size)
         # Callbacks already scheduled still run; then the workers stop.
         await self._dispatcher.stop()
-
-    def jetstream(
-        self,
-        *,
-        timeout: float = 5.0,
-        domain: str | None = None,
-        api_prefix: str | None = None,
-        trace: bool = False,
-    ) -> JetStream:
-        """A ``JetStream`` context on this connection; no I/O until it is used.
-
-        ``timeout`` bounds each of its requests unless a method takes its own;
-        ``domain`` (a JetStream domain, ``$JS.<domain>.API``) or ``api_prefix``
-        (an account's import prefix) choose another JetStream (ADR-19);
-        ``trace`` logs every API request and reply at debug level on the
-        ``natskit.jetstream`` logger. Without ``domain`` and ``api_prefix``,
-        those of the natscli context (``context=``), if any, are used.
-        """
-        ctx = self.options.context_settings
-        if ctx is not None and domain is None and api_prefix is None:
-            domain, api_prefix = ctx.jetstream_domain, ctx.jetstream_api_prefix
-        return JetStream(
-            self._link, timeout=timeout, domain=domain, api_prefix=api_prefix, trace=trace
-        )
-
-    async def service(
-        self,
-        name: str,
-        version: str,
-        *,
-        description: str | None = None,
-        metadata: dict[str, str] | None = None,
-        queue_group: str | None = None,
-        queue_group_disabled: bool = False,
-        stats_handler: Callable[[Endpoint], Any] | None = None,
-    ) -> Service:
-        """Start an instance of the service ``name`` (ADR-32) and return it.
-
-        It answers ``$SRV.PING``, ``$SRV.INFO`` and ``$SRV.STATS`` at once;
-        ``Service.add_endpoint`` and ``Service.add_group`` add what it serves.
-        ``name`` is letters, digits, ``-`` and ``_``; ``version`` semantic
-        versioning (``1.0.0``). ``queue_group`` (default ``"q"``) is the queue
-        group of its endpoints, none with ``queue_group_disabled``;
-        ``stats_handler(endpoint)`` returns the ``data`` of an endpoint's STATS.
-        ``InvalidArgError`` for a bad argument, before anything is sent.
-        """
-        return await Service.start(
-            self,
-            name,
-            version,
-            description=description,
-            metadata=metadata,
-            queue_group=queue_group,
-            queue_group_disabled=queue_group_disabled,
-            stats_handler=stats_handler,
-        )
-
-    async def user_info(self, timeout: float | None = None) -> dict[str, Any]:
-        """The server's account of this user (nats-server 2.10+): ``user``,
-        ``account``, ``permissions``, ``expires``."""
-        return await user_info(self, timeout)
-
-    async def trace(
-        self,
-        subject: str,
-        payload: Payload = b"",
-        *,
-        headers: HeadersArg = None,
-        deliver: bool = True,
-        timeout: float = 1.0,
-    ) -> list[dict[str, Any]]:
-        """Publish one message traced (ADR-41, nats-server 2.11+); the servers'
-        events within ``timeout`` s. ``deliver=False``: not delivered."""
-        return await trace(self, subject, payload, headers, deliver, timeout)
 
     async def __aenter__(self) -> Connection:
         return self
