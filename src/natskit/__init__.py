@@ -42,13 +42,14 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
     from ._sync.batch import Batch
     from ._sync.connecting import connect
     from ._sync.connection import Connection
+    from ._sync.consuming import ConsumeContext
     from ._sync.counter import Counter
     from ._sync.jetstream import JetStream
     from ._sync.kv import KeyValue
     from ._sync.kvwatch import KVWatcher
     from ._sync.objstore import ObjectStore, ObjectWatcher
     from ._sync.ordered import OrderedConsumer
-    from ._sync.pull import ConsumeContext
+    from ._sync.pull import PullConsumeContext
     from ._sync.push import PushConsumeContext
     from ._sync.service import Endpoint, Group, Service, ServiceRequest
     from ._sync.subscription import Subscription
@@ -66,7 +67,8 @@ _LAZY = {
     "ObjectStore": "objstore",
     "ObjectWatcher": "objstore",
     "OrderedConsumer": "ordered",
-    "ConsumeContext": "pull",
+    "ConsumeContext": "consuming",
+    "PullConsumeContext": "pull",
     "PushConsumeContext": "push",
     "Endpoint": "service",
     "Group": "service",
@@ -129,6 +131,7 @@ __all__ = [
     "OrderedConsumer",
     "PriorityGroupState",
     "PubAck",
+    "PullConsumeContext",
     "PushConsumeContext",
     "RePublish",
     "SequenceInfo",

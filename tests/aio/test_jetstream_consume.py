@@ -83,6 +83,8 @@ async def test_consume_and_ordered_consumers_are_context_managers(
 ) -> None:
     await publish(js, 0, 1)
     async with await js.consume("S", "C") as ctx:
+        assert isinstance(ctx, natskit.aio.ConsumeContext)
+        assert isinstance(ctx, natskit.aio.PullConsumeContext)
         msg = await ctx.next_msg(timeout=2)
         await msg.ack()
         assert ctx.is_active

@@ -56,6 +56,8 @@ async def test_consume_push_with_a_callback(js: natskit.aio.JetStream) -> None:
 
     ctx = await js.consume_push("S", "P", on_msg)
     assert isinstance(ctx, natskit.aio.PushConsumeContext)
+    assert isinstance(ctx, natskit.aio.ConsumeContext)  # SPEC 8: both kinds are ConsumeContexts
+    assert ctx.pin_id is None
     assert ctx.info.config.deliver_subject == "push.p"
     await publish(js, 0, 20)
     assert await done.wait(5)

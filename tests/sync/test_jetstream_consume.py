@@ -84,6 +84,8 @@ def test_consume_and_ordered_consumers_are_context_managers(
 ) -> None:
     publish(js, 0, 1)
     with js.consume("S", "C") as ctx:
+        assert isinstance(ctx, natskit.ConsumeContext)
+        assert isinstance(ctx, natskit.PullConsumeContext)
         msg = ctx.next_msg(timeout=2)
         msg.ack()
         assert ctx.is_active

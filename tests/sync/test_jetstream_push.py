@@ -57,6 +57,8 @@ def test_consume_push_with_a_callback(js: natskit.JetStream) -> None:
 
     ctx = js.consume_push("S", "P", on_msg)
     assert isinstance(ctx, natskit.PushConsumeContext)
+    assert isinstance(ctx, natskit.ConsumeContext)  # SPEC 8: both kinds are ConsumeContexts
+    assert ctx.pin_id is None
     assert ctx.info.config.deliver_subject == "push.p"
     publish(js, 0, 20)
     assert done.wait(5)

@@ -24,6 +24,7 @@ from ..msg import HeadersArg, MsgBase, headers_of
 from ..options import check_timeout
 from .acks import AckWindow, PendingAck
 from .batch import Batch, publish_batch
+from .consuming import ConsumeContext
 from .counter import Counter, open_counter
 from .directget import get_batch, get_last, iter_batches
 from .jsmanage import JetStreamManager, log
@@ -31,7 +32,7 @@ from .kvmanage import KeyValueManager
 from .msg import ACK, WPI, Msg, nak_body, send_ack, term_body
 from .objstore import ObjectStoreManager
 from .ordered import OrderedConsumer
-from .pull import ConsumeContext, fetch
+from .pull import PullConsumeContext, fetch
 from .push import PushConsumeContext
 from .schedule import publish_schedule
 
@@ -393,7 +394,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
         prio = PullPriority.of(
             group, min_pending, min_ack_pending, priority, self._conn.server_info
         )
-        return await ConsumeContext.start(
+        return await PullConsumeContext.start(
             self,
             self._link,
             stream,
@@ -409,7 +410,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
 
     async def consume_push(
         self, stream: str, consumer: str, callback: Callable[[Msg], Any] | None = None
-    ) -> PushConsumeContext:
+    ) -> ConsumeContext:
         """Receive what push consumer ``consumer`` delivers (its ``deliver_subject``,
         in its ``deliver_group``) into ``callback``, or iterate the result.
         Flow control requests are answered once the messages before them were

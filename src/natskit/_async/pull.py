@@ -34,8 +34,9 @@ from ..errors import (
 from ..msg import headers_of
 from ..options import check_timeout
 from ..status import Status
+from .consuming import ConsumeContext
 from .msg import Msg
-from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly, untraced
+from .subscription import Item, Subscription, take, unsubscribe_quietly, untraced
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -162,7 +163,7 @@ async def fetch(
     raise failure
 
 
-class ConsumeContext(MsgIterator):
+class PullConsumeContext(ConsumeContext):
     """A running ``consume()``: continuous pulls into a callback or an iterator (ADR-37).
 
     Up to ``max_messages`` (or ``max_bytes``) are requested ahead: those
@@ -234,7 +235,7 @@ class ConsumeContext(MsgIterator):
     @classmethod
     async def start(
         cls, js: JetStream, link: Link, stream: str, consumer: str, callback: Any, **options: Any
-    ) -> ConsumeContext:
+    ) -> PullConsumeContext:
         """Subscribe, send the first pull, watch the heartbeats (``JetStream.consume``)."""
         ctx = cls(js, link, stream, consumer, callback, **options)
         await ctx._start()
@@ -433,12 +434,6 @@ class ConsumeContext(MsgIterator):
     async def stop(self) -> None:
         """Stop pulling; iteration ends after the messages already received."""
         await self._stop(None)
-
-    async def __aenter__(self) -> ConsumeContext:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def _stop(self, err: BaseException | None) -> None:
         with self._lock:

@@ -35,8 +35,9 @@ from ..errors import (
 from ..msg import headers_of
 from ..options import check_timeout
 from ..status import Status
+from .consuming import ConsumeContext
 from .msg import Msg
-from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly, untraced
+from .subscription import Item, Subscription, take, unsubscribe_quietly, untraced
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -163,7 +164,7 @@ def fetch(
     raise failure
 
 
-class ConsumeContext(MsgIterator):
+class PullConsumeContext(ConsumeContext):
     """A running ``consume()``: continuous pulls into a callback or an iterator (ADR-37).
 
     Up to ``max_messages`` (or ``max_bytes``) are requested ahead: those
@@ -235,7 +236,7 @@ class ConsumeContext(MsgIterator):
     @classmethod
     def start(
         cls, js: JetStream, link: Link, stream: str, consumer: str, callback: Any, **options: Any
-    ) -> ConsumeContext:
+    ) -> PullConsumeContext:
         """Subscribe, send the first pull, watch the heartbeats (``JetStream.consume``)."""
         ctx = cls(js, link, stream, consumer, callback, **options)
         ctx._start()
@@ -434,12 +435,6 @@ class ConsumeContext(MsgIterator):
     def stop(self) -> None:
         """Stop pulling; iteration ends after the messages already received."""
         self._stop(None)
-
-    def __enter__(self) -> ConsumeContext:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _stop(self, err: BaseException | None) -> None:
         with self._lock:

@@ -31,15 +31,16 @@ from ..errors import (
     NatsError,
 )
 from ..status import Status
+from .consuming import ConsumeContext
 from .msg import Msg
-from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly
+from .subscription import Item, Subscription, take, unsubscribe_quietly
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
     from .link import Link
 
 
-class PushConsumeContext(MsgIterator):
+class PushConsumeContext(ConsumeContext):
     """A running ``consume_push()``: the messages of a push consumer, into a
     callback or through iteration and ``next_msg``; the same surface as the
     pull ``ConsumeContext`` (``stop()``, ``is_active``, ``last_error``, a
@@ -185,12 +186,6 @@ class PushConsumeContext(MsgIterator):
         """Stop receiving; iteration ends after the messages already received.
         The server-side consumer stays."""
         self._stop(None)
-
-    def __enter__(self) -> PushConsumeContext:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _stop(self, err: BaseException | None) -> None:
         with self._lock:

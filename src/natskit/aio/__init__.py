@@ -9,6 +9,7 @@
 from .._async.batch import Batch
 from .._async.connecting import connect
 from .._async.connection import Connection
+from .._async.consuming import ConsumeContext
 from .._async.counter import Counter
 from .._async.jetstream import JetStream
 from .._async.kv import KeyValue
@@ -16,7 +17,7 @@ from .._async.kvwatch import KVWatcher
 from .._async.msg import Msg
 from .._async.objstore import ObjectStore, ObjectWatcher
 from .._async.ordered import OrderedConsumer
-from .._async.pull import ConsumeContext
+from .._async.pull import PullConsumeContext
 from .._async.push import PushConsumeContext
 from .._async.service import Endpoint, Group, Service, ServiceRequest
 from .._async.subscription import Subscription
@@ -37,6 +38,7 @@ __all__ = [
     "ObjectStore",
     "ObjectWatcher",
     "OrderedConsumer",
+    "PullConsumeContext",
     "PushConsumeContext",
     "Service",
     "ServiceRequest",
