@@ -29,6 +29,13 @@ class Watch:
         elif status is Status.CLOSED:
             self.closed.set()
 
+    async def rearm(self) -> None:
+        """Re-arm ``connected`` for the next (re)connect, once the callback of
+        the current one ran (status_cb runs later than the change it reports:
+        clearing before it came would let it set the event afresh)."""
+        assert await self.connected.wait(5)
+        self.connected.clear()
+
     def on_error(self, err: Exception) -> None:
         self.errors.append(err)
         self.error.set()
@@ -56,7 +63,7 @@ async def test_reconnect_restores_subscriptions_then_buffered_publishes() -> Non
     first.send(b"MSG limited %d 1\r\nx\r\n" % limited.sid)
     assert (await limited.next_msg(5)).data == b"x"
     assert sid == plain.sid
-    watch.connected.clear()
+    await watch.rearm()
     first.drop()
     second = await server.accepted(2)
     assert await watch.connected.wait(5)
@@ -155,7 +162,7 @@ async def test_discovered_servers_and_lame_duck_mode() -> None:
     peer.send_info(connect_urls=["b:4222", "a:4222"])
     await nc.flush()
     assert nc.servers == [ServerAddress("a", 4222, "nats"), ServerAddress("b", 4222, "nats")]
-    watch.connected.clear()
+    await watch.rearm()
     peer.send_info(ldm=True)
     assert await watch.connected.wait(5)
     await b.accepted(1)

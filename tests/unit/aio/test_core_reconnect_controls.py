@@ -19,7 +19,7 @@ async def test_force_reconnect_restores_subscriptions_without_an_error() -> None
     sub = await nc.subscribe("foo")
     first = server.peers[0]
     await first.expect("SUB")
-    watch.connected.clear()
+    await watch.rearm()
     await nc.force_reconnect()  # one server: the first attempt does not wait 30 s
     assert await watch.connected.wait(5)
     second = await server.accepted(2)
@@ -37,7 +37,7 @@ async def test_force_reconnect_goes_to_another_server_and_closed_raises() -> Non
     watch = Watch()
     nc = await net.connect([A, B], **watch.options())
     assert nc.current_server == ServerAddress("a", 4222, "nats")
-    watch.connected.clear()
+    await watch.rearm()
     await nc.force_reconnect()
     assert await watch.connected.wait(5)
     assert nc.current_server == ServerAddress("b", 4222, "nats")
@@ -60,7 +60,7 @@ async def test_set_servers_replaces_the_pool_for_the_next_reconnect() -> None:
     assert nc.servers == [ServerAddress("b", 4222, "nats")]
     assert nc.current_server == ServerAddress("a", 4222, "nats")  # still connected to a
     assert nc.is_connected
-    watch.connected.clear()
+    await watch.rearm()
     a.peers[0].drop()
     assert await watch.connected.wait(5)
     assert nc.current_server == ServerAddress("b", 4222, "nats")
@@ -138,7 +138,7 @@ async def test_reconnect_delay_cb_is_asked_and_a_failing_one_is_reported() -> No
     server.peers[0].drop()
     assert await failed.wait(5)
     server.refuse = False
-    watch.connected.clear()
+    await watch.rearm()
     assert await watch.connected.wait(5)
     assert asked[:2] == [1, 2]
     errors = [e for e in watch.errors if isinstance(e, natskit.CallbackError)]

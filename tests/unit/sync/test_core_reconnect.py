@@ -30,6 +30,13 @@ class Watch:
         elif status is Status.CLOSED:
             self.closed.set()
 
+    def rearm(self) -> None:
+        """Re-arm ``connected`` for the next (re)connect, once the callback of
+        the current one ran (status_cb runs later than the change it reports:
+        clearing before it came would let it set the event afresh)."""
+        assert self.connected.wait(5)
+        self.connected.clear()
+
     def on_error(self, err: Exception) -> None:
         self.errors.append(err)
         self.error.set()
@@ -57,7 +64,7 @@ def test_reconnect_restores_subscriptions_then_buffered_publishes() -> None:
     first.send(b"MSG limited %d 1\r\nx\r\n" % limited.sid)
     assert (limited.next_msg(5)).data == b"x"
     assert sid == plain.sid
-    watch.connected.clear()
+    watch.rearm()
     first.drop()
     second = server.accepted(2)
     assert watch.connected.wait(5)
@@ -156,7 +163,7 @@ def test_discovered_servers_and_lame_duck_mode() -> None:
     peer.send_info(connect_urls=["b:4222", "a:4222"])
     nc.flush()
     assert nc.servers == [ServerAddress("a", 4222, "nats"), ServerAddress("b", 4222, "nats")]
-    watch.connected.clear()
+    watch.rearm()
     peer.send_info(ldm=True)
     assert watch.connected.wait(5)
     b.accepted(1)

@@ -20,7 +20,7 @@ def test_force_reconnect_restores_subscriptions_without_an_error() -> None:
     sub = nc.subscribe("foo")
     first = server.peers[0]
     first.expect("SUB")
-    watch.connected.clear()
+    watch.rearm()
     nc.force_reconnect()  # one server: the first attempt does not wait 30 s
     assert watch.connected.wait(5)
     second = server.accepted(2)
@@ -38,7 +38,7 @@ def test_force_reconnect_goes_to_another_server_and_closed_raises() -> None:
     watch = Watch()
     nc = net.connect([A, B], **watch.options())
     assert nc.current_server == ServerAddress("a", 4222, "nats")
-    watch.connected.clear()
+    watch.rearm()
     nc.force_reconnect()
     assert watch.connected.wait(5)
     assert nc.current_server == ServerAddress("b", 4222, "nats")
@@ -61,7 +61,7 @@ def test_set_servers_replaces_the_pool_for_the_next_reconnect() -> None:
     assert nc.servers == [ServerAddress("b", 4222, "nats")]
     assert nc.current_server == ServerAddress("a", 4222, "nats")  # still connected to a
     assert nc.is_connected
-    watch.connected.clear()
+    watch.rearm()
     a.peers[0].drop()
     assert watch.connected.wait(5)
     assert nc.current_server == ServerAddress("b", 4222, "nats")
@@ -139,7 +139,7 @@ def test_reconnect_delay_cb_is_asked_and_a_failing_one_is_reported() -> None:
     server.peers[0].drop()
     assert failed.wait(5)
     server.refuse = False
-    watch.connected.clear()
+    watch.rearm()
     assert watch.connected.wait(5)
     assert asked[:2] == [1, 2]
     errors = [e for e in watch.errors if isinstance(e, natskit.CallbackError)]
