@@ -44,7 +44,14 @@ from ..errors import (
 from ..options import check_timeout
 from ..status import Status
 from .msg import Msg
-from .subscription import Item, MsgIterator, Subscription, take, unsubscribe_quietly, untraced
+from .subscription import (
+    Item,
+    MsgIterator,
+    Subscription,
+    take_delivered,
+    unsubscribe_quietly,
+    untraced,
+)
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -374,11 +381,9 @@ class OrderedConsumer(MsgIterator):
         """
         if self._callback is not None:
             raise BadSubscriptionError("next_msg() is for ordered consumers without a callback")
-        while True:
-            msg = await take(self._queue, timeout, "the ordered consumer was closed")
-            if not msg.is_flow_control:
-                return msg
-            await self._answer(msg)
+        return await take_delivered(
+            self._queue, timeout, "the ordered consumer was closed", self._answer
+        )
 
     async def close(self) -> None:
         """Stop receiving; the server removes the consumer after ``inactive_threshold``."""

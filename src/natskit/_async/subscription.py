@@ -63,6 +63,21 @@ async def take(queue: Queue[Item], timeout: float | None, ended: str) -> Msg:
     raise item or BadSubscriptionError(ended)
 
 
+async def take_delivered(
+    queue: Queue[Item],
+    timeout: float | None,
+    ended: str,
+    answer: Callable[[Msg], Any],
+) -> Msg:
+    """``take`` for a push delivery: flow control requests queued among the
+    messages are answered (``answer``) as they are reached, not returned."""
+    while True:
+        msg = await take(queue, timeout, ended)
+        if not msg.is_flow_control:
+            return msg
+        await answer(msg)
+
+
 def ends_quietly(exc: NatsError) -> bool:
     """Whether iteration ends without an error where ``next_msg`` raised ``exc``:
     not for a connection lost for good (its error has that cause)."""

@@ -11,8 +11,16 @@ manager (stopped on exit).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .._io_sync import Queue, StateLock, TimerHandle
+from ..errors import NatsError
+from ..status import Status
 from .msg import Msg
-from .subscription import MsgIterator
+from .subscription import Item, MsgIterator, Subscription, unsubscribe_quietly
+
+if TYPE_CHECKING:
+    from .link import Link
 
 
 class ConsumeContext(MsgIterator):
@@ -32,13 +40,48 @@ class ConsumeContext(MsgIterator):
         raise NotImplementedError
 
     def stop(self) -> None:
-        """Stop consuming; iteration ends after the messages already received."""
-        raise NotImplementedError
+        """Stop consuming; iteration ends after the messages already received
+        (the server-side consumer stays)."""
+        self._stop(None)
 
     @property
     def is_active(self) -> bool:
-        """False once stopped (by ``stop()``, an error, or the connection closing)."""
-        raise NotImplementedError
+        """False once stopped: by ``stop()``, or by an error that ends it (the
+        consumer deleted, the connection closed)."""
+        return not self._stopped
+
+    # -- shared by the implementations (their state, declared here) ----------
+
+    if TYPE_CHECKING:
+        _lock: StateLock
+        _stopped: bool
+        _link: Link
+        _timer: TimerHandle | None
+        _queue: Queue[Item]
+        _sub: Subscription | None
+
+        def _on_status(self, status: Status) -> None: ...
+
+    def _warn(self, err: BaseException) -> None:
+        """A problem to report: ``last_error``, and ``error_cb`` for natskit's errors."""
+        self.last_error = err
+        if isinstance(err, NatsError):
+            self._link.report(err)
+
+    def _stop(self, err: BaseException | None) -> None:
+        """End it (once): ``err`` is why, None for ``stop()``."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self._link.remove_status_listener(self._on_status)
+        if err is not None:
+            self._warn(err)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._queue.put_nowait(err)
+        if self._sub is not None:
+            unsubscribe_quietly(self._sub)
 
     @property
     def pin_id(self) -> str | None:

@@ -376,11 +376,6 @@ class PullConsumeContext(ConsumeContext):
                 self._warn(err)
         self._pull_more()
 
-    def _warn(self, err: BaseException) -> None:
-        self.last_error = err
-        if isinstance(err, NatsError):
-            self._link.report(err)
-
     def _arm(self) -> None:
         if not self._stopped:
             self._timer = call_later(2 * self._heartbeat, self._check_heartbeat)
@@ -432,32 +427,8 @@ class PullConsumeContext(ConsumeContext):
             hooks.receive(self._link.conn, msg, None, None, start)
         return msg
 
-    def stop(self) -> None:
-        """Stop pulling; iteration ends after the messages already received."""
-        self._stop(None)
-
-    def _stop(self, err: BaseException | None) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
-        self._link.remove_status_listener(self._on_status)
-        if err is not None:
-            self._warn(err)
-        if self._timer is not None:
-            self._timer.cancel()
-        self._queue.put_nowait(err)
-        if self._sub is not None:
-            unsubscribe_quietly(self._sub)
-
     @property
     def pin_id(self) -> str | None:
         """The pin id the server gave this consumer's pulls (``pinned_client``
         policy, ADR-42): sent with every pull while held; None when not pinned."""
         return self._pin
-
-    @property
-    def is_active(self) -> bool:
-        """False once stopped: by ``stop()``, or by an error that ends it (the
-        stream or consumer deleted, the connection closed)."""
-        return not self._stopped

@@ -28,12 +28,11 @@ from ..errors import (
     ConsumerNotFoundError,
     InvalidArgError,
     JetStreamError,
-    NatsError,
 )
 from ..status import Status
 from .consuming import ConsumeContext
 from .msg import Msg
-from .subscription import Item, Subscription, take, unsubscribe_quietly
+from .subscription import Item, Subscription, take_delivered
 
 if TYPE_CHECKING:
     from .jetstream import JetStream
@@ -140,11 +139,6 @@ class PushConsumeContext(ConsumeContext):
         if msg.reply:
             self._link.publish(msg.reply, b"", subject_trusted=True)
 
-    def _warn(self, err: BaseException) -> None:
-        self.last_error = err
-        if isinstance(err, NatsError):
-            self._link.report(err)
-
     def _arm(self) -> None:
         if not self._stopped and self._heartbeat > 0:
             self._timer = call_later(2 * self._heartbeat, self._check_heartbeat)
@@ -176,33 +170,6 @@ class PushConsumeContext(ConsumeContext):
         """
         if self._callback is not None:
             raise BadSubscriptionError("next_msg() is for consume_push() without a callback")
-        while True:
-            msg = take(self._queue, timeout, "consume_push() was stopped")
-            if not msg.is_flow_control:
-                return msg
-            self._answer(msg)
-
-    def stop(self) -> None:
-        """Stop receiving; iteration ends after the messages already received.
-        The server-side consumer stays."""
-        self._stop(None)
-
-    def _stop(self, err: BaseException | None) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
-        self._link.remove_status_listener(self._on_status)
-        if err is not None:
-            self._warn(err)
-        if self._timer is not None:
-            self._timer.cancel()
-        self._queue.put_nowait(err)
-        if self._sub is not None:
-            unsubscribe_quietly(self._sub)
-
-    @property
-    def is_active(self) -> bool:
-        """False once stopped: by ``stop()``, or by an error that ends it (the
-        consumer deleted, the connection closed)."""
-        return not self._stopped
+        return take_delivered(
+            self._queue, timeout, "consume_push() was stopped", self._answer
+        )
