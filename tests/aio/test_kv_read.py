@@ -67,6 +67,26 @@ async def test_multi_filter_watch_and_keys(kv: natskit.aio.KeyValue) -> None:
         await kv.keys(["ok", "bad key"])
 
 
+async def test_keys_keyword_of_section_8(kv: natskit.aio.KeyValue) -> None:
+    """SPEC section 8 writes ``watch(keys)`` / ``keys(keys)``: ``keys=`` works as a
+    keyword beside the first parameter's own name (``key=``, ``pattern=``)."""
+    for key in ("a.1", "b.1", "c.1"):
+        await kv.put(key, key)
+    assert await kv.keys(keys=["a.1", "c.*"]) == ["a.1", "c.1"]
+    assert await kv.keys(pattern="b.*") == ["b.1"]
+    watcher = await kv.watch(keys=["b.1"], include_history=True)
+    try:
+        entry = await watcher.next_entry(5)
+        assert entry is not None and entry.key == "b.1"
+        assert await watcher.next_entry(5) is None
+    finally:
+        await watcher.close()
+    with pytest.raises(natskit.InvalidArgError, match="not both"):
+        await kv.keys("a.1", keys="b.1")
+    with pytest.raises(natskit.InvalidArgError, match="not both"):
+        await kv.watch(key="a.1", keys=["b.1"])
+
+
 async def test_iter_keys(kv: natskit.aio.KeyValue) -> None:
     assert [k async for k in kv.iter_keys()] == []
     for i in range(300):

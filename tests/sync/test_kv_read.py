@@ -68,6 +68,26 @@ def test_multi_filter_watch_and_keys(kv: natskit.KeyValue) -> None:
         kv.keys(["ok", "bad key"])
 
 
+def test_keys_keyword_of_section_8(kv: natskit.KeyValue) -> None:
+    """SPEC section 8 writes ``watch(keys)`` / ``keys(keys)``: ``keys=`` works as a
+    keyword beside the first parameter's own name (``key=``, ``pattern=``)."""
+    for key in ("a.1", "b.1", "c.1"):
+        kv.put(key, key)
+    assert kv.keys(keys=["a.1", "c.*"]) == ["a.1", "c.1"]
+    assert kv.keys(pattern="b.*") == ["b.1"]
+    watcher = kv.watch(keys=["b.1"], include_history=True)
+    try:
+        entry = watcher.next_entry(5)
+        assert entry is not None and entry.key == "b.1"
+        assert watcher.next_entry(5) is None
+    finally:
+        watcher.close()
+    with pytest.raises(natskit.InvalidArgError, match="not both"):
+        kv.keys("a.1", keys="b.1")
+    with pytest.raises(natskit.InvalidArgError, match="not both"):
+        kv.watch(key="a.1", keys=["b.1"])
+
+
 def test_iter_keys(kv: natskit.KeyValue) -> None:
     assert [k for k in kv.iter_keys()] == []
     for i in range(300):

@@ -41,8 +41,8 @@ from natskit._jsapi.api import (
     pull_status,
     purge_request,
     stored_msg,
-    supports_action,
 )
+from natskit.server_version import at_least
 
 # -- durations and configurations ---------------------------------------------
 
@@ -385,8 +385,10 @@ def test_consumer_create_subject_and_action() -> None:
         consumer_create_subject("S", {"name": "A", "durable_name": "B"})
     with pytest.raises(natskit.InvalidArgError):
         consumer_create_subject("S.x", {})
-    assert supports_action("2.10.0") and supports_action("2.15.1-beta")
-    assert not supports_action("2.9.25") and not supports_action("")
+    assert at_least({"version": "2.10.0"}, (2, 10)) and at_least(
+        {"version": "2.15.1-beta"}, (2, 10)
+    )
+    assert not at_least({"version": "2.9.25"}, (2, 10)) and not at_least({}, (2, 10))
 
 
 @pytest.mark.parametrize(

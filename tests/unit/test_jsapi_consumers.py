@@ -9,8 +9,8 @@ import pytest
 from natskit import ConsumerConfig, ConsumerInfo, ConsumerPause, PriorityGroupState
 from natskit._jsapi.controls import pause_request, reset_request, unpin_request
 from natskit._jsapi.priority import PullPriority, pull_priority_error
-from natskit._jsapi.versions import require_server, server_version
 from natskit.errors import InvalidArgError, JetStreamError, ProtocolError
+from natskit.server_version import require, version_of
 
 NEW = {"version": "2.15.1"}
 WHEN = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -130,14 +130,14 @@ def test_priority_needs_a_new_enough_server() -> None:
 
 
 def test_server_version() -> None:
-    assert server_version({"version": "2.15.1"}) == (2, 15, 1)
-    assert server_version({"version": "2.12.0-RC.1"}) == (2, 12, 0)
-    assert server_version({"version": "2.11"}) == (2, 11, 0)
-    assert server_version({}) is None
-    assert server_version({"version": "dev"}) is None
-    require_server({}, (9, 9), "anything")  # unknown: let through
+    assert version_of({"version": "2.15.1"}) == (2, 15, 1)
+    assert version_of({"version": "2.12.0-RC.1"}) == (2, 12, 0)
+    assert version_of({"version": "2.11"}) == (2, 11, 0)
+    assert version_of({}) is None
+    assert version_of({"version": "dev"}) is None
+    require({}, "anything", (9, 9))  # unknown: let through
     with pytest.raises(JetStreamError, match=r"consumer reset needs nats-server 2\.14"):
-        require_server({"version": "2.13.0"}, (2, 14), "consumer reset")
+        require({"version": "2.13.0"}, "consumer reset", (2, 14))
 
 
 def test_server_refusals_of_priority_pulls_become_clear_errors() -> None:

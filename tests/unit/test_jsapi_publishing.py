@@ -128,13 +128,13 @@ def test_publish_headers_ttl_and_subject_filter() -> None:
 
 
 def test_server_version_needed() -> None:
-    require_server("2.11.0", "per-message TTL")
-    require_server("2.15.1", "atomic batch publish")
-    require_server("", "counters")  # unknown: let the server answer
+    require_server({"version": "2.11.0"}, "per-message TTL")
+    require_server({"version": "2.15.1"}, "atomic batch publish")
+    require_server({}, "counters")  # unknown: let the server answer
     with pytest.raises(natskit.JetStreamError, match=r"counters needs nats-server 2\.12"):
-        require_server("2.11.4", "counters")
+        require_server({"version": "2.11.4"}, "counters")
     with pytest.raises(natskit.JetStreamError, match=r"per-message TTL needs nats-server 2\.11"):
-        require_server("2.10.22-beta", "per-message TTL")
+        require_server({"version": "2.10.22-beta"}, "per-message TTL")
 
 
 def test_batch_limit_helpers() -> None:

@@ -109,7 +109,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
             expected_last_subject_seq_subject=expected_last_subject_seq_subject,
         )
         if ttl is not None:
-            require_server(str(self._conn.server_info.get("version", "")), "per-message TTL")
+            require_server(self._conn.server_info, "per-message TTL")
         hooks = _instrument.active
         if hooks is None:
             return await self._publish(subject, payload, hdrs, timeout)
@@ -184,7 +184,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
             expected_last_subject_seq_subject=expected_last_subject_seq_subject,
         )
         if ttl is not None:
-            require_server(str(self._conn.server_info.get("version", "")), "per-message TTL")
+            require_server(self._conn.server_info, "per-message TTL")
         timeout = check_timeout(timeout, self._timeout) or 0.0
         window = self._acks
         await window.reserve(self.max_pending_acks, timeout)

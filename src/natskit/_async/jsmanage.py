@@ -18,12 +18,20 @@ from .._jsapi.api import (
     parse_reply,
     purge_request,
     stored_msg,
-    supports_action,
 )
 from .._jsapi.directget import stream_info_request, subjects_left
 from .._jsapi.info import AccountInfo
+from .._jsapi.levels import (
+    LEVEL_NOT_SUPPORTED,
+    Need,
+    consumer_level,
+    level_headers,
+    level_message,
+    stream_level,
+)
 from .._protocol import check_name
-from ..errors import JetStreamNotEnabledError, NoRespondersError
+from ..errors import JetStreamError, JetStreamNotEnabledError, NoRespondersError
+from ..server_version import at_least
 from . import consumer_controls as controls
 from .msg import Msg
 
@@ -85,21 +93,32 @@ class JetStreamManager:
         """The connection this context uses."""
         return self._conn
 
-    async def _api(self, suffix: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Send an API request and return the parsed reply (raising its error)."""
+    async def _api(
+        self, suffix: str, body: dict[str, Any] | None = None, need: Need = (0, "")
+    ) -> dict[str, Any]:
+        """Send an API request and return the parsed reply (raising its error);
+        ``need`` is the ADR-44 API level it asserts and the feature that needs it."""
         subject = f"{self._prefix}.{suffix}"
         data = encode(body)
         if self._trace:
             log.debug(">>> %s %s", subject, data.decode())
+        headers = level_headers(need[0])
         try:
-            reply = await self._conn.request(subject, data, timeout=self._timeout)
+            reply = await self._conn.request(subject, data, headers=headers, timeout=self._timeout)
         except NoRespondersError:
             raise JetStreamNotEnabledError(
                 f"JetStream is not enabled (no responders on {subject!r})", status=503
             ) from None
         if self._trace:
             log.debug("<<< %s %s", subject, reply.data.decode(errors="replace"))
-        return parse_reply(reply.data, api_about(suffix))
+        about = api_about(suffix)
+        try:
+            return parse_reply(reply.data, about)
+        except JetStreamError as exc:
+            if exc.err_code != LEVEL_NOT_SUPPORTED or not need[0]:
+                raise
+            exc.args = (f"{about}: {level_message(need[1], need[0])}",)
+            raise
 
     async def _paged(self, suffix: str, key: str, body: dict[str, Any] | None = None) -> list[Any]:
         """Follow a paged list API (total/offset/limit) to its end."""
@@ -121,22 +140,24 @@ class JetStreamManager:
         self, config: StreamConfig | str | None = None, /, **options: Any
     ) -> StreamInfo:
         """Create a stream from a ``StreamConfig`` or a name and JSON-named options."""
-        cfg = _stream_config(config, options)
-        return StreamInfo.from_json(await self._api(f"STREAM.CREATE.{cfg.name}", cfg.to_json()))
+        cfg = _stream_config(config, options).to_json()
+        reply = await self._api(f"STREAM.CREATE.{cfg['name']}", cfg, stream_level(cfg))
+        return StreamInfo.from_json(reply)
 
     async def update_stream(
         self, config: StreamConfig | str | None = None, /, **options: Any
     ) -> StreamInfo:
         """Replace a stream's configuration (fields not given take their defaults)."""
-        cfg = _stream_config(config, options)
-        return StreamInfo.from_json(await self._api(f"STREAM.UPDATE.{cfg.name}", cfg.to_json()))
+        cfg = _stream_config(config, options).to_json()
+        reply = await self._api(f"STREAM.UPDATE.{cfg['name']}", cfg, stream_level(cfg))
+        return StreamInfo.from_json(reply)
 
     async def add_stream_from_json(self, config: str | bytes | dict[str, Any]) -> dict[str, Any]:
         """Create a stream from a JSON configuration, sent as is; return the reply."""
         obj = loads(config)
         name = obj.get("name")
         check_name(name if isinstance(name, str) else "", "stream name")
-        return await self._api(f"STREAM.CREATE.{name}", obj)
+        return await self._api(f"STREAM.CREATE.{name}", obj, stream_level(obj))
 
     async def delete_stream(self, name: str) -> None:
         """Delete a stream and its messages."""
@@ -246,9 +267,10 @@ class JetStreamManager:
     ) -> ConsumerInfo:
         body = config.to_json()
         req: dict[str, Any] = {"stream_name": stream, "config": body}
-        if supports_action(str(self._conn.server_info.get("version", ""))):
+        if at_least(self._conn.server_info, (2, 10)):  # the create ``action`` field
             req["action"] = action
-        return ConsumerInfo.from_json(await self._api(consumer_create_subject(stream, body), req))
+        subject = consumer_create_subject(stream, body)
+        return ConsumerInfo.from_json(await self._api(subject, req, consumer_level(body)))
 
     async def add_consumer(
         self, stream: str, config: ConsumerConfig | None = None, /, **options: Any
@@ -280,8 +302,9 @@ class JetStreamManager:
         """Create or update ``consumer`` from a JSON configuration; return the reply."""
         check_name(stream, "stream name")
         check_name(consumer, "consumer name")
-        req = {"stream_name": stream, "config": loads(config)}
-        return await self._api(f"CONSUMER.CREATE.{stream}.{consumer}", req)
+        body = loads(config)
+        req = {"stream_name": stream, "config": body}
+        return await self._api(f"CONSUMER.CREATE.{stream}.{consumer}", req, consumer_level(body))
 
     async def delete_consumer(self, stream: str, name: str) -> None:
         """Delete the consumer ``name`` of ``stream``."""

@@ -52,5 +52,5 @@ async def publish_schedule(
     )
     if target == subject:
         raise InvalidArgError("target must be another subject than the schedule's own")
-    require_server(str(link.conn.server_info.get("version", "")), "message schedules")
+    require_server(link.conn.server_info, "message schedules")
     return await js.publish(subject, payload, headers=hdrs)

@@ -250,15 +250,6 @@ def direct_get_error(status: int, description: str, stream: str) -> JetStreamErr
     return JetStreamError(f"direct get on stream {stream!r}: {status} {description}", status=status)
 
 
-def supports_action(server_version: str) -> bool:
-    """Whether the server knows the consumer create ``action`` field (2.10+)."""
-    try:
-        major, minor = (int(p) for p in server_version.split("-")[0].split(".")[:2])
-    except ValueError:
-        return False
-    return (major, minor) >= (2, 10)
-
-
 def consumer_create_subject(stream: str, config: dict[str, Any]) -> str:
     """``CONSUMER.CREATE.<stream>[.<name>[.<filter>]]`` for a consumer config."""
     check_name(stream, "stream name")

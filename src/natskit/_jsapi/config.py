@@ -206,7 +206,9 @@ class ConsumerConfig(Wire):
     strings. None leaves a field out, so the server's default applies.
     Choices: ``deliver_policy`` ``"all"``, ``"last"``, ``"new"``,
     ``"by_start_sequence"``, ``"by_start_time"``, ``"last_per_subject"``;
-    ``ack_policy`` ``"none"``, ``"all"``, ``"explicit"``; ``replay_policy``
+    ``ack_policy`` ``"none"``, ``"all"``, ``"explicit"``, ``"flow_control"``
+    (a push consumer that a sourcing stream reads through, ADR-60, 2.14);
+    ``replay_policy``
     ``"instant"``, ``"original"``; ``priority_policy`` ``"none"``,
     ``"overflow"``, ``"pinned_client"``, ``"prioritized"``. ``raw`` is the
     JSON the server sent.
@@ -267,7 +269,7 @@ class ConsumerConfig(Wire):
             "by_start_time",
             "last_per_subject",
         ),
-        "ack_policy": ("none", "all", "explicit"),
+        "ack_policy": ("none", "all", "explicit", "flow_control"),
         "replay_policy": ("instant", "original"),
         "priority_policy": ("none", "overflow", "pinned_client", "prioritized"),
     }

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import InvalidArgError, NatsError
+from ..server_version import require
 from .checked import server_json
-from .versions import require_server
 from .wire import time_from_wire
 
 # ADR-42: a group name is an ADR-6 limited-term of at most 16 characters.
@@ -85,9 +85,9 @@ class PullPriority:
         _count("min_ack_pending", min_ack_pending)
         if priority is not None and (type(priority) is not int or not 0 <= priority <= 9):
             raise InvalidArgError(f"priority must be an integer from 0 to 9, not {priority!r}")
-        require_server(server_info, (2, 11), "pull consumer priority groups")
+        require(server_info, "pull consumer priority groups", (2, 11))
         if priority is not None:
-            require_server(server_info, (2, 12), "the prioritized priority policy (priority=)")
+            require(server_info, "the prioritized priority policy (priority=)", (2, 12))
         return cls(group, min_pending, min_ack_pending, priority)
 
     def fields(self, pin_id: str | None) -> dict[str, Any]:

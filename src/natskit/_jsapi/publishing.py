@@ -17,6 +17,7 @@ from typing import Any
 from .._protocol import check_subject
 from ..errors import BadSubjectError, InvalidArgError, JetStreamError
 from ..headers import Headers
+from ..server_version import require
 from ..timeutil import format_time
 
 __all__ = [
@@ -47,24 +48,10 @@ NEEDS = {
 _TOO_LARGE = re.compile(r"too large: (\d+)")
 
 
-def _version(text: str) -> tuple[int, int] | None:
-    try:
-        major, minor = (int(p) for p in text.split("-")[0].split(".")[:2])
-    except ValueError:
-        return None
-    return major, minor
-
-
-def require_server(server_version: str, feature: str) -> None:
-    """``JetStreamError`` naming ``feature`` and the version it needs when the
-    server (its INFO ``version``) is older; an unknown version passes."""
-    have = _version(server_version)
-    need = NEEDS[feature]
-    if have is not None and have < need:
-        raise JetStreamError(
-            f"{feature} needs nats-server {need[0]}.{need[1]} or later; "
-            f"the server is {server_version}"
-        )
+def require_server(info: dict[str, Any], feature: str) -> None:
+    """``JetStreamError`` naming ``feature`` (one of ``NEEDS``) and the version it
+    needs when the server (its INFO) is older; an unknown version passes."""
+    require(info, feature, NEEDS[feature])
 
 
 def duration_text(seconds: float, name: str, minimum: float = 1.0) -> str:

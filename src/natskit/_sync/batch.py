@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._jsapi import PubAck
 from .._jsapi.api import error_from, parse_reply, publish_headers
+from .._jsapi.levels import BATCH_LEVEL, REQUIRED_LEVEL
 from .._jsapi.publishing import (
     BATCH_COMMIT,
     BATCH_ID,
@@ -75,7 +76,7 @@ class Batch:
     """
 
     def __init__(self, js: JetStream, link: Link, timeout: float | None = None) -> None:
-        require_server(str(link.conn.server_info.get("version", "")), "atomic batch publish")
+        require_server(link.conn.server_info, "atomic batch publish")
         self._js = js
         self._link = link
         self._timeout = js.timeout if timeout is None else timeout
@@ -113,6 +114,8 @@ class Batch:
         self._count += 1
         item[2].set(BATCH_ID, self.batch_id)
         item[2].set(BATCH_SEQ, str(self._count))
+        if self._count == 1:  # ADR-50: a server below the batch's API level refuses it
+            item[2].set(REQUIRED_LEVEL, str(BATCH_LEVEL))
         held, self._held = self._held, item
         if held is not None:
             try:

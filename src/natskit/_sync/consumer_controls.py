@@ -22,10 +22,11 @@ from .._jsapi.controls import (
     reset_request,
     unpin_request,
 )
-from .._jsapi.versions import require_server
+from .._jsapi.levels import RESET_LEVEL
 from .._protocol import check_name
+from ..server_version import require
 
-Api = Callable[..., Any]  # JetStreamManager._api: (suffix, body) -> the reply's JSON
+Api = Callable[..., Any]  # JetStreamManager._api: (suffix, body, need) -> the reply's JSON
 
 
 def _names(stream: str, name: str) -> str:
@@ -40,7 +41,7 @@ def pause_consumer(
     """``JetStream.pause_consumer`` (see there)."""
     names = _names(stream, name)
     body = pause_request(until)
-    require_server(info, PAUSE_VERSION, "consumer pause")
+    require(info, "consumer pause", PAUSE_VERSION)
     reply: dict[str, Any] = api(f"CONSUMER.PAUSE.{names}", body)
     return ConsumerPause.from_json(reply)
 
@@ -48,7 +49,7 @@ def pause_consumer(
 def resume_consumer(api: Api, info: dict[str, Any], stream: str, name: str) -> ConsumerPause:
     """``JetStream.resume_consumer`` (see there)."""
     names = _names(stream, name)
-    require_server(info, PAUSE_VERSION, "consumer pause")
+    require(info, "consumer pause", PAUSE_VERSION)
     reply: dict[str, Any] = api(f"CONSUMER.PAUSE.{names}", {})
     return ConsumerPause.from_json(reply)
 
@@ -59,7 +60,7 @@ def unpin_consumer(
     """``JetStream.unpin_consumer`` (see there)."""
     names = _names(stream, name)
     body = unpin_request(group)
-    require_server(info, UNPIN_VERSION, "consumer unpin")
+    require(info, "consumer unpin", UNPIN_VERSION)
     api(f"CONSUMER.UNPIN.{names}", body)
 
 
@@ -69,6 +70,8 @@ def reset_consumer(
     """``JetStream.reset_consumer`` (see there)."""
     names = _names(stream, name)
     body = reset_request(seq)
-    require_server(info, RESET_VERSION, "consumer reset")
-    reply: dict[str, Any] = api(f"CONSUMER.RESET.{names}", body)
+    require(info, "consumer reset", RESET_VERSION)
+    reply: dict[str, Any] = api(
+        f"CONSUMER.RESET.{names}", body, (RESET_LEVEL, "consumer reset")
+    )
     return ConsumerInfo.from_json(reply)

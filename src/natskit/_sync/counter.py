@@ -44,7 +44,7 @@ MULTI_LAST_LIMIT = 1024
 
 def open_counter(js: JetStream, link: Link, stream: str) -> Counter:
     """The ``Counter`` of ``stream`` (see ``JetStream.counter``)."""
-    require_server(str(link.conn.server_info.get("version", "")), "counters")
+    require_server(link.conn.server_info, "counters")
     try:
         info = js.stream_info(stream)
     except StreamNotFoundError as exc:

@@ -34,7 +34,7 @@ from ..errors import (
     TimeoutError,
     WrongLastSequenceError,
 )
-from .kvread import get_many, iter_keys, key_list, older_than_limit, purge_deletes
+from .kvread import either_keys, get_many, iter_keys, key_list, older_than_limit, purge_deletes
 from .kvwatch import KVWatcher
 
 if TYPE_CHECKING:
@@ -127,10 +127,14 @@ class KeyValue:
             raise KeyNotFoundError(f"no entries for {key!r} in bucket {self.bucket!r}", status=404)
         return entries
 
-    def keys(self, pattern: str | Iterable[str] = ">") -> list[str]:
+    def keys(
+        self, pattern: str | Iterable[str] = ">", *, keys: str | Iterable[str] | None = None
+    ) -> list[str]:
         """The keys that have a value, in the order of their last revision;
-        ``pattern`` is a key or pattern, or a list of them (one server-side filter)."""
-        return [e.key for e in self._gather(pattern, ignore_deletes=True, meta_only=True)]
+        ``pattern`` (or ``keys=``) is a key or pattern, or a list of them (one
+        server-side filter)."""
+        chosen = either_keys(pattern, keys, "pattern")
+        return [e.key for e in self._gather(chosen, ignore_deletes=True, meta_only=True)]
 
     def iter_keys(self, keys: str | Iterable[str] = ">") -> Iterator[str]:
         """Yield the keys that have a value as they arrive, for a bucket of any
@@ -269,6 +273,7 @@ class KeyValue:
         self,
         key: str | Iterable[str] = ">",
         *,
+        keys: str | Iterable[str] | None = None,
         callback: Callable[[Entry | None], Any] | None = None,
         values: MutableMapping[str, bytes] | None = None,
         include_history: bool = False,
@@ -278,8 +283,8 @@ class KeyValue:
         idle_heartbeat: float = 5.0,
         resume_from_revision: int | None = None,
     ) -> KVWatcher:
-        """Watch ``key`` (a key or a pattern such as ``>``, or a list of them: one
-        server-side filter); return the ``KVWatcher``.
+        """Watch ``key`` (or ``keys=``: a key or a pattern such as ``>``, or a list
+        of them: one server-side filter); return the ``KVWatcher``.
 
         Without ``callback`` or ``values``, iterate the watcher or call its
         ``next_entry``; with either, it feeds them from a task of its own (a
@@ -294,7 +299,7 @@ class KeyValue:
         ``resume_from_revision`` starts at that revision instead: every entry
         from it on (history included), as after a watcher that saw the ones before.
         """
-        filters = [f"{self._read}.{k}" for k in key_list(key)]
+        filters = [f"{self._read}.{k}" for k in key_list(either_keys(key, keys, "key"))]
         check_callback(callback, "callback")
         if include_history and updates_only:
             raise InvalidArgError("include_history and updates_only exclude each other")

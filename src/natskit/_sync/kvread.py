@@ -36,6 +36,18 @@ def key_list(keys: str | Iterable[str], *, pattern: bool = True) -> list[str]:
     return listed
 
 
+def either_keys(
+    given: str | Iterable[str], keys: str | Iterable[str] | None, name: str
+) -> str | Iterable[str]:
+    """The keys of a call that takes them as ``name`` (the first parameter) or as
+    ``keys=`` (SPEC section 8's name): ``keys`` when given, not both."""
+    if keys is None:
+        return given
+    if not (isinstance(given, str) and given == ">"):
+        raise InvalidArgError(f"give the keys as {name} or as keys=, not both")
+    return keys
+
+
 def get_many(
     js: JetStream, bucket: str, stream: str, read: str, keys: str | Iterable[str]
 ) -> dict[str, Entry]:

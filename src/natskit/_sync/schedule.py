@@ -53,5 +53,5 @@ def publish_schedule(
     )
     if target == subject:
         raise InvalidArgError("target must be another subject than the schedule's own")
-    require_server(str(link.conn.server_info.get("version", "")), "message schedules")
+    require_server(link.conn.server_info, "message schedules")
     return js.publish(subject, payload, headers=hdrs)
