@@ -3,7 +3,8 @@
 A context is ``<config>/nats/context/<name>.json``, where ``<config>`` is
 ``$XDG_CONFIG_HOME`` or else ``~/.config``; ``<config>/nats/context.txt``
 names the selected one. ``connect(context="name")`` (or the ``NATS_CONTEXT``
-environment variable) reads one; ``context=True`` the selected one.
+environment variable) reads one; ``context=True`` (or ``""``) the selected
+one; an absolute path names a context file anywhere.
 Options given to ``connect()`` win over the context's, one by one; any
 credential given to ``connect()`` replaces all of the context's.
 
@@ -40,6 +41,7 @@ class NatsContext:
         token: An authentication token.
         creds: The path of a ``.creds`` file (``~`` and ``$VARS`` expanded).
         nkey: The path of a file holding an NKey seed.
+        user_jwt: A user JWT, signed with the seed of ``nkey``.
         cert: The TLS client certificate file.
         key: The TLS client key file.
         ca: The TLS certificate authorities file.
@@ -58,6 +60,7 @@ class NatsContext:
     token: str | None = field(default=None, repr=False)
     creds: str | None = None
     nkey: str | None = None
+    user_jwt: str | None = field(default=None, repr=False)
     cert: str | None = None
     key: str | None = None
     ca: str | None = None
@@ -93,19 +96,34 @@ def _expand_home(value: str | None) -> str | None:
     return os.path.expanduser(value) if value else None
 
 
-def load_context(name: str | bool) -> NatsContext:
-    """Read the context ``name`` (True: the selected one); ``InvalidArgError``
-    naming the file when it is missing or not a context's JSON."""
-    if name is True:
+# ADR-21 fields natskit cannot honour: refused rather than silently left out
+_UNSUPPORTED = {
+    "windows_cert_store": "the Windows certificate store",
+    "nsc": "nsc lookups (set creds and url instead)",
+}
+
+
+def _context_path(name: str | bool) -> tuple[str, Path]:
+    """The name and file of the context ``name`` (True or "": the selected one)."""
+    if name is True or name == "":
         selected = selected_context()
         if selected is None:
             raise InvalidArgError(
-                f"context=True: no context is selected ({config_dir() / 'context.txt'})"
+                f"context={name!r}: no context is selected ({config_dir() / 'context.txt'})"
             )
         name = selected
-    if not isinstance(name, str) or not name or ".." in name or "/" in name or os.sep in name:
+    if isinstance(name, str) and os.path.isabs(name):
+        return Path(name).stem, Path(name)
+    if not isinstance(name, str) or ".." in name or "/" in name or os.sep in name:
         raise InvalidArgError(f"invalid context name {name!r}")
-    path = config_dir() / "context" / f"{name}.json"
+    return name, config_dir() / "context" / f"{name}.json"
+
+
+def load_context(name: str | bool) -> NatsContext:
+    """Read the context ``name`` (True or "": the selected one; an absolute path:
+    that file); ``InvalidArgError`` naming the file when it is missing or not a
+    context's JSON, or uses what natskit cannot do (``windows_cert_store``, ``nsc``)."""
+    name, path = _context_path(name)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -127,6 +145,9 @@ def load_context(name: str | bool) -> NatsContext:
             raise InvalidArgError(f"the NATS context file {str(path)!r}: {key} must be a string")
         return value
 
+    for key, what in _UNSUPPORTED.items():
+        if text_of(key) and not (key == "nsc" and text_of("creds") and text_of("url")):
+            raise InvalidArgError(f"the NATS context file {str(path)!r} uses {what}: not supported")
     creds = text_of("creds")
     return NatsContext(
         name=name,
@@ -137,6 +158,7 @@ def load_context(name: str | bool) -> NatsContext:
         token=_expand_home(text_of("token")),
         creds=_expand_home(os.path.expandvars(creds)) if creds else None,
         nkey=_expand_home(text_of("nkey")),
+        user_jwt=text_of("user_jwt"),
         cert=_expand_home(text_of("cert")),
         key=_expand_home(text_of("key")),
         ca=_expand_home(text_of("ca")),
@@ -187,11 +209,16 @@ def apply_context(
     if servers is None and "servers" not in options:
         servers = ctx.servers
     if not any(options.get(name) is not None for name in CREDENTIAL_OPTIONS):
-        # natscli: user and password, else creds, else an NKey; a token beside
+        # natscli: user and password, else creds, else a user JWT with the
+        # NKey's seed, else the NKey alone; a token beside
         if ctx.user:
             options["user"], options["password"] = ctx.user, ctx.password or ""
         elif ctx.creds:
             options["creds"] = ctx.creds
+        elif ctx.user_jwt:
+            if not ctx.nkey:
+                raise InvalidArgError(f"NATS context {ctx.name!r}: user_jwt needs nkey (its seed)")
+            options["jwt"], options["nkey_seed"] = ctx.user_jwt, ctx.nkey
         elif ctx.nkey:
             options["nkey_seed"] = ctx.nkey
         if ctx.token:

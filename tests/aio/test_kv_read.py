@@ -68,7 +68,7 @@ async def test_multi_filter_watch_and_keys(kv: natskit.aio.KeyValue) -> None:
 
 
 async def test_keys_keyword_of_section_8(kv: natskit.aio.KeyValue) -> None:
-    """SPEC section 8 writes ``watch(keys)`` / ``keys(keys)``: ``keys=`` works as a
+    """The newer calls read ``watch(keys)`` / ``keys(keys)``: ``keys=`` works as a
     keyword beside the first parameter's own name (``key=``, ``pattern=``)."""
     for key in ("a.1", "b.1", "c.1"):
         await kv.put(key, key)

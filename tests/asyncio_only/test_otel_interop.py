@@ -51,7 +51,7 @@ async def test_nats_py_reads_the_context_natskit_sends(
     await theirs.flush()
     await ours.publish("to.natspy", b"hi")
     msg = await sub.next_msg(timeout=5)
-    (publish,) = exporter.get_finished_spans()
+    (publish,) = [s for s in exporter.get_finished_spans() if s.name == "publish to.natspy"]
     parent = trace.get_current_span(extract(msg.headers or {})).get_span_context()
     assert (parent.trace_id, parent.span_id) == (publish.context.trace_id, publish.context.span_id)
 

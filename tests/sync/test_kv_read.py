@@ -69,7 +69,7 @@ def test_multi_filter_watch_and_keys(kv: natskit.KeyValue) -> None:
 
 
 def test_keys_keyword_of_section_8(kv: natskit.KeyValue) -> None:
-    """SPEC section 8 writes ``watch(keys)`` / ``keys(keys)``: ``keys=`` works as a
+    """The newer calls read ``watch(keys)`` / ``keys(keys)``: ``keys=`` works as a
     keyword beside the first parameter's own name (``key=``, ``pattern=``)."""
     for key in ("a.1", "b.1", "c.1"):
         kv.put(key, key)

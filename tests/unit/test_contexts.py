@@ -80,9 +80,39 @@ def test_missing_bad_and_unsafe_contexts_are_clear_errors(config: Path) -> None:
     write(config, "typed", url=5)
     with pytest.raises(natskit.InvalidArgError, match="url must be a string"):
         load_context("typed")
-    for name in ("../x", "a/b", ""):
+    for name in ("../x", "a/b"):
         with pytest.raises(natskit.InvalidArgError, match="invalid context name"):
             load_context(name)
+    write(config, "win", url="tls://h:4222", windows_cert_store="windowscurrentuser")
+    with pytest.raises(natskit.InvalidArgError, match="Windows certificate store: not supported"):
+        load_context("win")
+    write(config, "nsc", nsc="nsc://op/acct/user")
+    with pytest.raises(natskit.InvalidArgError, match="nsc lookups"):
+        load_context("nsc")
+    write(config, "nsc2", nsc="nsc://op", creds="/c.creds", url="nats://h:4222")
+    assert load_context("nsc2").creds == "/c.creds"  # both set: nsc would be overridden
+
+
+def test_an_empty_name_or_a_path_and_user_jwt(config: Path, tmp_path: Path) -> None:
+    """ADR-21: an empty name is the selected context; a file anywhere by its
+    absolute path; ``user_jwt`` signed with the seed of ``nkey``."""
+    with pytest.raises(natskit.InvalidArgError, match="no context is selected"):
+        load_context("")
+    write(config, "sel", url="nats://sel:4222")
+    (config / "context.txt").write_text("sel")
+    assert load_context("").url == "nats://sel:4222"
+    elsewhere = tmp_path / "team.json"
+    elsewhere.write_text(
+        json.dumps({"url": "nats://team:4222", "user_jwt": "eyJ-jwt", "nkey": "/k.nk"})
+    )
+    ctx = load_context(str(elsewhere))
+    assert (ctx.name, ctx.path, ctx.url) == ("team", str(elsewhere), "nats://team:4222")
+    assert "eyJ-jwt" not in repr(ctx)
+    nc = natskit.Connection(context=str(elsewhere))
+    assert (nc.options.jwt, nc.options.nkey_seed) == ("eyJ-jwt", "/k.nk")
+    write(config, "jwtonly", user_jwt="eyJ-jwt")
+    with pytest.raises(natskit.InvalidArgError, match="user_jwt needs nkey"):
+        natskit.Connection(context="jwtonly")
 
 
 def test_connect_options_win_over_the_context(config: Path) -> None:

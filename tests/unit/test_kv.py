@@ -85,8 +85,8 @@ def test_operations() -> None:
 
 
 def test_ttl_header() -> None:
-    assert (ttl_header(1), ttl_header(3600.0), ttl_header(1.5)) == ("1", "3600", "1500ms")
-    for bad in (0, -1, True, "1s", None):
+    assert (ttl_header(1), ttl_header(3600.0), ttl_header(1.5)) == ("1", "3600", "1.5s")
+    for bad in (0, 0.5, -1, True, "1s", None):
         with pytest.raises(natskit.InvalidArgError):
             ttl_header(bad)  # type: ignore[arg-type]  # the error under test
 
@@ -148,6 +148,8 @@ def test_bucket_config_follows_adr8() -> None:
     assert cfg.placement == {"cluster": "c"}
     assert cfg.allow_msg_ttl and cfg.subject_delete_marker_ttl == 2
     assert bucket_config("B", {"ttl": 3600}).duplicate_window == 120
+    for off in (None, 0):  # no limit markers (as nats.go)
+        assert not bucket_config("B", {"limit_marker_ttl": off}).allow_msg_ttl
     assert bucket_config("B", {"compression": "s2"}).compression == "s2"
     for off in (False, "none"):
         assert bucket_config("B", {"compression": off}).compression is None
@@ -173,6 +175,8 @@ def test_bucket_config_mirror_name() -> None:
         {"history": "5"},
         {"ttl": 0},
         {"ttl": "1h"},
+        {"limit_marker_ttl": 0.5},
+        {"limit_marker_ttl": "1m"},
         {"compression": "zstd"},
         {"republish": {"src": "a", "dest": "b"}},
         {"mirror_domain": "hub"},

@@ -23,6 +23,7 @@ from .._jsapi.directget import stream_info_request, subjects_left
 from .._jsapi.info import AccountInfo
 from .._jsapi.levels import (
     LEVEL_NOT_SUPPORTED,
+    SERVER_OF_LEVEL,
     Need,
     consumer_level,
     level_headers,
@@ -31,7 +32,7 @@ from .._jsapi.levels import (
 )
 from .._protocol import check_name
 from ..errors import JetStreamError, JetStreamNotEnabledError, NoRespondersError
-from ..server_version import at_least
+from ..server_version import at_least, require
 from . import consumer_controls as controls
 from .msg import Msg
 
@@ -100,6 +101,8 @@ class JetStreamManager:
         ``need`` is the ADR-44 API level it asserts and the feature that needs it."""
         subject = f"{self._prefix}.{suffix}"
         data = encode(body)
+        if need[0]:  # servers before 2.12 ignore the header: check the connected one
+            require(self._conn.server_info, need[1], SERVER_OF_LEVEL[need[0]])
         if self._trace:
             log.debug(">>> %s %s", subject, data.decode())
         headers = level_headers(need[0])

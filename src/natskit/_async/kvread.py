@@ -39,7 +39,7 @@ def either_keys(
     given: str | Iterable[str], keys: str | Iterable[str] | None, name: str
 ) -> str | Iterable[str]:
     """The keys of a call that takes them as ``name`` (the first parameter) or as
-    ``keys=`` (SPEC section 8's name): ``keys`` when given, not both."""
+    ``keys=`` (as nats.go names them): ``keys`` when given, not both."""
     if keys is None:
         return given
     if not (isinstance(given, str) and given == ">"):

@@ -20,6 +20,7 @@ from ..msg import MsgBase, headers_of
 from .api import DEFAULT_PREFIX, prefix_for
 from .config import RePublish, StreamConfig, StreamSource, SubjectTransform
 from .info import StreamInfo, StreamState
+from .publishing import duration_text
 
 __all__ = ["Entry", "KVOrigin", "KVStatus"]
 
@@ -177,10 +178,17 @@ def operation(headers: Headers | None) -> str:
 
 
 def ttl_header(ttl: float) -> str:
-    """A ``Nats-TTL`` value (ADR-43): whole seconds, or milliseconds."""
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not 0 < ttl < math.inf:
-        raise InvalidArgError(f"ttl must be a positive number of seconds, not {ttl!r}")
-    return str(int(ttl)) if float(ttl).is_integer() else f"{round(ttl * 1000)}ms"
+    """A ``Nats-TTL`` value (ADR-43): seconds, at least 1 (the server's minimum)."""
+    return duration_text(ttl, "ttl")
+
+
+def _positive(seconds: float, name: str) -> None:
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, (int, float))
+        or not 0 < seconds < math.inf
+    ):
+        raise InvalidArgError(f"{name} must be a positive number of seconds, not {seconds!r}")
 
 
 def stored_entry(bucket: str, key: str, msg: MsgBase) -> Entry:
@@ -263,7 +271,7 @@ def bucket_config(bucket: str, options: dict[str, Any], *, topology: bool = Fals
         raise InvalidArgError(f"history must be an integer from 1 to {MAX_HISTORY}")
     ttl = opt("ttl")
     if ttl is not None:
-        ttl_header(ttl)  # the same rule: a positive number
+        _positive(ttl, "ttl")
     republish = opt("republish")
     if republish is not None and not isinstance(republish, RePublish):
         raise InvalidArgError("republish must be a RePublish")
@@ -287,9 +295,11 @@ def bucket_config(bucket: str, options: dict[str, Any], *, topology: bool = Fals
         deny_delete=True,
         allow_direct=True,
     )
-    if opt("limit_marker_ttl") is not None:
+    marker_ttl = opt("limit_marker_ttl")
+    if marker_ttl:  # None or 0: no markers (ADR-48: at least 1 s)
+        duration_text(marker_ttl, "limit_marker_ttl")
         cfg.allow_msg_ttl = True
-        cfg.subject_delete_marker_ttl = opt("limit_marker_ttl")
+        cfg.subject_delete_marker_ttl = marker_ttl
     mirror_name, mirror_domain = opt("mirror_name"), opt("mirror_domain")
     if mirror_domain is not None and mirror_name is None:
         raise InvalidArgError("mirror_domain needs mirror_name")

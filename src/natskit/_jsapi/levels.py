@@ -6,6 +6,8 @@ dropping the fields it does not know. natskit asserts the level on stream and
 consumer create/update requests whose config uses a newer feature (the rules of
 the server's own ``_nats.req.level`` metadata, checked against nats-server in
 the tests), on consumer reset and on the first message of an atomic batch.
+Servers before 2.12 do not read the header: the connected server's version
+(from its INFO) is checked first, so those fail before anything is sent.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ REQUIRED_LEVEL = "Nats-Required-Api-Level"
 #: err_code of "JetStream minimum api level required".
 LEVEL_NOT_SUPPORTED = 10185
 #: The first server release of each API level natskit asserts.
-SERVER_OF_LEVEL = {1: "2.11", 2: "2.12", 4: "2.14"}
+SERVER_OF_LEVEL = {1: (2, 11), 2: (2, 12), 4: (2, 14)}
 
 #: Level of the atomic batch publish (ADR-50) and of the consumer reset API.
 BATCH_LEVEL = 2
@@ -72,7 +74,7 @@ def level_headers(level: int) -> Headers | None:
 def level_message(feature: str, level: int) -> str:
     """Why a request was refused with ``LEVEL_NOT_SUPPORTED``."""
     server = SERVER_OF_LEVEL.get(level)
-    release = f" (nats-server {server} or newer)" if server else ""
+    release = f" (nats-server {server[0]}.{server[1]} or newer)" if server else ""
     return (
         f"{feature} needs JetStream API level {level}{release}; "
         "the server that answered has a lower level"

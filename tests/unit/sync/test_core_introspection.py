@@ -33,3 +33,25 @@ def test_versions_are_read_from_info() -> None:
     assert version_of({"version": "2.15.1"}) == (2, 15, 1)
     assert version_of({"version": "v2.11.0-beta.2"}) == (2, 11, 0)
     assert version_of({}) is None
+
+
+def test_config_features_on_a_server_too_old_for_them() -> None:
+    """Servers before 2.12 do not read ``Nats-Required-Api-Level``: a stream or
+    consumer feature newer than the connected server fails before anything is sent."""
+    net = MemoryNetwork()
+    server = net.listen("old", version="2.11.4")
+    nc = net.connect("nats://old:4222")
+    peer = server.peers[0]
+    js = nc.jetstream(timeout=1)
+    with pytest.raises(
+        natskit.JetStreamError,
+        match=r"^allow_msg_counter needs nats-server 2\.12 or later \(this server is 2\.11\.4\)$",
+    ):
+        js.add_stream("S", subjects=["s"], allow_msg_counter=True)
+    with pytest.raises(
+        natskit.JetStreamError, match=r"ack_policy='flow_control' needs nats-server 2\.14"
+    ):
+        js.add_push_consumer("S", "C", "d", ack_policy="flow_control")
+    nc.flush()
+    assert not [c for c in peer.commands if c[0] in ("PUB", "HPUB")]
+    nc.close()
