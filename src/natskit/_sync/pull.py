@@ -336,14 +336,18 @@ class PullConsumeContext(ConsumeContext):
         else:
             msgs, size = pending_counts(msg.headers)
             with self._lock:
-                self._outstanding = max(self._outstanding - (size if self._by_bytes else msgs), 0)
+                if msg.status == 423 and self._priority is not None:
+                    # ADR-42: another client holds the pin now. Every pull of ours
+                    # carried the stale id: at the first refusal forget it and all
+                    # of them and pull again; the others' refusals then change nothing.
+                    if self._pin is not None:
+                        self._pin = None
+                        self._outstanding = 0
+                else:
+                    self._outstanding = max(
+                        self._outstanding - (size if self._by_bytes else msgs), 0
+                    )
             kind, err = pull_status(msg.status, msg.description)
-            if msg.status == 423 and self._priority is not None:
-                # ADR-42: another client holds the pin now. Every pull of ours
-                # carried the stale id: forget it and all of them, pull again.
-                with self._lock:
-                    self._pin = None
-                    self._outstanding = 0
             if (
                 self._by_bytes
                 and "maxbytes" in msg.description.lower()
