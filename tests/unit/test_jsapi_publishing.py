@@ -206,6 +206,8 @@ def test_schedule_headers() -> None:
         sched(every=0.5)
     with pytest.raises(natskit.InvalidArgError, match="cron"):
         sched(cron=" ")
+    with pytest.raises(natskit.InvalidArgError, match="6 fields, seconds first"):
+        sched(cron="*/5 * * * *")  # a crontab's 5 fields
     with pytest.raises(natskit.InvalidArgError, match="target"):
         sched(target="a b", every=5)
     with pytest.raises(natskit.InvalidArgError, match="ttl"):

@@ -142,6 +142,10 @@ def schedule_headers(
     else:
         if not isinstance(cron, str) or not cron.strip():
             raise InvalidArgError(f"cron must be a non-empty str, not {cron!r}")
+        if not cron.startswith("@") and len(cron.split()) != 6:
+            raise InvalidArgError(
+                f"cron needs 6 fields, seconds first, or a name such as @hourly: {cron!r}"
+            )
         spec = cron
     headers.set("Nats-Schedule", spec)
     headers.set("Nats-Schedule-Target", target)
