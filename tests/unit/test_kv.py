@@ -148,8 +148,8 @@ def test_bucket_config_follows_adr8() -> None:
     assert cfg.placement == {"cluster": "c"}
     assert cfg.allow_msg_ttl and cfg.subject_delete_marker_ttl == 2
     assert bucket_config("B", {"ttl": 3600}).duplicate_window == 120
-    for off in (None, 0):  # no limit markers (as nats.go)
-        assert not bucket_config("B", {"limit_marker_ttl": off}).allow_msg_ttl
+    for no_ttl in (None, 0):  # no limit markers (as nats.go)
+        assert not bucket_config("B", {"limit_marker_ttl": no_ttl}).allow_msg_ttl
     assert bucket_config("B", {"compression": "s2"}).compression == "s2"
     for off in (False, "none"):
         assert bucket_config("B", {"compression": off}).compression is None
