@@ -1,6 +1,7 @@
 """Shared fixtures: ``nc`` here is a connection to a JetStream server whose
-reconnects can be awaited (``reconnected``); modules that need another
-connection define their own ``nc``, which takes precedence."""
+reconnects can be awaited (``reconnected``), ``js`` its JetStream context;
+modules that need another connection define their own ``nc``, which takes
+precedence."""
 
 from __future__ import annotations
 
@@ -39,3 +40,8 @@ async def nc(
     )
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
+    return nc.jetstream(timeout=5)

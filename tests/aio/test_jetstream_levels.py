@@ -5,7 +5,6 @@ server below that level gets a clear error naming the feature."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -13,20 +12,6 @@ import pytest
 
 import natskit.aio
 from natskit._jsapi.levels import REQUIRED_LEVEL, consumer_level, stream_level
-from natskit.testing import NatsServer
-
-
-@pytest.fixture
-async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
-    conn = await natskit.aio.connect(jetstream_server.url)
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
-    return nc.jetstream(timeout=5)
-
 
 STREAMS: list[dict[str, Any]] = [
     {},

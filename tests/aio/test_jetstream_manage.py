@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,19 +10,6 @@ import pytest
 import natskit.aio
 from natskit import ConsumerConfig, StreamConfig
 from natskit._async.memory import MemoryNetwork
-from natskit.testing import NatsServer
-
-
-@pytest.fixture
-async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
-    conn = await natskit.aio.connect(jetstream_server.url)
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
-    return nc.jetstream(timeout=2)
 
 
 async def test_stream_lifecycle(js: natskit.aio.JetStream) -> None:

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 
 import natskit.aio
 from natskit._io_async import Event, monotonic
 from natskit.testing import NatsServer
-
-
-@pytest.fixture
-async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
-    conn = await natskit.aio.connect(jetstream_server.url)
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture

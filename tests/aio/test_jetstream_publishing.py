@@ -3,21 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 import natskit.aio
+import natskit.testing
 from natskit._io_async import monotonic, sleep
-from natskit.testing import NatsServer
-
-
-@pytest.fixture
-async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
-    conn = await natskit.aio.connect(jetstream_server.url)
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import (
-    AsyncIterator,
     Awaitable,  # unasync: remove
     Callable,
 )
@@ -13,13 +12,6 @@ import pytest
 import natskit.aio
 from natskit._io_async import Task, monotonic, sleep, spawn
 from natskit.testing import NatsServer
-
-
-@pytest.fixture
-async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
-    conn = await natskit.aio.connect(jetstream_server.url)
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture

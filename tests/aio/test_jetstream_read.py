@@ -3,7 +3,6 @@ and ``stream_info`` with subject counts and deleted sequences."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
 import pytest
@@ -11,14 +10,6 @@ import pytest
 import natskit.aio
 from natskit import StreamConsumerSource, StreamSource
 from natskit._io_async import sleep
-from natskit.testing import NatsServer
-
-
-@pytest.fixture
-async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
-    conn = await natskit.aio.connect(jetstream_server.url)
-    yield conn
-    await conn.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import (
-    AsyncIterator,
     Awaitable,  # unasync: remove
     Callable,
 )
@@ -14,24 +13,11 @@ import pytest
 import natskit.aio
 from natskit import Entry, RePublish
 from natskit._io_async import sleep
-from natskit.testing import NatsServer
 from tests.aio.kv_helpers import Entries, summary
 
 UTF8 = "Mężny bądź, chroń pułk twój i sześć flag"
 
 Call = Callable[[], Awaitable[object]]  # unasync: sync: Call = Callable[[], object]
-
-
-@pytest.fixture
-async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
-    conn = await natskit.aio.connect(jetstream_server.url)
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
-    return nc.jetstream(timeout=2)
 
 
 @pytest.fixture

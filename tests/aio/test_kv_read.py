@@ -3,24 +3,9 @@ streamed keys, resumed watches, get_many, purge_deletes and put with a TTL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 import natskit.aio
-from natskit.testing import NatsServer
-
-
-@pytest.fixture
-async def nc(jetstream_server: NatsServer) -> AsyncIterator[natskit.aio.Connection]:
-    conn = await natskit.aio.connect(jetstream_server.url)
-    yield conn
-    await conn.close()
-
-
-@pytest.fixture
-def js(nc: natskit.aio.Connection) -> natskit.aio.JetStream:
-    return nc.jetstream(timeout=5)
 
 
 @pytest.fixture

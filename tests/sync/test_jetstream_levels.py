@@ -6,7 +6,6 @@ server below that level gets a clear error naming the feature."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -14,20 +13,6 @@ import pytest
 
 import natskit
 from natskit._jsapi.levels import REQUIRED_LEVEL, consumer_level, stream_level
-from natskit.testing import NatsServer
-
-
-@pytest.fixture
-def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
-    conn = natskit.connect(jetstream_server.url)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def js(nc: natskit.Connection) -> natskit.JetStream:
-    return nc.jetstream(timeout=5)
-
 
 STREAMS: list[dict[str, Any]] = [
     {},

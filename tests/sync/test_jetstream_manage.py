@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,19 +11,6 @@ import pytest
 import natskit
 from natskit import ConsumerConfig, StreamConfig
 from natskit._sync.memory import MemoryNetwork
-from natskit.testing import NatsServer
-
-
-@pytest.fixture
-def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
-    conn = natskit.connect(jetstream_server.url)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def js(nc: natskit.Connection) -> natskit.JetStream:
-    return nc.jetstream(timeout=2)
 
 
 def test_stream_lifecycle(js: natskit.JetStream) -> None:

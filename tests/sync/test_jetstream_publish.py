@@ -4,20 +4,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 
 import natskit
 from natskit._io_sync import Event, monotonic
 from natskit.testing import NatsServer
-
-
-@pytest.fixture
-def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
-    conn = natskit.connect(jetstream_server.url)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture

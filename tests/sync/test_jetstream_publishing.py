@@ -4,21 +4,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 import natskit
+import natskit.testing
 from natskit._io_sync import monotonic, sleep
-from natskit.testing import NatsServer
-
-
-@pytest.fixture
-def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
-    conn = natskit.connect(jetstream_server.url)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture

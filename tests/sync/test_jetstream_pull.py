@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import (
-    Iterator,
     Callable,
 )
 
@@ -13,13 +12,6 @@ import pytest
 import natskit
 from natskit._io_sync import Task, monotonic, sleep, spawn
 from natskit.testing import NatsServer
-
-
-@pytest.fixture
-def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
-    conn = natskit.connect(jetstream_server.url)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ and ``stream_info`` with subject counts and deleted sequences."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -12,14 +11,6 @@ import pytest
 import natskit
 from natskit import StreamConsumerSource, StreamSource
 from natskit._io_sync import sleep
-from natskit.testing import NatsServer
-
-
-@pytest.fixture
-def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
-    conn = natskit.connect(jetstream_server.url)
-    yield conn
-    conn.close()
 
 
 @pytest.fixture

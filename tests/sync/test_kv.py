@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import (
-    Iterator,
     Callable,
 )
 from datetime import datetime, timedelta, timezone
@@ -14,24 +13,11 @@ import pytest
 import natskit
 from natskit import Entry, RePublish
 from natskit._io_sync import sleep
-from natskit.testing import NatsServer
 from tests.sync.kv_helpers import Entries, summary
 
 UTF8 = "Mężny bądź, chroń pułk twój i sześć flag"
 
 Call = Callable[[], object]
-
-
-@pytest.fixture
-def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
-    conn = natskit.connect(jetstream_server.url)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def js(nc: natskit.Connection) -> natskit.JetStream:
-    return nc.jetstream(timeout=2)
 
 
 @pytest.fixture

@@ -4,24 +4,9 @@ streamed keys, resumed watches, get_many, purge_deletes and put with a TTL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 import natskit
-from natskit.testing import NatsServer
-
-
-@pytest.fixture
-def nc(jetstream_server: NatsServer) -> Iterator[natskit.Connection]:
-    conn = natskit.connect(jetstream_server.url)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def js(nc: natskit.Connection) -> natskit.JetStream:
-    return nc.jetstream(timeout=5)
 
 
 @pytest.fixture
