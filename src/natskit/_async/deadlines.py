@@ -9,14 +9,16 @@ operation and a sweep looks only at the keys it expires plus the first of each
 group. The timer is armed for the earliest deadline and is left running when
 keys go: when it fires it expires what is due and re-arms for the next
 deadline, if any. Requests answered in time thus cost one timer per timeout
-period, not one each.
+period, not one each. The timer holds its structure weakly: an owner let go
+(a JetStream context, with no ack pending) is freed before the timer is due.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable
 from time import monotonic  # the timer gets a delay: any steady clock does, the cheapest
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .._io_async import StateLock, TimerHandle, call_later
 
@@ -71,9 +73,9 @@ class Deadlines(Generic[K]):
             self._timer = None
         self._gen += 1
         if deadline is not None:
-            gen = self._gen
             self._at = deadline
-            self._timer = call_later(max(deadline - monotonic(), 0.0), lambda: self._fire(gen))
+            ref, gen = weakref.ref(self), self._gen  # a pending timer keeps nothing alive
+            self._timer = call_later(max(deadline - monotonic(), 0.0), lambda: _fire(ref, gen))
 
     def _fire(self, gen: int) -> None:
         """The timer: take the overdue keys out, re-arm for the next deadline, expire them."""
@@ -100,3 +102,10 @@ class Deadlines(Generic[K]):
                 self._arm(nearest)
         if due:
             self._expire(due)
+
+
+def _fire(ref: weakref.ref[Deadlines[Any]], gen: int) -> None:
+    """The timer of the structure ``ref``, if it still exists."""
+    deadlines = ref()
+    if deadlines is not None:
+        deadlines._fire(gen)

@@ -13,8 +13,8 @@ from .._io_async import (
     Waiter,
     check_blocking_allowed,
     fail,
+    future_factory,
     monotonic,
-    new_waiter,
     resolve,
     wait_future,
 )
@@ -43,6 +43,23 @@ class Replies:
         self._map: dict[str, tuple[Settable, float | None, str]] = {}
         self._ids = itertools.count(1)
         self._deadlines: Deadlines[str] = Deadlines(router.lock, self._expired)
+        # the futures of requests, made on the connection's loop (bound on first use)
+        self._make_waiter: Callable[[], Waiter[Msg]] | None = None
+        self._make_future: Callable[[], RequestFuture] | None = None
+
+    def new_waiter(self) -> Waiter[Msg]:
+        """What ``request()`` waits on."""
+        make = self._make_waiter
+        if make is None:
+            make = self._make_waiter = future_factory(Waiter)
+        return make()
+
+    def new_future(self) -> RequestFuture:
+        """The future ``request_future()`` returns."""
+        make = self._make_future
+        if make is None:
+            make = self._make_future = future_factory(RequestFuture)
+        return make()
 
     def register(self, fut: Settable, timeout: float | None = None, subject: str = "") -> str:
         """Wait for a reply with ``fut``; return the reply subject to send. After
@@ -141,6 +158,18 @@ class RequestMethods:
             urgent: bool = False,
         ) -> None: ...
 
+        def _queue_internal(
+            self,
+            subject: str,
+            payload: Payload,
+            reply: str | None,
+            headers: HeadersArg,
+            subject_trusted: bool = False,
+            urgent: bool = False,
+        ) -> bool: ...
+
+        async def _drain_writer(self) -> None: ...
+
     async def request(
         self,
         subject: str,
@@ -176,17 +205,11 @@ class RequestMethods:
         which skip the checks and caches meant for the user's subjects."""
         check_blocking_allowed()  # before anything is sent
         timeout = check_timeout(timeout, self.options.request_timeout)
-        fut: Waiter[Msg] = new_waiter()
+        fut = self._replies.new_waiter()
         reply = self._replies.register(fut, timeout, subject)  # its timeout fails fut
         try:
-            await self._publish_internal(
-                subject,
-                payload,
-                reply=reply,
-                headers=headers,
-                subject_trusted=subject_trusted,
-                urgent=True,
-            )
+            if self._queue_internal(subject, payload, reply, headers, subject_trusted, True):
+                await self._drain_writer()
             return await wait_future(fut, None)
         except NoRespondersError:
             raise NoRespondersError(f"no responders on {subject!r}") from None
@@ -213,7 +236,7 @@ class RequestMethods:
         ``NoRespondersError``; cancelling it forgets the request.
         """
         timeout = check_timeout(timeout, self.options.request_timeout)
-        fut: RequestFuture = RequestFuture()
+        fut = self._replies.new_future()
         hooks = _instrument.active
         op = None if hooks is None else hooks.send("request", self, subject, payload, headers)
         if op is not None:
@@ -222,7 +245,8 @@ class RequestMethods:
         reply = fut.reply = self._replies.register(fut, timeout, subject)
         fut.replies = self._replies
         try:
-            await self._publish_internal(subject, payload, reply=reply, headers=headers)
+            if self._queue_internal(subject, payload, reply, headers):
+                await self._drain_writer()
         except BaseException as exc:
             if op is not None:
                 op.end(exc)

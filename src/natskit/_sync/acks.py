@@ -7,6 +7,7 @@ not one per publish): a publish normally costs a dict insert and no timer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .._io_sync import (
@@ -14,12 +15,12 @@ from .._io_sync import (
     Future,
     StateLock,
     fail,
+    future_factory,
     monotonic,
-    new_future,
     resolve,
 )
 from .._jsapi import PubAck
-from .._jsapi.api import parse_reply
+from .._jsapi.api import pub_ack
 from ..errors import NatsError, TimeoutError
 from .deadlines import Deadlines
 from .msg import Msg
@@ -36,7 +37,7 @@ class PendingAck:
 
     def __init__(self, window: AckWindow, subject: str, timeout: float) -> None:
         self.window = window
-        self.result: Future[PubAck] = new_future()
+        self.result: Future[PubAck] = window.new_result()
         self.subject = subject
         self.timeout = timeout
         self.reply = ""  # the reply subject it waits on
@@ -45,7 +46,7 @@ class PendingAck:
     def set_result(self, msg: Msg) -> None:
         if self.window.finish(self):
             try:
-                resolve(self.result, PubAck.from_json(parse_reply(msg.data)))
+                resolve(self.result, pub_ack(msg.data))
             except NatsError as exc:  # an error reply, or a malformed one
                 fail(self.result, exc)
 
@@ -69,19 +70,33 @@ class AckWindow:
         self.in_flight = 0  # reserved slots: pending acks, and publishes being sent
         self._limit = 0
         self._deadlines: Deadlines[PendingAck] = Deadlines(self._lock, self._expire)
+        self._make_result: Callable[[], Future[PubAck]] | None = None  # bound on first use
         self._room = Event()
         self.all_acked = Event()
         self.all_acked.set()
 
-    def reserve(self, limit: int, timeout: float) -> None:
-        """Take a slot; wait up to ``timeout`` for one (``TimeoutError``)."""
+    def new_result(self) -> Future[PubAck]:
+        """The future of a publish's ``PubAck`` (made on the connection's loop)."""
+        make = self._make_result
+        if make is None:
+            make = self._make_result = future_factory(Future)
+        return make()
+
+    def take(self, limit: int) -> bool:
+        """Take a slot if there is room now (the common case, without a coroutine)."""
         self._limit = limit
-        with self._lock:  # the common case: room in the window
+        with self._lock:
             if self.in_flight < limit:
                 self.in_flight += 1
                 if self.in_flight == 1:
                     self.all_acked.clear()
-                return
+                return True
+        return False
+
+    def reserve(self, limit: int, timeout: float) -> None:
+        """Take a slot; wait up to ``timeout`` for one (``TimeoutError``)."""
+        if self.take(limit):
+            return
         deadline = monotonic() + timeout
         while True:
             with self._lock:
@@ -121,6 +136,5 @@ class AckWindow:
             if self.in_flight == self._limit - 1:
                 self._room.set()  # the window was full: a publisher may wait
             if self.in_flight == 0:
-                self.all_acked.set()
-                self._deadlines.stop()
+                self.all_acked.set()  # (the timer runs on: windows often empty and refill)
         return True
