@@ -16,7 +16,6 @@ from .._io_async import (
     future_factory,
     monotonic,
     resolve,
-    wait_future,
 )
 from ..errors import BadSubscriptionError, NoRespondersError, TimeoutError
 from ..msg import HeadersArg, MsgBase, headers_of
@@ -186,12 +185,24 @@ class RequestMethods:
         server says nobody listens on ``subject``.
         """
         hooks = _instrument.active
-        if hooks is None:
-            return await self._request(subject, payload, headers, timeout)
-        with hooks.send("request", self, subject, payload, headers) as op:
-            msg = await self._request(subject, payload, op.headers, timeout)
-            op.result(msg)
-            return msg
+        if hooks is not None:
+            with hooks.send("request", self, subject, payload, headers) as op:
+                msg = await self._request(subject, payload, op.headers, timeout)
+                op.result(msg)
+                return msg
+        # _request, written out: a coroutine less per request (1,000 in flight: req_conc)
+        check_blocking_allowed()  # before anything is sent
+        timeout = check_timeout(timeout, self.options.request_timeout)
+        fut = self._replies.new_waiter()
+        reply = self._replies.register(fut, timeout, subject)  # its timeout fails fut
+        try:
+            if self._queue_internal(subject, payload, reply, headers, False, True):
+                await self._drain_writer()
+            return await fut  # unasync: sync: return fut.result()
+        except NoRespondersError:
+            raise NoRespondersError(f"no responders on {subject!r}") from None
+        finally:
+            self._replies.forget(reply)
 
     async def _request(
         self,
@@ -201,8 +212,9 @@ class RequestMethods:
         timeout: float | None,
         subject_trusted: bool = False,
     ) -> Msg:
-        """``request``; ``subject_trusted`` for subjects from the server (ack subjects),
-        which skip the checks and caches meant for the user's subjects."""
+        """``request`` (traced, or from ``Link``); ``subject_trusted`` for subjects from
+        the server (ack subjects), which skip the checks and caches meant for the
+        user's subjects."""
         check_blocking_allowed()  # before anything is sent
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut = self._replies.new_waiter()
@@ -210,7 +222,7 @@ class RequestMethods:
         try:
             if self._queue_internal(subject, payload, reply, headers, subject_trusted, True):
                 await self._drain_writer()
-            return await wait_future(fut, None)
+            return await fut  # unasync: sync: return fut.result()
         except NoRespondersError:
             raise NoRespondersError(f"no responders on {subject!r}") from None
         finally:
