@@ -97,7 +97,7 @@ class Replies:
         if timeout is not None:
             with self._router.lock:
                 self._deadlines.discard(token, timeout)
-        if msg.status is not None and msg.is_no_responders:  # (_request names the subject)
+        if msg.status is not None and msg.is_no_responders:  # (request() names the subject)
             fail(fut, NoRespondersError("no responders for the request"))
         else:
             resolve(fut, msg)
@@ -195,11 +195,16 @@ class RequestMethods:
         check_blocking_allowed()  # before anything is sent
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut = self._replies.new_waiter()
-        reply = self._replies.register(fut, timeout, subject)  # its timeout fails fut
+        # asyncio: the inbox's timer fails fut at the deadline; a blocking caller's
+        # thread times its own wait (not left to the process's one timer thread)
+        due = None
+        reply = self._replies.register(fut, due, subject)
         try:
             if self._queue_internal(subject, payload, reply, headers, False, True):
                 self._drain_writer()
-            return fut.result()
+            return fut.result(timeout)
+        except TimeoutError:
+            raise TimeoutError(f"request to {subject!r} timed out after {timeout} s") from None
         except NoRespondersError:
             raise NoRespondersError(f"no responders on {subject!r}") from None
         finally:
@@ -219,11 +224,14 @@ class RequestMethods:
         check_blocking_allowed()  # before anything is sent
         timeout = check_timeout(timeout, self.options.request_timeout)
         fut = self._replies.new_waiter()
-        reply = self._replies.register(fut, timeout, subject)  # its timeout fails fut
+        due = None
+        reply = self._replies.register(fut, due, subject)
         try:
             if self._queue_internal(subject, payload, reply, headers, subject_trusted, True):
                 self._drain_writer()
-            return fut.result()
+            return fut.result(timeout)
+        except TimeoutError:
+            raise TimeoutError(f"request to {subject!r} timed out after {timeout} s") from None
         except NoRespondersError:
             raise NoRespondersError(f"no responders on {subject!r}") from None
         finally:
