@@ -39,6 +39,7 @@ __all__ = [
     "check_blocking_allowed",
     "check_callback",
     "fail",
+    "future_factory",
     "monotonic",
     "new_future",
     "new_waiter",
@@ -52,6 +53,7 @@ __all__ = [
 
 T = TypeVar("T")
 D = TypeVar("D")
+F = TypeVar("F")
 
 
 class Settable(Protocol):
@@ -172,6 +174,11 @@ class Waiter(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
+
+
+def future_factory(cls: Callable[..., F]) -> Callable[[], F]:
+    """``cls()``, a ``Future`` or ``Waiter`` class (the asyncio twin binds it to the loop)."""
+    return cls
 
 
 def new_waiter() -> Waiter[Any]:

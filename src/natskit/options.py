@@ -126,6 +126,9 @@ def check_timeout(value: float | None, default: float | None) -> float | None:
     """
     if value is None:
         return default
+    kind = type(value)
+    if (kind is float or kind is int) and 0 <= value <= TIMEOUT_MAX:  # common; not NaN, bool
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadTimeoutError(f"timeout must be a number of seconds, not {value!r}")
     if value < 0 or math.isnan(value):

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pytest
 
 import natskit.aio
-from natskit._io_async import sleep
+from natskit._io_async import sleep, wait_future
 from natskit.testing import NatsServer
 from tests.aio.conftest import Reconnected
 
@@ -165,6 +165,64 @@ async def test_many_reconnects_leave_nothing(
         assert nc.stats.reconnects == 81
     finally:
         await nc.close()
+
+
+def allocated_in(*files: str) -> int:
+    """Bytes traced now whose allocation was made in one of ``files`` (innermost frame)."""
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(True, f"*{os.sep}{name}") for name in files]
+    )
+    return sum(stat.size for stat in snapshot.statistics("filename"))
+
+
+async def test_answered_timed_out_and_cancelled_requests_leave_nothing(
+    nats_server: NatsServer,
+) -> None:
+    responder = await natskit.aio.connect(nats_server.url)
+    nc = await natskit.aio.connect(nats_server.url)
+    try:
+
+        async def answer(msg: natskit.aio.Msg) -> None:
+            await msg.respond(b"ok")
+
+        def ignore(msg: natskit.aio.Msg) -> None:
+            pass
+
+        await responder.subscribe("svc", callback=answer)
+        await responder.subscribe("silent", callback=ignore)
+        await responder.flush()
+
+        async def cycle(n: int) -> None:
+            futs = [await nc.request_future("svc", b"q", timeout=30) for _ in range(n)]
+            for fut in futs:
+                assert (await wait_future(fut, 10)).data == b"ok"
+            cancelled = [await nc.request_future("silent", b"", timeout=30) for _ in range(n)]
+            for fut in cancelled:
+                fut.cancel()
+            timing_out = [await nc.request_future("silent", b"", timeout=0.01) for _ in range(n)]
+            for fut in timing_out:
+                with pytest.raises(natskit.TimeoutError):
+                    await wait_future(fut, 10)
+            await nc.request("svc", b"q", timeout=30)
+
+        await cycle(50)  # the inbox subscription, the timers
+        tracemalloc.start()
+        try:
+            gc.collect()
+            # what the request path allocates (the caches of the parser and the
+            # encoder churn with every new reply subject, bounded: not counted)
+            before = allocated_in("requests.py", "deadlines.py")
+            for _ in range(20):
+                await cycle(50)
+            gc.collect()
+            grown = allocated_in("requests.py", "deadlines.py") - before
+        finally:
+            tracemalloc.stop()
+        assert len(nc._replies) == 0
+        assert grown < 4096, f"{grown} bytes stay after 3,000 requests"
+    finally:
+        await nc.close()
+        await responder.close()
 
 
 def drop_socket(nc: natskit.aio.Connection) -> None:

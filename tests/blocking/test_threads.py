@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -129,4 +130,36 @@ def test_pings_answered_while_user_thread_is_busy() -> None:
         nc = natskit.connect(server.url)
         # the user's thread is blocked outside natskit; the reader answers
         assert answered.wait(5)
+        nc.close()
+
+
+def test_request_times_out_in_its_own_thread_while_the_timer_thread_is_busy(
+    nats_server: NatsServer,
+) -> None:
+    # request_future timeouts run on the process's one timer thread; request()
+    # waits with its own timeout, so a done callback stuck there does not hold it
+    nc = natskit.connect(nats_server.url)
+    try:
+        nc.subscribe("silent")
+        stuck, release, returned = threading.Event(), threading.Event(), threading.Event()
+        caller = threading.current_thread()
+
+        def block(_: object) -> None:
+            if threading.current_thread() is not caller:
+                stuck.set()
+                release.wait(10)
+                returned.set()
+
+        fut = nc.request_future("silent", b"", timeout=0.5)
+        fut.add_done_callback(block)
+        assert stuck.wait(5)  # the timer thread is inside the callback
+        try:
+            start = time.monotonic()
+            with pytest.raises(natskit.TimeoutError, match=r"timed out after 0\.2 s"):
+                nc.request("silent", b"", timeout=0.2)
+            assert time.monotonic() - start >= 0.2
+            assert not returned.is_set()  # it timed out while the timer thread was stuck
+        finally:
+            release.set()
+    finally:
         nc.close()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pytest
 
 import natskit
-from natskit._io_sync import sleep
+from natskit._io_sync import sleep, wait_future
 from natskit.testing import NatsServer
 from tests.sync.conftest import Reconnected
 
@@ -163,6 +163,64 @@ def test_many_reconnects_leave_nothing(
         assert nc.stats.reconnects == 81
     finally:
         nc.close()
+
+
+def allocated_in(*files: str) -> int:
+    """Bytes traced now whose allocation was made in one of ``files`` (innermost frame)."""
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(True, f"*{os.sep}{name}") for name in files]
+    )
+    return sum(stat.size for stat in snapshot.statistics("filename"))
+
+
+def test_answered_timed_out_and_cancelled_requests_leave_nothing(
+    nats_server: NatsServer,
+) -> None:
+    responder = natskit.connect(nats_server.url)
+    nc = natskit.connect(nats_server.url)
+    try:
+
+        def answer(msg: natskit.Msg) -> None:
+            msg.respond(b"ok")
+
+        def ignore(msg: natskit.Msg) -> None:
+            pass
+
+        responder.subscribe("svc", callback=answer)
+        responder.subscribe("silent", callback=ignore)
+        responder.flush()
+
+        def cycle(n: int) -> None:
+            futs = [nc.request_future("svc", b"q", timeout=30) for _ in range(n)]
+            for fut in futs:
+                assert (wait_future(fut, 10)).data == b"ok"
+            cancelled = [nc.request_future("silent", b"", timeout=30) for _ in range(n)]
+            for fut in cancelled:
+                fut.cancel()
+            timing_out = [nc.request_future("silent", b"", timeout=0.01) for _ in range(n)]
+            for fut in timing_out:
+                with pytest.raises(natskit.TimeoutError):
+                    wait_future(fut, 10)
+            nc.request("svc", b"q", timeout=30)
+
+        cycle(50)  # the inbox subscription, the timers
+        tracemalloc.start()
+        try:
+            gc.collect()
+            # what the request path allocates (the caches of the parser and the
+            # encoder churn with every new reply subject, bounded: not counted)
+            before = allocated_in("requests.py", "deadlines.py")
+            for _ in range(20):
+                cycle(50)
+            gc.collect()
+            grown = allocated_in("requests.py", "deadlines.py") - before
+        finally:
+            tracemalloc.stop()
+        assert len(nc._replies) == 0
+        assert grown < 4096, f"{grown} bytes stay after 3,000 requests"
+    finally:
+        nc.close()
+        responder.close()
 
 
 def drop_socket(nc: natskit.Connection) -> None:

@@ -43,6 +43,7 @@ class Link:
         conn: Connection,
         *,
         publish: Callable[..., Any],
+        queue: Callable[..., bool],
         request: Callable[..., Any],
         send: Callable[[bytes, int], bool],
         drain: Callable[[], Any],
@@ -54,6 +55,7 @@ class Link:
     ) -> None:
         self.conn = conn
         self._publish = publish
+        self.queue = queue  # (subject, payload, reply, headers) -> True: drain() then
         self._request = request
         self._send = send
         self._drain = drain

@@ -25,6 +25,7 @@ from ..errors import (
 )
 from ..headers import Headers
 from ..msg import HeadersArg
+from .info import PubAck
 from .publishing import hint, ttl_text
 from .wire import to_ns
 
@@ -108,6 +109,55 @@ def parse_reply(data: bytes, about: str = "") -> dict[str, Any]:
     if isinstance(err, dict):
         raise error_from(err, reply, about)
     return reply
+
+
+# The common publish reply, cut by hand: {"stream":"S","seq":N}, or with ,"domain":"D"
+# after the stream. Names on this path are printable ASCII without quote or backslash.
+_ACK_HEAD = b'{"stream":"'
+_ACK_DOMAIN = b'","domain":"'
+_ACK_SEQ = b'","seq":'
+_ACK_NAME = bytes(range(0x20, 0x7F)).replace(b'"', b"").replace(b"\\", b"")
+_HEADS = 256  # heads kept (one per stream and domain published to); cleared when full
+_heads: dict[bytes, tuple[str, str | None]] = {}  # what precedes N -> (stream, domain)
+
+
+def _plain_head(head: bytes) -> tuple[str, str | None] | None:
+    """(stream, domain) if ``head`` is all of a plain reply before its sequence."""
+    if len(head) < 19 or not head.startswith(_ACK_HEAD) or not head.endswith(_ACK_SEQ):
+        return None  # (19: the two do not overlap)
+    names = head[11:-8].split(_ACK_DOMAIN)
+    if len(names) > 2 or any(name.translate(None, _ACK_NAME) for name in names):
+        return None
+    plain = (names[0].decode(), names[1].decode() if len(names) == 2 else None)
+    if len(_heads) >= _HEADS:
+        _heads.clear()
+    _heads[head] = plain
+    return plain
+
+
+def pub_ack(data: bytes, about: str = "") -> PubAck:
+    """``PubAck.from_json(parse_reply(data, about))``, without ``json`` for the common reply.
+
+    Every ``publish`` parses one, and ``json.loads`` costs more than the rest of an
+    ack's handling. What precedes the sequence number is the same for every ack
+    of a stream, so it is checked once and looked up afterwards. Anything but the
+    two plain shapes above (errors, duplicates, counters, batches, escapes,
+    other spacing, a leading zero, a sequence beyond 20 digits) takes the
+    general path, with the same result.
+    """
+    cut = data.rfind(b":") + 1  # the sequence follows the last colon
+    head = data[:cut]
+    plain = _heads.get(head) or _plain_head(head)
+    if plain is not None and data[-1] == 0x7D:  # "}"
+        seq = data[cut:-1]
+        if 0 < len(seq) <= 20 and seq.isdigit() and (seq[0] != 0x30 or len(seq) == 1):
+            n = int(seq)  # (JSON has no leading zeros)
+            stream, domain = plain
+            if domain is None:
+                return PubAck(stream, n, raw={"stream": stream, "seq": n})
+            raw = {"stream": stream, "domain": domain, "seq": n}
+            return PubAck(stream, n, domain=domain or None, raw=raw)
+    return PubAck.from_json(parse_reply(data, about))
 
 
 def encode(obj: dict[str, Any] | None) -> bytes:

@@ -128,6 +128,7 @@ class Connection(RequestMethods, ReconnectMethods, FeatureMethods):
         self._link = Link(
             self,
             publish=self._publish_internal,
+            queue=self._queue_internal,
             request=self._request,
             send=self._send,
             drain=self._drain_writer,
@@ -475,9 +476,22 @@ class Connection(RequestMethods, ReconnectMethods, FeatureMethods):
         here) is not checked again, nor is ``subject`` when ``subject_trusted``
         (an ack subject from the server); neither fills the templates.
         ``urgent``: a caller waits for the answer, send now (``write_urgent``)."""
-        cmd, size = self._encoder.encode(subject, payload, reply, headers, subject_trusted, True)
-        if self._send(cmd, size, urgent):
+        if self._queue_internal(subject, payload, reply, headers, subject_trusted, urgent):
             self._writer.drain()
+
+    def _queue_internal(
+        self,
+        subject: str,
+        payload: Payload,
+        reply: str | None,
+        headers: HeadersArg,
+        subject_trusted: bool = False,
+        urgent: bool = False,
+    ) -> bool:
+        """``_publish_internal`` without the wait: True when the caller should drain
+        (a coroutine less on the hot paths of requests and ``publish_future``)."""
+        cmd, size = self._encoder.encode(subject, payload, reply, headers, subject_trusted, True)
+        return self._send(cmd, size, urgent)
 
     def _send(self, cmd: bytes, size: int, urgent: bool = False) -> bool:
         """Queue an encoded message; True when the caller should wait for the socket."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .. import _instrument
 from .._io_sync import Future, check_callback, monotonic, sleep
 from .._jsapi import PubAck
-from .._jsapi.api import parse_reply, prefix_for, publish_headers
+from .._jsapi.api import prefix_for, pub_ack, publish_headers
 from .._jsapi.directget import batch_request, multi_last_request
 from .._jsapi.priority import PullPriority
 from .._jsapi.publishing import BATCH_LIMIT, require_server
@@ -142,7 +142,7 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
                 sleep(RETRY_WAIT)
         if self._trace:
             log.debug("<<< %s %s", subject, reply.data.decode(errors="replace"))
-        return PubAck.from_json(parse_reply(reply.data, f"publish to {subject!r}"))
+        return pub_ack(reply.data, f"publish to {subject!r}")
 
     def publish_msg(self, msg: MsgBase, **options: Any) -> PubAck:
         """``publish`` with the subject, data and headers of ``msg``."""
@@ -188,16 +188,19 @@ class JetStream(JetStreamManager, KeyValueManager, ObjectStoreManager):
             require_server(self._conn.server_info, "per-message TTL")
         timeout = check_timeout(timeout, self._timeout) or 0.0
         window = self._acks
-        window.reserve(self.max_pending_acks, timeout)
+        if not window.take(self.max_pending_acks):
+            window.reserve(self.max_pending_acks, timeout)
         ack = PendingAck(window, subject, timeout)
-        replies = self._link.replies
+        link = self._link
+        replies = link.replies
         reply = None
         hooks = _instrument.active
         try:
             reply = replies.register(ack)
             window.track(ack, reply)
             if hooks is None:
-                self._link.publish(subject, payload, reply=reply, headers=hdrs)
+                if link.queue(subject, payload, reply, hdrs):
+                    link.drain()
             else:  # the span is the send: the ack comes to the future
                 with hooks.send(
                     "js_publish_async", self._conn, subject, payload, hdrs, msg_id

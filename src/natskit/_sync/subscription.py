@@ -218,11 +218,8 @@ class Subscription(MsgIterator, Slot):
     # -- the reader's side (no awaits) ----------------------------------------
 
     def _deliver_special(self, msg: Msg, size: int) -> None:
-        """A message for natskit's own reader callback, or with ``max_msgs`` set
-        (the router hands the others straight to ``_enqueue``)."""
-        if self._on_reader is not None:
-            self._on_reader(msg)
-            return
+        """A message with ``max_msgs`` set (the router calls natskit's own reader
+        callbacks itself and hands the others straight to ``_enqueue``)."""
         self._count += 1
         if self._count > self._max:
             return
@@ -444,7 +441,9 @@ class Router:
                     msg = received(subject, payload, reply, link)
                 else:
                     msg = self._with_headers(subject, payload, reply, header)
-                if sub._max or sub._on_reader is not None:
+                if sub._on_reader is not None:  # natskit's own (request replies, acks)
+                    sub._on_reader(msg)
+                elif sub._max:
                     sub._deliver_special(msg, size)
                 else:  # the common case, without a call more
                     sub._count += 1
