@@ -17,6 +17,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h> /* T_OBJECT_EX, READONLY (3.10 and 3.11 have no Py_ names) */
 #include <string.h>
 
 #define MAX_CONTROL_LINE 4096 /* as natskit._protocol.parser.MAX_CONTROL_LINE */
@@ -288,6 +289,99 @@ static PyTypeObject ScannerType = {
     .tp_new = Scanner_new,
 };
 
+/* -- MsgMaker: Msg.received without the interpreter ----------------------------- */
+
+/* The slots that MsgBase.received sets, in its argument order. */
+static const char *const MSG_FIELDS[] = {"subject", "data", "reply", "_link",
+                                         "_headers", "status", "description"};
+#define NFIELDS 7
+
+typedef struct {
+    PyObject_HEAD
+    PyTypeObject *cls;
+    Py_ssize_t offset[NFIELDS]; /* of each slot in an instance */
+    PyObject *empty;            /* "", the default description */
+} MsgMaker;
+
+static void
+MsgMaker_dealloc(MsgMaker *self)
+{
+    Py_XDECREF(self->cls);
+    Py_XDECREF(self->empty);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+MsgMaker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *cls;
+    if ((kwds && PyDict_GET_SIZE(kwds)) || !PyArg_ParseTuple(args, "O!:MsgMaker", &PyType_Type, &cls))
+        return NULL;
+    MsgMaker *self = (MsgMaker *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->cls = (PyTypeObject *)Py_NewRef(cls);
+    self->empty = PyUnicode_New(0, 0);
+    if (self->empty == NULL)
+        goto fail;
+    if (self->cls->tp_new != PyBaseObject_Type.tp_new) {
+        PyErr_SetString(PyExc_TypeError, "MsgMaker: the class must be made by object.__new__");
+        goto fail;
+    }
+    for (int i = 0; i < NFIELDS; i++) {
+        PyObject *descr = PyObject_GetAttrString(cls, MSG_FIELDS[i]);
+        if (descr == NULL)
+            goto fail;
+        int ok = Py_IS_TYPE(descr, &PyMemberDescr_Type);
+        if (ok) {
+            PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
+            ok = m->type == T_OBJECT_EX && !(m->flags & READONLY);
+            self->offset[i] = m->offset;
+        }
+        Py_DECREF(descr);
+        if (!ok) {
+            PyErr_Format(PyExc_TypeError, "MsgMaker: %s is not a writable slot", MSG_FIELDS[i]);
+            goto fail;
+        }
+    }
+    return (PyObject *)self;
+fail:
+    Py_DECREF(self);
+    return NULL;
+}
+
+/* maker(subject, data, reply, link, headers=None, status=None, description="") */
+static PyObject *
+MsgMaker_call(MsgMaker *self, PyObject *args, PyObject *kwds)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if ((kwds && PyDict_GET_SIZE(kwds)) || n < 4 || n > NFIELDS) {
+        PyErr_SetString(PyExc_TypeError,
+                        "MsgMaker(subject, data, reply, link[, headers, status, description])");
+        return NULL;
+    }
+    PyObject *msg = self->cls->tp_alloc(self->cls, 0);
+    if (msg == NULL)
+        return NULL;
+    for (int i = 0; i < NFIELDS; i++) {
+        PyObject *value = i < n ? PyTuple_GET_ITEM(args, i) : i == 6 ? self->empty : Py_None;
+        PyObject **slot = (PyObject **)((char *)msg + self->offset[i]);
+        Py_XSETREF(*slot, Py_NewRef(value));
+    }
+    return msg;
+}
+
+static PyTypeObject MsgMakerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "natskit._speedups.MsgMaker",
+    .tp_basicsize = sizeof(MsgMaker),
+    .tp_dealloc = (destructor)MsgMaker_dealloc,
+    .tp_call = (ternaryfunc)MsgMaker_call,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "MsgMaker(cls): a callable that does what cls.received does, in C.",
+    .tp_new = MsgMaker_new,
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "natskit._speedups",
@@ -298,12 +392,13 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    if (PyType_Ready(&ScannerType) < 0)
+    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&MsgMakerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0) {
+    if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0
+        || PyModule_AddObjectRef(m, "MsgMaker", (PyObject *)&MsgMakerType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -8,3 +8,9 @@ class Scanner:
     def scan(self, buf: bytes, pos: int, frames: list[Any], /) -> int:
         """Append the complete MSG/HMSG frames of ``buf`` from ``pos`` to
         ``frames``; return the offset of the first frame not taken."""
+
+class MsgMaker:
+    """``cls.received`` of a Msg class, in C."""
+
+    def __init__(self, cls: type, /) -> None: ...
+    def __call__(self, *args: Any) -> Any: ...

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from itertools import pairwise
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,15 +20,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import natskit
+import natskit.aio
 from natskit._protocol.parser import MAX_CONTROL_LINE, Parser
 from natskit.errors import ProtocolError
 
+speedups: ModuleType | None
 try:
-    import natskit._speedups  # noqa: F401
-
-    BUILT = True
+    from natskit import _speedups as speedups
 except ImportError:
-    BUILT = False
+    speedups = None
+BUILT = speedups is not None
 
 compiled_only = pytest.mark.skipif(not BUILT, reason="natskit._speedups is not built")
 SETTINGS = settings(max_examples=300, deadline=None)
@@ -210,6 +212,45 @@ def test_same_frames_with_many_subjects() -> None:
     data = b"".join(msg(f"s.{i % 300}", i % 7, None, None, b"%d" % i) for i in range(1200))
     check_same([data])
     check_same([data[i : i + 97] for i in range(0, len(data), 97)])
+
+
+# -- Msg.received ---------------------------------------------------------------
+
+SLOTS = ("subject", "data", "reply", "_link", "_headers", "status", "description", "_acked")
+
+
+def fields(msg: object) -> dict[str, Any]:
+    """Every slot of a Msg that is set (the blocking Msg's ``_acked`` is not)."""
+    return {name: getattr(msg, name) for name in SLOTS if hasattr(msg, name)}
+
+
+@compiled_only
+@settings(max_examples=100, deadline=None)
+@given(
+    args=st.tuples(
+        subjects, st.binary(max_size=8), st.none() | subjects, st.none() | st.just(object())
+    ),
+    extra=st.lists(st.none() | st.integers(0, 999) | st.text(max_size=5), max_size=3),
+)
+def test_msg_maker_makes_what_received_makes(args: tuple[Any, ...], extra: list[Any]) -> None:
+    assert speedups is not None
+    for cls in (natskit.Msg, natskit.aio.Msg):
+        made = speedups.MsgMaker(cls)(*args, *extra)
+        assert type(made) is cls
+        assert fields(made) == fields(cls.received(*args, *extra))
+
+
+@compiled_only
+def test_msg_maker_refuses_what_it_cannot_make() -> None:
+    assert speedups is not None
+
+    class NoSlots:
+        subject = None
+
+    with pytest.raises(TypeError):
+        speedups.MsgMaker(NoSlots)
+    with pytest.raises(TypeError):
+        speedups.MsgMaker(natskit.Msg)("a", b"", None)  # too few arguments
 
 
 # -- the switch ----------------------------------------------------------------

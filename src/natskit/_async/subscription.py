@@ -33,6 +33,7 @@ from ..errors import (
     SlowConsumerError,
     TimeoutError,
 )
+from ..msg import received_maker
 from ..options import Options, check_pending_limit, check_timeout
 from .dispatch import Dispatcher, Lane, Slot, lanes_running, wake_lane
 from .msg import Msg
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 # Put in a message queue when it ends: ``None`` means stopped by the user,
 # an exception instance is raised by ``next_msg``.
 Item = Msg | BaseException | None
+_received = received_maker(Msg)  # Msg.received, compiled where it can be
 _I = TypeVar("_I", bound="MsgIterator")
 _making_idle = StateLock()
 
@@ -427,7 +429,7 @@ class Router:
         """Route what the parser returned, in order (runs on the reader)."""
         subs = self._subs
         link = self.link
-        received = Msg.received
+        received = _received
         in_msgs = in_bytes = 0
         for frame in frames:
             if type(frame) is tuple:  # MsgFrame; the other frames are not plain tuples
@@ -458,8 +460,8 @@ class Router:
             headers, status, description = decode_headers(header)
         except BadHeaderMsgError as exc:  # still delivered, without headers
             self.link.report(exc)
-            return Msg.received(subject, payload, reply, self.link)
-        return Msg.received(subject, payload, reply, self.link, headers, status, description)
+            return _received(subject, payload, reply, self.link)
+        return _received(subject, payload, reply, self.link, headers, status, description)
 
     def subscribe(
         self,
