@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 import natskit
 import natskit.aio
+from natskit._protocol import PubEncoder
 from natskit._protocol.parser import MAX_CONTROL_LINE, Parser
-from natskit.errors import ProtocolError
+from natskit.errors import NatsError, ProtocolError
 
 speedups: ModuleType | None
 try:
@@ -251,6 +252,55 @@ def test_msg_maker_refuses_what_it_cannot_make() -> None:
         speedups.MsgMaker(NoSlots)
     with pytest.raises(TypeError):
         speedups.MsgMaker(natskit.Msg)("a", b"", None)  # too few arguments
+
+
+# -- PUB templates --------------------------------------------------------------
+
+
+@compiled_only
+@settings(max_examples=200, deadline=None)
+@given(
+    subject=subjects,
+    payloads=st.lists(
+        st.binary(max_size=300) | st.binary(min_size=60_000, max_size=70_000), max_size=4
+    ),
+    sizes=st.lists(st.integers(0, 2**63 - 1), max_size=3),
+)
+def test_same_bytes_from_the_publish_templates(
+    subject: str, payloads: list[bytes], sizes: list[int]
+) -> None:
+    """What publish() formats (``template % (size, payload)``) and what encode()
+    returns are the same bytes with either kind of template, for any size."""
+    compiled, pure = PubEncoder(False, compiled=True), PubEncoder(False, compiled=False)
+
+    def encode(encoder: PubEncoder, payload: bytes) -> Any:
+        try:
+            return encoder.encode(subject, payload, None, None)
+        except NatsError as exc:  # a subject that would break the PUB line
+            return type(exc), str(exc)
+
+    for payload in payloads:
+        assert encode(compiled, payload) == encode(pure, payload)
+        if subject not in pure.templates:
+            assert subject not in compiled.templates
+            continue
+        for size in [len(payload), *sizes]:
+            expected = pure.templates[subject] % (size, payload)
+            assert compiled.templates[subject] % (size, payload) == expected
+
+
+@compiled_only
+def test_a_compiled_template_refuses_other_arguments() -> None:
+    template = PubEncoder(False, compiled=True)
+    template.encode("s", b"", None, None)
+    t = template.templates["s"]
+    for bad in [(1, bytearray(b"x")), (1.0, b"x"), (1,), "x", (1, b"x", 2)]:
+        with pytest.raises(TypeError):
+            t % bad  # type: ignore[operator]  # the error under test
+    with pytest.raises(ValueError):
+        t % (-1, b"x")
+    with pytest.raises(OverflowError):
+        t % (2**64, b"x")
 
 
 # -- the switch ----------------------------------------------------------------
