@@ -84,7 +84,7 @@ class PubEncoder:
                     self.templates.clear()
                 compiled = self._compiled
                 self.templates[subject] = (
-                    b"PUB " + subj + b" %d\r\n%b\r\n"
+                    b"PUB " + subj.replace(b"%", b"%%") + b" %d\r\n%b\r\n"  # "%" is a letter
                     if compiled is None
                     else compiled.PubTemplate(b"PUB " + subj + b" ")
                 )
