@@ -20,3 +20,14 @@ class PubTemplate:
 
     def __init__(self, head: bytes, /) -> None: ...
     def __mod__(self, args: tuple[int, bytes], /) -> bytes: ...
+
+def route(
+    frames: list[Any],
+    subs: dict[int, Any],
+    make: Any,
+    link: Any,
+    with_headers: Any,
+    on_frame: Any,
+    /,
+) -> tuple[int, int]:
+    """Router.handle's loop: (messages, bytes) received."""

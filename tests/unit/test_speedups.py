@@ -254,6 +254,85 @@ def test_msg_maker_refuses_what_it_cannot_make() -> None:
         speedups.MsgMaker(natskit.Msg)("a", b"", None)  # too few arguments
 
 
+# -- routing --------------------------------------------------------------------
+
+
+class FakeSub:
+    """What Router.handle reads and calls on a subscription, recorded."""
+
+    def __init__(self, sid: int, mode: int, log: list[Any], router: Any, fail_at: int) -> None:
+        self.sid, self._max, self._count, self._log, self._router = sid, None, 0, log, router
+        self._on_reader = None if mode < 2 else log.append
+        if mode == 1:
+            self._max = 3
+        self._fail_at = fail_at
+
+    def _record(self, kind: str, msg: Any, size: int) -> None:
+        seen = {**fields(msg), "_link": type(msg._link)}  # each run has its own link
+        self._log.append((kind, self.sid, type(msg), seen, size, self._count))
+        if len(self._log) == self._fail_at:
+            raise RuntimeError(f"callback failed at {self._fail_at}")
+
+    def _deliver_special(self, msg: Any, size: int) -> None:
+        self._record("special", msg, size)
+        self._router._subs.pop(self.sid, None)  # max_msgs reached: gone from the router
+
+    def _enqueue(self, msg: Any, size: int) -> None:
+        self._record("enqueue", msg, size)
+
+
+class FakeLink:
+    def __init__(self, log: list[Any]) -> None:
+        self.log = log
+
+    def report(self, exc: BaseException) -> None:
+        self.log.append(("report", type(exc), str(exc)))
+
+
+headers_st = st.sampled_from([b"NATS/1.0\r\nA: b\r\n\r\n", b"NATS/1.0 503\r\n\r\n", b"bad", b""])
+msg_frames = st.tuples(
+    st.sampled_from(["a", "b.c"]),
+    st.integers(1, 5),
+    st.none() | st.just("r"),
+    st.none() | headers_st,
+    st.binary(max_size=5),
+)
+
+
+def routed(compiled: bool, frames: list[Any], modes: list[int], fail_at: int) -> list[Any]:
+    from natskit._async.subscription import Router
+
+    log: list[Any] = []
+    router = Router.__new__(Router)  # only what handle() uses
+    router.link = FakeLink(log)  # type: ignore[assignment]
+    router._on_frame = log.append
+    router.in_msgs = router.in_bytes = 0
+    router._subs = {
+        sid: FakeSub(sid, mode, log, router, fail_at)  # type: ignore[misc]
+        for sid, mode in enumerate(modes, 1)
+    }
+    assert speedups is not None
+    router._route = speedups.route if compiled else None
+    try:
+        router.handle(frames)
+    except RuntimeError as exc:
+        log.append(("raised", str(exc)))
+    return [*log, router.in_msgs, router.in_bytes, sorted(router._subs)]
+
+
+@compiled_only
+@settings(max_examples=200, deadline=None)
+@given(
+    frames=st.lists(msg_frames | st.sampled_from(["PING", "INFO"]), max_size=12),
+    modes=st.lists(st.integers(0, 2), max_size=4),
+    fail_at=st.integers(0, 12),
+)
+def test_same_routing(frames: list[Any], modes: list[int], fail_at: int) -> None:
+    """Router.handle compiled and not: the same calls, messages (headers decoded
+    or reported), counts, order, and the same state after a callback fails."""
+    assert routed(True, frames, modes, fail_at) == routed(False, frames, modes, fail_at)
+
+
 # -- PUB templates --------------------------------------------------------------
 
 
