@@ -1,7 +1,10 @@
 """natskit developer commands; they work from any directory with Python 3.10+ and pip.
 
     python3 tools/dev.py demo [args...]   run natskit.demo with args
-    python3 tools/dev.py test [args...]   static checks, then pytest with args
+    python3 tools/dev.py test [args...]   static checks, then pytest with args, twice: with
+                                          the compiled accelerator and with pure Python
+                                          (NATSKIT_NO_EXTENSIONS=1); --one-path: pytest
+                                          once, as the environment says
     python3 tools/dev.py check            static checks: unasync --check, ruff (lint and
                                           format), mypy
     python3 tools/dev.py gen              regenerate the blocking code (tools/unasync.py)
@@ -15,10 +18,12 @@
 
 Each command first makes sure of the virtualenv ``.venv`` in the repository
 root, with the project installed in editable mode (``demo``: ``.[server]``,
-the others: ``.[dev]``); the install is skipped while pyproject.toml has the
-hash recorded by the last one. ``test`` runs every step even after a failure
-and fails if any did, or if pytest collected no tests; pytest runs in the
-repository root, so paths among its args are relative to it.
+the others: ``.[dev]``); the install is skipped while pyproject.toml, setup.py
+and the C sources have the hash recorded by the last one (a changed C file is
+rebuilt). ``test`` runs every step even after a failure and fails if any did,
+or if pytest collected no tests; pytest runs in the repository root, so paths
+among its args are relative to it. Where the accelerator could not be built,
+``test`` says so and runs pytest once.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 DIST = ROOT / "dist"
+SRC = ROOT / "src" / "natskit"  # the C sources of the accelerator are here
 
 
 def venv_python(venv: Path) -> Path:
@@ -45,6 +51,7 @@ def venv_python(venv: Path) -> Path:
 VENV_PYTHON = venv_python(VENV)
 
 PYTEST_NO_TESTS_COLLECTED = 5
+NO_EXT = "NATSKIT_NO_EXTENSIONS"  # set: natskit imports its pure-Python code only
 
 USAGE = __doc__ or ""
 
@@ -59,6 +66,15 @@ def run(args: Sequence[str], cwd: Path = ROOT) -> int:
     return subprocess.call(list(args), cwd=cwd)
 
 
+def install_digest() -> str:
+    """The hash of what an install builds from: the project's metadata and C sources."""
+    sha = hashlib.sha256()
+    for path in [ROOT / "pyproject.toml", ROOT / "setup.py", *sorted(SRC.glob("*.c"))]:
+        sha.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
+        sha.update(path.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
 def ensure_venv(extras: str) -> str:
     """(Re)create .venv if it has no python, install ``.[extras]`` if stale; return its python."""
     python = str(VENV_PYTHON)
@@ -70,7 +86,7 @@ def ensure_venv(extras: str) -> str:
                 "(on Debian/Ubuntu: apt-get install python3-venv)"
             )
     stamp = VENV / f".natskit-install-{extras}.stamp"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = install_digest()
     if stamp.exists() and stamp.read_text().strip() == digest:
         return python
     header(f"pip install -e .[{extras}]")
@@ -111,19 +127,37 @@ def cmd_demo(args: list[str]) -> int:
     os.execv(python, [python, "-m", "natskit.demo", *args])
 
 
+def pytest_runs(python: str, one_path: bool) -> list[tuple[str, dict[str, str]]]:
+    """(label, environment) of each pytest run: the compiled path, then pure Python."""
+    env = dict(os.environ)
+    if one_path:
+        return [("", env)]
+    probe = [python, "-c", "import natskit._speedups"]
+    if subprocess.call(probe, cwd=ROOT, stderr=subprocess.DEVNULL) != 0:
+        print("note: natskit._speedups is not built: testing pure Python only", flush=True)
+        return [("", env)]
+    env.pop("NATSKIT_NO_EXTENSIONS", None)
+    return [("(accelerated) ", env), ("(NATSKIT_NO_EXTENSIONS=1) ", {**env, NO_EXT: "1"})]
+
+
 def cmd_test(args: list[str]) -> int:
-    """Static checks, then pytest; pytest's own failure status is passed on."""
+    """Static checks, then pytest on each path; pytest's failure status is passed on."""
+    one_path = "--one-path" in args
+    args = [a for a in args if a != "--one-path"]
     python = ensure_venv("dev")
     failed = static_checks(python)
-    header("pytest " + " ".join(args))
-    status = run([python, "-m", "pytest", *args])
-    if status == PYTEST_NO_TESTS_COLLECTED:
-        print("error: pytest collected no tests", file=sys.stderr, flush=True)
-        failed.append("pytest (no tests collected)")
-    elif status != 0:
-        report([*failed, "pytest"])
-        return status
-    return report(failed)
+    status = 0
+    for label, env in pytest_runs(python, one_path):
+        header(f"pytest {label}" + " ".join(args))
+        code = subprocess.call([python, "-m", "pytest", *args], cwd=ROOT, env=env)
+        if code == PYTEST_NO_TESTS_COLLECTED:
+            print("error: pytest collected no tests", file=sys.stderr, flush=True)
+            failed.append(f"pytest {label}(no tests collected)")
+        elif code != 0:
+            failed.append(f"pytest {label}".strip())
+            status = status or code
+    result = report(failed)
+    return status or result
 
 
 def cmd_check(args: list[str]) -> int:

@@ -3,9 +3,12 @@
 Run with the python of a virtualenv where the wheel was installed with the
 ``testing`` extra, from a directory outside the checkout. Checks that
 natskit comes from that virtualenv, with its version, license, classifiers,
-``py.typed`` and pytest plugin; that both APIs publish and receive through a nats-server started by
-``natskit.testing.NatsServer``; and that ``natskit --version`` runs. Prints
-one line per check; exits 1 at the first failure.
+``py.typed`` and pytest plugin; that the compiled accelerator is in use when
+the wheel has it (and not with ``NATSKIT_NO_EXTENSIONS=1``); that both APIs
+publish and receive through a nats-server started by
+``natskit.testing.NatsServer``; and that ``natskit --version`` runs and says
+whether the accelerator is used. Prints one line per check; exits 1 at the
+first failure.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 import natskit
@@ -57,6 +61,20 @@ def plugin() -> str:
     return found[0].value
 
 
+@check("accelerator")
+def accelerator() -> str:
+    where = Path(natskit.__file__).parent
+    built = any((where / f"_speedups{suffix}").exists() for suffix in EXTENSION_SUFFIXES)
+    assert natskit.accelerated == built, (natskit.accelerated, built)
+    code = "import natskit; print(natskit.accelerated)"
+    env = {**os.environ, "NATSKIT_NO_EXTENSIONS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "False", out
+    return "compiled" if built else "not built: pure Python"
+
+
 def blocking(url: str) -> str:
     with natskit.connect(url, name="smoke") as nc:
         sub = nc.subscribe("smoke.blocking")
@@ -88,7 +106,8 @@ def cli_version() -> str:
         [str(script), "--version"], capture_output=True, text=True, timeout=60, check=True
     ).stdout.strip()
     assert natskit.__version__ in out, out
-    return out
+    assert f"accelerated: {'yes' if natskit.accelerated else 'no'}" in out, out
+    return out.replace("\n", "; ")
 
 
 def main() -> int:

@@ -3,11 +3,16 @@
 >>> import natskit
 >>> with natskit.connect("nats://127.0.0.1:4222") as nc:      # doctest: +SKIP
 ...     nc.publish("greet", b"hello")
+
+``natskit.accelerated`` says whether the compiled accelerator (the parser's hot
+loop in C) is in use: it is built by ``pip install`` where a C compiler exists,
+and ``NATSKIT_NO_EXTENSIONS=1`` at import turns it off.
 """
 
 import logging
 from typing import TYPE_CHECKING
 
+from ._accel import accelerated as accelerated
 from ._jsapi import (
     AccountInfo,
     ConsumerConfig,

@@ -156,7 +156,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["--version"])
     assert exited.value.code == 0
-    assert capsys.readouterr().out.strip() == f"natskit {natskit.__version__}"
+    state = "yes" if natskit.accelerated else "no"
+    assert capsys.readouterr().out == f"natskit {natskit.__version__}\naccelerated: {state}\n"
 
 
 def test_server_command_runs_until_terminated() -> None:

@@ -20,6 +20,8 @@ def test_pub_and_its_template() -> None:
     assert enc.encode("a.b", b"hi", None, None) == (b"PUB a.b 2\r\nhi\r\n", 2)
     template = enc.templates["a.b"]
     assert template % (3, b"abc") == b"PUB a.b 3\r\nabc\r\n"  # what publish() formats
+    enc.encode("100%.d", b"", None, None)  # "%" may be in a subject
+    assert enc.templates["100%.d"] % (1, b"x") == b"PUB 100%.d 1\r\nx\r\n"
 
 
 def test_reply_headers_and_payload_types() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .. import _instrument
+from .._accel import speedups
 from .._io_async import Event, Queue, StateLock, check_blocking_allowed, monotonic
 from .._protocol import (
     check_framing,
@@ -33,6 +34,7 @@ from ..errors import (
     SlowConsumerError,
     TimeoutError,
 )
+from ..msg import received_maker
 from ..options import Options, check_pending_limit, check_timeout
 from .dispatch import Dispatcher, Lane, Slot, lanes_running, wake_lane
 from .msg import Msg
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 # Put in a message queue when it ends: ``None`` means stopped by the user,
 # an exception instance is raised by ``next_msg``.
 Item = Msg | BaseException | None
+_received = received_maker(Msg)  # Msg.received, compiled where it can be
 _I = TypeVar("_I", bound="MsgIterator")
 _making_idle = StateLock()
 
@@ -419,12 +422,21 @@ class Router:
         self._sids = itertools.count(1)
         self.in_msgs = 0
         self.in_bytes = 0
+        self._route = None if speedups is None else speedups.route
 
     def handle(self, frames: list[Any]) -> None:
         """Route what the parser returned, in order (runs on the reader)."""
+        route = self._route
+        if route is not None:  # the compiled twin of the loop below
+            in_msgs, in_bytes = route(
+                frames, self._subs, _received, self.link, self._with_headers, self._on_frame
+            )
+            self.in_msgs += in_msgs
+            self.in_bytes += in_bytes
+            return
         subs = self._subs
         link = self.link
-        received = Msg.received
+        received = _received
         in_msgs = in_bytes = 0
         for frame in frames:
             if type(frame) is tuple:  # MsgFrame; the other frames are not plain tuples
@@ -457,8 +469,8 @@ class Router:
             headers, status, description = decode_headers(header)
         except BadHeaderMsgError as exc:  # still delivered, without headers
             self.link.report(exc)
-            return Msg.received(subject, payload, reply, self.link)
-        return Msg.received(subject, payload, reply, self.link, headers, status, description)
+            return _received(subject, payload, reply, self.link)
+        return _received(subject, payload, reply, self.link, headers, status, description)
 
     def subscribe(
         self,

@@ -13,6 +13,12 @@ arrived: a 64 MiB payload in 64 KiB chunks costs one copy, not a quadratic numbe
 Any input that does not follow the grammar raises :class:`~natskit.errors.ProtocolError`
 and nothing else; the parser must then be :meth:`~Parser.reset` (the connection is
 normally dropped anyway).
+
+With the compiled accelerator (``natskit._speedups``, see ``natskit._accel``) the
+frames between the states are taken by its ``Scanner``: complete MSG and HMSG
+frames whose control line is in the fast form below. It stops at anything else,
+and this code then handles that one frame (partial frames, other operations,
+every error), so both give the same frames and the same errors for any input.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple, TypeAlias
 
+from natskit import _accel
 from natskit._protocol.info import check_info
 from natskit.errors import ProtocolError
 
@@ -152,9 +159,14 @@ def _check_length(head: bytes | bytearray, length: int) -> None:
 class Parser:
     """Turns a stream of bytes from the server into frames; see the module docstring."""
 
-    __slots__ = ("_chunks", "_have", "_line", "_lines", "_msg", "_need")
+    __slots__ = ("_chunks", "_fast", "_have", "_line", "_lines", "_msg", "_need")
 
-    def __init__(self) -> None:
+    def __init__(self, compiled: bool | None = None) -> None:
+        """``compiled``: use the accelerator (True; ImportError if it is not built)
+        or not (False); None: as ``natskit.accelerated`` says."""
+        speedups = _accel.speedups if compiled is None else _accel.load() if compiled else None
+        # Scanner.scan(buf, pos, frames) -> the position of the first frame it left
+        self._fast = None if speedups is None else speedups.Scanner().scan
         self._line = bytearray()  # partial control line
         self._chunks: list[bytes] = []  # partial payload frame (from its first byte)
         self._have = 0  # bytes in _chunks
@@ -283,13 +295,18 @@ class Parser:
         append = frames.append
         find = buf.find
         cache = self._lines
+        fast = self._fast
         pos = 0
         end = len(buf)
-        if buf.startswith(b"MSG "):  # worth a split if its first line is a known MSG
+        if fast is None and buf.startswith(b"MSG "):  # a split, if it starts with a known MSG
             first = cache.get(buf[: find(b"\r\n")])
             if first is not None and first[4] < 0:
                 pos = self._split_run(buf, frames)
         while pos < end:
+            if fast is not None:  # the compiled loop takes what it can; the rest is ours
+                pos = fast(buf, pos, frames)
+                if pos == end:
+                    return
             nl = find(b"\n", pos)
             if nl < 0:
                 # A partial line is rejected as soon as it is too long, \r or not.

@@ -5,13 +5,16 @@ path (a known subject, a ``bytes`` payload up to ``LARGE``, no reply, no
 headers) formats the template that ``encode`` left in ``templates``:
 ``templates[subject] % (len(payload), payload)``, one dict lookup and one
 ``%``-format. Larger payloads are joined instead: ``%``-formatting copies a
-1 MiB payload ten times slower than ``b"".join`` (bench ``pub_1m``).
+1 MiB payload ten times slower than ``b"".join`` (bench ``pub_1m``). With the
+compiled accelerator a template is a ``PubTemplate``, whose ``%`` makes the
+same bytes in C (half the time of ``bytes.__mod__`` for a small payload).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
+from natskit import _accel
 from natskit._protocol.commands import hpub_cmd, pub_cmd
 from natskit._protocol.headers import encode_headers
 from natskit._protocol.subjects import check_framing, check_subject, encode_subject
@@ -27,6 +30,12 @@ TEMPLATES = 4096  # subjects whose PUB template is kept
 Payload = bytes | bytearray | memoryview | str
 
 
+class Template(Protocol):
+    """``template % (size, payload)``: the PUB of a payload to one subject."""
+
+    def __mod__(self, args: tuple[int, bytes], /) -> bytes: ...
+
+
 def ack_cmd(reply: str, body: bytes) -> bytes:
     """A JetStream ack (``body``) to the server's ``reply`` subject, unchecked."""
     return b"PUB %b %d\r\n%b\r\n" % (reply.encode(), len(body), body)
@@ -35,11 +44,17 @@ def ack_cmd(reply: str, body: bytes) -> bytes:
 class PubEncoder:
     """Encodes the publishes of one connection (``check_subjects``, INFO limits)."""
 
-    __slots__ = ("check_subjects", "headers_supported", "max_payload", "templates")
+    __slots__ = ("_compiled", "check_subjects", "headers_supported", "max_payload", "templates")
 
-    def __init__(self, check_subjects: bool) -> None:
+    def __init__(self, check_subjects: bool, compiled: bool | None = None) -> None:
+        """``compiled``: the accelerator's templates (True; ImportError if it is not
+        built) or bytes (False); None: as ``natskit.accelerated`` says."""
         self.check_subjects = check_subjects
-        self.templates: dict[str, bytes] = {}  # subject -> b"PUB <subject> %d\r\n%b\r\n"
+        # subject -> b"PUB <subject> %d\r\n%b\r\n", or its PubTemplate
+        self.templates: dict[str, Template] = {}
+        self._compiled = (
+            _accel.speedups if compiled is None else _accel.load() if compiled else None
+        )
         self.max_payload = UNLIMITED
         self.headers_supported = True
 
@@ -67,7 +82,12 @@ class PubEncoder:
             if subject not in self.templates:
                 if len(self.templates) >= TEMPLATES:
                     self.templates.clear()
-                self.templates[subject] = b"PUB " + subj + b" %d\r\n%b\r\n"
+                compiled = self._compiled
+                self.templates[subject] = (
+                    b"PUB " + subj.replace(b"%", b"%%") + b" %d\r\n%b\r\n"  # "%" is a letter
+                    if compiled is None
+                    else compiled.PubTemplate(b"PUB " + subj + b" ")
+                )
         if isinstance(payload, str):
             try:
                 payload = payload.encode()

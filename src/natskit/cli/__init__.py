@@ -27,12 +27,8 @@ from .settings import GLOBALS, resolve
 
 def version_text() -> str:
     """What ``natskit --version`` prints: the version, and whether the compiled
-    accelerator is in use once natskit has one (a ``natskit.accelerated`` flag)."""
-    lines = [f"natskit {natskit.__version__}"]
-    accelerated: Any = getattr(natskit, "accelerated", None)
-    if accelerated is not None:  # the hook: the attribute does not exist yet
-        lines.append(f"accelerated: {'yes' if accelerated else 'no'}")
-    return "\n".join(lines)
+    accelerator is in use (``natskit.accelerated``)."""
+    return f"natskit {natskit.__version__}\naccelerated: {'yes' if natskit.accelerated else 'no'}"
 
 
 class _Version(argparse.Action):
