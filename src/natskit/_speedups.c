@@ -478,24 +478,29 @@ static PyTypeObject PubTemplateType = {
 
 static PyObject *str_max, *str_on_reader, *str_deliver_special, *str_count, *str_enqueue;
 
-/* Hand `sub` the message `msg` of `size` bytes as Router.handle does. */
+/* Hand `sub` the message `msg` of `size` bytes as Router.handle does: natskit's
+   own reader callback if it has one, else _deliver_special with max_msgs set,
+   else the count and _enqueue. */
 static int
 deliver(PyObject *sub, PyObject *msg, PyObject *size)
 {
-    PyObject *value = PyObject_GetAttr(sub, str_max);
+    PyObject *result, *value = PyObject_GetAttr(sub, str_on_reader);
     if (value == NULL)
+        return -1;
+    if (value != Py_None) { /* request replies, acks */
+        result = PyObject_CallOneArg(value, msg);
+        Py_DECREF(value);
+        Py_XDECREF(result);
+        return result == NULL ? -1 : 0;
+    }
+    Py_DECREF(value);
+    if ((value = PyObject_GetAttr(sub, str_max)) == NULL)
         return -1;
     int special = PyObject_IsTrue(value);
     Py_DECREF(value);
     if (special < 0)
         return -1;
-    if (!special) {
-        if ((value = PyObject_GetAttr(sub, str_on_reader)) == NULL)
-            return -1;
-        special = value != Py_None;
-        Py_DECREF(value);
-    }
-    PyObject *call[3] = {sub, msg, size}, *result;
+    PyObject *call[3] = {sub, msg, size};
     if (special)
         result = PyObject_VectorcallMethod(str_deliver_special, call,
                                            3 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
