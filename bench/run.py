@@ -64,11 +64,14 @@ class Bench:
     """Runs cases against one server and collects the results."""
 
     def __init__(
-        self, url: str, args: argparse.Namespace, commands: dict[str, list[str] | str]
+        self,
+        url: str,
+        args: argparse.Namespace,
+        commands: dict[str, list[str] | str] | None = None,
     ) -> None:
         self.url = url
         self.args = args
-        self.commands = commands  # client -> worker command prefix, or why it is n/a
+        self.commands = commands or {}  # client -> worker command prefix, or why it is n/a
         self.responder: subprocess.Popen[bytes] | None = None
         self.ready: set[str] = set()
 
