@@ -79,8 +79,13 @@ def table(cases: list[Case], results: dict[str, Any], clients: list[str]) -> str
     head = ["case", "unit"] + [LABELS[c] for c in shown] + [h for h, _, _ in rel_cols] + ["target"]
     rows: list[list[str]] = []
     notes: dict[tuple[str, str], list[str]] = {}  # (client, status) -> cases
+    variants: list[str] = []  # what a client ran instead, from its results' "note"
     for case in cases:
         res = results[case.name]
+        for client in shown:
+            note = next((r["note"] for r in res.get("runs", {}).get(client, []) if "note" in r), "")
+            if note:
+                variants.append(f"  {LABELS[client]}: {case.name}: {note}")
         metrics = [(case.metric, case.name)]
         if case.metric == "p50_us":
             metrics += [
@@ -142,7 +147,7 @@ def table(cases: list[Case], results: dict[str, Any], clients: list[str]) -> str
     for (client, note), where in notes.items():
         which = "every case" if where == everything else ", ".join(where)
         lines.append(f"  {LABELS[client]}: {note} ({which})")
-    return "\n".join(lines)
+    return "\n".join(lines + variants)
 
 
 def chart(path: str, cases: list[Case], results: dict[str, Any]) -> None:

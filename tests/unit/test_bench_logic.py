@@ -57,6 +57,7 @@ def test_table_shows_na_columns_ratios_and_one_note_per_reason(bench: SimpleName
             {"nats-core": no_peers},
         ),
     }
+    results["js_pub_async"]["runs"] = {"nats.go": [{"rate": 2e5, "note": "PublishAsync"}]}
     lines = report.table(cases, results, clients).splitlines()
     head = lines[0].split()
     assert head == [
@@ -77,7 +78,10 @@ def test_table_shows_na_columns_ratios_and_one_note_per_reason(bench: SimpleName
     assert js[:6] == ["js_pub_async", "msgs/s", "100.0k", "50.0k", "n/a", "200.0k"]
     assert js[6:9] == ["2.00x", "-", "0.50x"]
     notes = [line.strip() for line in lines if line.startswith("  ")]
-    assert notes == [f"nats-core: n/a: {no_peers} (every case)"]
+    assert notes == [
+        f"nats-core: n/a: {no_peers} (every case)",
+        "nats.go: js_pub_async: PublishAsync",
+    ]
 
 
 def test_table_drops_ratio_columns_of_clients_not_run(bench: SimpleNamespace) -> None:
