@@ -249,7 +249,7 @@ def worker_commands(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer messages (about 2 minutes)")
+    parser.add_argument("--quick", action="store_true", help="fewer messages (a few minutes)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per case (default 3)")
     parser.add_argument("--cases", help="comma-separated cases or groups (default: all)")
     parser.add_argument(
