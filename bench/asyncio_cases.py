@@ -1,16 +1,19 @@
-"""Cases that read the same for every asyncio client (natskit.aio, nats-py).
+"""Cases that read the same for every asyncio client (natskit.aio, nats-py, nats-core, natsio).
 
 A client module builds ``AsyncCases(connect, subscribe)`` with its own way to
-connect and to subscribe a ``Counter``; everything else is shared, so both
-clients run exactly the same loop.
+connect and to subscribe a ``Counter``; everything else is shared, so all
+clients run exactly the same loop. ``timed_ops`` and ``windowed`` are the
+loops of the JetStream and KV cases; ``run_loop`` runs a case on asyncio's own
+event loop or, with ``{"loop": "uvloop"}`` in the parameters, on uvloop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from common import (
     OTHER_PREFIX,
@@ -20,19 +23,64 @@ from common import (
     Params,
     Result,
     blocks,
+    current_rss_mb,
     deadline_of,
     latency,
     payload,
+    peak_rss_mb,
     rate,
+    start_blaster,
 )
 
 Connect = Callable[[Params], Awaitable[Any]]
 Subscribe = Callable[[Any, str, "Counter"], Awaitable[Any]]
 
 
+T = TypeVar("T")
+
+
+def run_loop(coro: Coroutine[Any, Any, T], p: Params) -> T:
+    """Run ``coro`` in a fresh event loop: asyncio's, or uvloop's when ``p["loop"]`` says so."""
+    if p.get("loop") == "uvloop":
+        import uvloop
+
+        return uvloop.run(coro)
+    return asyncio.run(coro)
+
+
 def run(fn: Callable[[Params], Coroutine[Any, Any, Result]]) -> Callable[[Params], Result]:
     """Run the coroutine case ``fn`` in a fresh event loop."""
-    return lambda p: asyncio.run(fn(p))
+    return lambda p: run_loop(fn(p), p)
+
+
+async def timed_ops(p: Params, op: Callable[[int], Awaitable[Any]]) -> Result:
+    """Await ``op(i)`` for i in 0..n-1 (until the deadline): the rate."""
+    deadline = deadline_of(p)
+    done = 0
+    t0 = time.perf_counter()
+    for block in blocks(p["n"], deadline):
+        for i in range(done, done + block):
+            await op(i)
+        done += block
+    return rate(done, time.perf_counter() - t0)
+
+
+async def windowed(p: Params, send: Callable[[], Awaitable[Awaitable[Any]]]) -> Result:
+    """``send()`` returns an ack to await later; at most ``p["window"]`` are in flight."""
+    window = p["window"]
+    pending: deque[Awaitable[Any]] = deque()
+    deadline = deadline_of(p)
+    done = 0
+    t0 = time.perf_counter()
+    for block in blocks(p["n"], deadline):
+        for _ in range(block):
+            if len(pending) >= window:
+                await pending.popleft()
+            pending.append(await send())
+        done += block
+    for ack in pending:
+        await ack
+    return rate(done, time.perf_counter() - t0)
 
 
 class Counter:
@@ -119,7 +167,7 @@ class AsyncCases:
 
     def sub_process(self, p: Params, ready: Callable[[], None]) -> Result:
         """Subscriber side of pubsub_2p; times are ``time.monotonic``."""
-        return asyncio.run(self._sub_process(p, ready))
+        return run_loop(self._sub_process(p, ready), p)
 
     async def _publish_for_2p(self, p: Params) -> float:
         nc = await self._connect(p)
@@ -135,7 +183,7 @@ class AsyncCases:
 
     def publish_for_2p(self, p: Params) -> float:
         """Publisher side of pubsub_2p: the monotonic time it started."""
-        return asyncio.run(self._publish_for_2p(p))
+        return run_loop(self._publish_for_2p(p), p)
 
     async def req_seq(self, p: Params) -> Result:
         nc = await self._connect(p)
@@ -171,3 +219,21 @@ class AsyncCases:
         elapsed = time.perf_counter() - t0
         await nc.close()
         return rate(done, elapsed)
+
+    async def rss(self, p: Params) -> Result:
+        """Peak RSS of this process while a subscriber receives ``n`` messages."""
+        nc = await self._connect(p)
+        counter = Counter(p["n"])
+        await self._subscribe(nc, PUBSUB_SUBJECT, counter)
+        await nc.flush(60)
+        base = current_rss_mb()
+        t0 = time.monotonic()
+        blaster = start_blaster(p)
+        try:
+            await counter.wait(float(p["max_seconds"]))
+        finally:
+            blaster.kill()
+            blaster.wait()
+        elapsed = (counter.last or time.monotonic()) - t0
+        await nc.close()
+        return rate(counter.count, elapsed, rss_peak_mb=peak_rss_mb(), rss_base_mb=base)

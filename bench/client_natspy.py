@@ -166,6 +166,7 @@ CASES: dict[str, Callable[[Params], Result]] = {
     "js_pub_sync": run(case_js_pub_sync),
     "js_pub_async": run(case_js_pub_async),
     "js_fetch": run(case_js_fetch),
+    "js_batch": lambda p: na("nats-py has no batch publish (ADR-50)"),
     "js_consume": run(case_js_consume),
     "kv_put": run(lambda p: _kv(p, "put")),
     "kv_get": run(lambda p: _kv(p, "get")),

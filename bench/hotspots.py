@@ -26,7 +26,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run import CASES, SERVER_CONFIG, Bench  # noqa: E402
+import peers  # noqa: E402
+from run import CASES, PEERS, SERVER_CONFIG, Bench  # noqa: E402
 
 from natskit.testing import NatsServer  # noqa: E402
 
@@ -104,8 +105,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("case", choices=[c.name for c in CASES])
     parser.add_argument(
-        "--client", default="natskit", choices=["natskit", "natskit.aio", "nats", "raw"]
+        "--client",
+        default="natskit",
+        choices=["natskit", "natskit.aio", "nats", *PEERS, "raw"],
+        help="nats-core and natsio run from the peers' virtualenv (bench/peers.py)",
     )
+    parser.add_argument("--peer-python", help="as for run.py")
     parser.add_argument("--n", type=int, default=0, help="messages (default: 2x a full run's)")
     parser.add_argument("--rate", type=int, default=1000, help="samples per second")
     parser.add_argument("--top", type=int, default=25)
@@ -127,6 +132,12 @@ def main() -> int:
         raise SystemExit("py-spy not found: pip install py-spy")
     case = next(c for c in CASES if c.name == args.case)
     n = args.n or 2 * case.n[0]
+    worker = [sys.executable, os.path.join(HERE, "worker.py")]
+    if args.client in PEERS:
+        venv, why = peers.ensure_peer_venv(args.peer_python)
+        if venv is None:
+            raise SystemExit(why)
+        worker = venv
     with NatsServer(jetstream=True, config=SERVER_CONFIG) as server:
         params = {"url": server.url, "n": n, "max_seconds": 120, **case.params}
         bench = Bench(server.url, argparse.Namespace(verbose=True))
@@ -148,8 +159,7 @@ def main() -> int:
                     *(["--gil"] if args.gil else []),
                     *(["--subprocesses"] if args.subprocesses else []),
                     "--",
-                    sys.executable,
-                    os.path.join(HERE, "worker.py"),
+                    *worker,
                     "run",
                     args.client,
                     case.kind,

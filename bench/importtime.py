@@ -1,6 +1,6 @@
 """Import time of each client, from ``python -X importtime`` (the ``import`` case of run.py).
 
-    .venv/bin/python bench/importtime.py [--runs N] [--python PYTHON]
+    .venv/bin/python bench/importtime.py [--runs N] [--python PYTHON] [--clients A,B]
 
 Each run is a fresh interpreter. Its figure is the sum of the ``cumulative``
 column over the top-level imports that the statement made, that is, every
@@ -25,7 +25,10 @@ STATEMENTS = {
     "natskit": "import natskit; natskit.connect",
     "natskit.aio": "import natskit.aio",
     "nats": "import nats",
+    "nats-core": "import nats.client",  # the peers' virtualenv (bench/peers.py)
+    "natsio": "import natsio",
 }
+DEFAULT = ["natskit", "natskit.aio", "nats"]
 
 
 def top_level(python: str, code: str) -> list[tuple[str, int]]:
@@ -78,8 +81,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="interpreters per client")
     parser.add_argument("--python", default=sys.executable, help="the interpreter to measure")
+    parser.add_argument(
+        "--clients", default=",".join(DEFAULT), help=f"comma-separated of: {', '.join(STATEMENTS)}"
+    )
     args = parser.parse_args()
-    clients = list(STATEMENTS)
+    clients = [c for c in args.clients.split(",") if c]
+    for c in clients:
+        if c not in STATEMENTS:
+            raise SystemExit(f"unknown client {c!r}")
     for client, r in measure(clients, args.runs, args.python).items():
         code = STATEMENTS[client]
         print(

@@ -5,7 +5,9 @@
     worker.py responder URL                 raw-socket responder on the request subject
     worker.py blast PARAMS-JSON             raw-socket publisher (for the RSS case)
 
-CLIENT is ``natskit``, ``natskit.aio``, ``nats`` (nats-py) or ``raw``.
+CLIENT is ``natskit``, ``natskit.aio``, ``nats`` (nats-py), ``nats-core``,
+``natsio`` (these two from the peers' virtualenv) or ``raw``; nats.go has a
+worker of its own (bench/go/worker.go) that speaks the same protocol.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import select
 import subprocess
 import sys
 import traceback
+from importlib.util import find_spec
 from types import ModuleType
 from typing import Any
 
@@ -25,8 +28,11 @@ MODULES = {
     "natskit": "client_natskit",
     "natskit.aio": "client_natskit_aio",
     "nats": "client_natspy",
+    "nats-core": "client_natscore",
+    "natsio": "client_natsio",
     "raw": "rawnats",
 }
+ASYNCIO = {"natskit.aio", "nats", "nats-core", "natsio"}  # the clients --loop applies to
 
 
 def _load(client: str) -> ModuleType:
@@ -97,6 +103,10 @@ def main(argv: list[str]) -> int:
         else:
             emit("RESULT", importtime.measure([client], json.loads(argv[3])["n"])[client])
         return 0
+    params = json.loads(argv[2] if mode == "sub" else argv[3])
+    if params.get("loop") == "uvloop" and client in ASYNCIO and not find_spec("uvloop"):
+        emit("RESULT", {"na": f"uvloop is not installed for {sys.executable}"})
+        return 0
     try:
         mod = _load(client)
     except ImportError as exc:
@@ -104,14 +114,13 @@ def main(argv: list[str]) -> int:
         return 0
     try:
         if mode == "sub":
-            p = json.loads(argv[2])
-            result = mod.sub_process(p, lambda: emit("READY"))
+            result = mod.sub_process(params, lambda: emit("READY"))
         else:
-            case, p = argv[2], json.loads(argv[3])
+            case = argv[2]
             if case == "pubsub_2p":
-                result = pubsub_2p(client, mod, p)
+                result = pubsub_2p(client, mod, params)
             elif case in mod.CASES:
-                result = mod.CASES[case](p)
+                result = mod.CASES[case](params)
             else:
                 result = {"na": f"no {client} variant"}
     except Exception as exc:

@@ -13,6 +13,7 @@ import socket
 import ssl
 from collections import deque
 from collections.abc import Callable
+from typing import cast
 
 from ._io_async import new_future, resolve, wait_future
 from ._protocol.websocket import WebSocket
@@ -52,8 +53,9 @@ class _Protocol(asyncio.BufferedProtocol):
         self.ws: WebSocket | None = None  # set once upgraded to WebSocket
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A cast, not an isinstance check: uvloop's transports do not derive from
+        # asyncio.Transport, though they have its methods.
+        self.transport = cast(asyncio.Transport, transport)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._view
@@ -162,7 +164,7 @@ class Transport:
             raise ConnectionTimeoutError("the TLS handshake timed out") from None
         except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
             raise TLSError(f"TLS handshake with the server failed: {exc}") from None
-        assert isinstance(new, asyncio.Transport)
+        assert new is not None
         proto.transport = new
 
     async def start_websocket(self, host: str, port: int, timeout: float, path: str = "/") -> None:
