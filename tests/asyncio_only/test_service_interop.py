@@ -41,9 +41,13 @@ async def test_discovery_replies_have_the_same_shape(clients: Clients) -> None:
         theirs, name="theirs", version="1.0.0", description="nats-py", metadata={"k": "v"}
     )
     await their_svc.add_endpoint(name="echo", handler=echo, metadata={"e": "1"})
-    await theirs.flush()  # its subscriptions are on the server
+    # its subscriptions are on the server: two round trips, as nats-py's first
+    # flush() can return before the server has its SUBs (see test_otel_interop.py)
+    await theirs.flush()
+    await theirs.flush()
     our_svc = await ours.service("ours", "1.0.0", description="natskit", metadata={"k": "v"})
     await our_svc.add_endpoint("echo", echo, subject="echo2", metadata={"e": "1"})
+    await ours.flush()
 
     for verb in ("PING", "INFO", "STATS"):
         replies = await ours.request_many(f"$SRV.{verb}", timeout=2, max_msgs=2)
@@ -69,8 +73,10 @@ async def test_errors_are_understood_both_ways(clients: Clients) -> None:
     their_svc = await nats.micro.add_service(theirs, name="theirs", version="1.0.0")
     await their_svc.add_endpoint(name="refuse", handler=refuse)
     await theirs.flush()
+    await theirs.flush()  # two round trips, as above
     our_svc = await ours.service("ours", "1.0.0")
     await our_svc.add_endpoint("refuse", refuse, subject="refuse2")
+    await ours.flush()
     for client, subject in ((ours, "refuse"), (theirs, "refuse2")):
         reply = await client.request(subject, b"", timeout=2)
         assert reply.headers is not None  # nats-py: None without headers
