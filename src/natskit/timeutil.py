@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from datetime import datetime, timedelta, timezone
 
 from natskit.errors import InvalidArgError
@@ -13,6 +14,9 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d\d):(\d\d))",
     re.ASCII,
 )
+# The form the server writes (UTC, "Z"), which datetime.fromisoformat reads from 3.11 on.
+_SERVER_FORM = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z", re.ASCII)
+_FROMISO = sys.version_info >= (3, 11)
 _EPOCH = datetime(1970, 1, 1)
 _NS = 1_000_000_000
 
@@ -37,6 +41,11 @@ def _parse(text: str) -> tuple[datetime, str, int]:
 
 def parse_time(text: str) -> datetime:
     """Parse an RFC 3339 time into an aware UTC datetime (digits past microseconds dropped)."""
+    if _FROMISO and isinstance(text, str) and _SERVER_FORM.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # out of range: the error below says so
     local, frac, offset = _parse(text)
     try:
         utc = local - timedelta(seconds=offset)

@@ -108,3 +108,20 @@ def test_datetime_round_trip(dt: datetime) -> None:
 @given(ns=st.integers(-62135596800_000000000, 253402300799_999999999))
 def test_ns_round_trip(ns: int) -> None:
     assert parse_time_ns(format_time_ns(ns)) == ns
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.integers(min_value=0, max_value=9),
+    st.integers(min_value=0, max_value=999_999_999),
+)
+def test_server_form_read_as_any_rfc3339(dt: datetime, digits: int, frac: int) -> None:
+    """The server's form (UTC, "Z", 0-9 digits: the shortcut through fromisoformat)
+    gives what the same time written with an explicit +00:00 offset gives."""
+    fraction = f".{frac:09d}"[: digits + 1] if digits else ""
+    base = dt.replace(microsecond=0).isoformat()
+    parsed = parse_time(f"{base}{fraction}Z")
+    assert parsed == parse_time(f"{base}{fraction}+00:00")
+    assert parsed.tzinfo is timezone.utc
+    assert parsed.microsecond == int(fraction[1:7].ljust(6, "0") or 0)

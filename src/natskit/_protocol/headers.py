@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from natskit.errors import BadHeaderMsgError
-from natskit.headers import Headers, valid_key
+from natskit.headers import Headers, checked_headers, valid_key
 
 __all__ = ["decode_headers", "encode_headers"]
 
@@ -55,12 +55,18 @@ def decode_headers(block: bytes) -> tuple[Headers, int | None, str]:
         key, colon, value = line.partition(":")
         if not colon:
             raise BadHeaderMsgError(f"header line without ':': {line!r}")
-        if not valid_key(key):
-            raise BadHeaderMsgError(f"invalid header key {key!r}")
         value = value.strip(" \t")
         values = d.get(key)
         if values is None:
             d[key] = [value]
         else:
             values.append(value)
-    return Headers(d), status, description
+    # the keys checked at once (as one string: printable ASCII, no space), each only on a fault
+    if d and ("" in d or not _printable("".join(d))):
+        bad = next(key for key in d if not valid_key(key))
+        raise BadHeaderMsgError(f"invalid header key {bad!r}")
+    return checked_headers(d), status, description
+
+
+def _printable(text: str) -> bool:
+    return text.isascii() and text.isprintable() and " " not in text
