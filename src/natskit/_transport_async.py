@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import builtins
 import socket
-import ssl
 from collections import deque
 from collections.abc import Callable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from ._io_async import new_future, resolve, wait_future
 from ._protocol.websocket import WebSocket
@@ -26,6 +25,9 @@ from .errors import (
     TimeoutError,
     TLSError,
 )
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["Transport", "Writer", "open_transport"]
 
@@ -162,7 +164,7 @@ class Transport:
             )
         except asyncio.TimeoutError:
             raise ConnectionTimeoutError("the TLS handshake timed out") from None
-        except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
+        except OSError as exc:  # ssl.SSLError and CertificateError are OSErrors
             raise TLSError(f"TLS handshake with the server failed: {exc}") from None
         assert new is not None
         proto.transport = new

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import builtins
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ._protocol.websocket import WebSocket
 from .errors import (
@@ -25,6 +25,9 @@ from .errors import (
     TLSError,
 )
 from .options import is_ip
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["Transport", "Writer", "open_transport"]
 
@@ -109,7 +112,7 @@ class Transport:
             self._sock = context.wrap_socket(self._sock, server_hostname=server_hostname)
         except builtins.TimeoutError:
             raise ConnectionTimeoutError("the TLS handshake timed out") from None
-        except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
+        except OSError as exc:  # ssl.SSLError and CertificateError are OSErrors
             raise TLSError(f"TLS handshake with the server failed: {exc}") from None
 
     def start(

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidArgError
+
+if TYPE_CHECKING:
+    import ssl
 
 ENV_VAR = "NATS_CONTEXT"
 # connect() options that carry credentials: naming one ignores the context's
@@ -174,6 +176,8 @@ def tls_context(ctx: NatsContext) -> ssl.SSLContext | None:
     """An ``ssl.SSLContext`` with the context's CA and client certificate."""
     if not (ctx.ca or (ctx.cert and ctx.key)):
         return None
+    import ssl  # here, not at the top: only TLS connections load OpenSSL
+
     what = f"the CA file {ctx.ca!r}"
     try:
         tls = ssl.create_default_context(cafile=ctx.ca)

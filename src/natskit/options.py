@@ -5,17 +5,31 @@ from __future__ import annotations
 import ipaddress
 import math
 import random
-import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from threading import TIMEOUT_MAX
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ._protocol.subjects import check_subject
 from .contexts import NatsContext, apply_context, context_for
 from .credentials import Secret, check_credentials
 from .errors import BadTimeoutError, InvalidArgError
+
+if TYPE_CHECKING:
+    import ssl
+else:
+
+    class _LazySSL:
+        """``ssl`` for the annotations (``typing.get_type_hints``), imported when
+        first used: it loads OpenSSL (about 4 MiB), which plaintext clients never need."""
+
+        def __getattr__(self, name: str) -> Any:
+            import ssl
+
+            return getattr(ssl, name)
+
+    ssl = _LazySSL()
 
 DEFAULT_URL = "nats://127.0.0.1:4222"
 DEFAULT_PORT = 4222
@@ -311,10 +325,13 @@ class Options:
         check_credentials(opts)
         if opts.reconnect_delay_cb is not None and not callable(opts.reconnect_delay_cb):
             raise InvalidArgError("reconnect_delay_cb must be a function: attempt -> seconds")
-        if opts.tls is not None and not isinstance(opts.tls, ssl.SSLContext):
-            raise InvalidArgError(
-                "tls must be an ssl.SSLContext (secure=True asks for TLS with a default one)"
-            )
+        if opts.tls is not None:
+            import ssl
+
+            if not isinstance(opts.tls, ssl.SSLContext):
+                raise InvalidArgError(
+                    "tls must be an ssl.SSLContext (secure=True asks for TLS with a default one)"
+                )
         prefix = opts.inbox_prefix
         try:
             check_subject(prefix)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import natskit
+from natskit.testing import NatsServer
 
 # The blocking half: the generated package and the primitives only it uses.
 BLOCKING = ("natskit._sync", "natskit._io_sync", "natskit._transport_sync")
@@ -62,3 +63,20 @@ def test_every_public_name_resolves() -> None:
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="'natskit' has no attribute 'conect'"):
         natskit.conect  # type: ignore[attr-defined]  # noqa: B018
+
+
+OPENSSL = ("ssl", "_ssl", "hashlib", "_hashlib")
+
+
+def test_plaintext_client_loads_no_openssl(nats_server: NatsServer) -> None:
+    """OpenSSL (ssl, hashlib: about 5 MiB resident) loads only for TLS, WebSocket
+    and object-store digests; a plaintext blocking client never loads it."""
+    loaded = run_fresh(
+        "import json, sys, natskit\n"
+        "before = [m for m in sys.modules if m in " + repr(OPENSSL) + "]\n"
+        f"nc = natskit.connect({nats_server.url!r})\n"
+        "nc.request_future('nobody.listens', b'').exception(5)\n"
+        "nc.close()\n"
+        "print(json.dumps([before, [m for m in sys.modules if m in " + repr(OPENSSL) + "]]))"
+    )
+    assert loaded == [[], []]

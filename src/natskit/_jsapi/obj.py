@@ -9,7 +9,6 @@ published with a rollup so that only the latest stays.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -80,6 +79,8 @@ def digest_of(sha: Any) -> str:
 
 
 def new_sha() -> Any:
+    import hashlib  # here: hashlib loads OpenSSL's libcrypto (about 4 MiB)
+
     return hashlib.sha256()
 
 

@@ -2,13 +2,15 @@
 
 An id is a 12-character random prefix followed by a 10-character sequence. The sequence
 starts at a random value and grows by a random increment; when it would overflow, a new
-prefix and sequence are drawn. All randomness comes from :mod:`secrets`.
+prefix and sequence are drawn. All randomness comes from the operating system
+(``random.SystemRandom``, what :mod:`secrets` uses; ``secrets`` itself would load OpenSSL
+through ``hmac``).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
+import random
 import threading
 import weakref
 
@@ -25,6 +27,7 @@ _MAX_INC = 333
 # those two wrap around, so next() is usually one divmod, one index and one concatenation.
 _LOW = _BASE**2
 _PAIRS = [a + b for a in _DIGITS for b in _DIGITS]
+_RANDOM = random.SystemRandom()
 
 
 def _base62(value: int, width: int) -> str:
@@ -46,9 +49,9 @@ class NUID:
 
     def _randomize(self) -> None:
         """Draw a new prefix, sequence start and increment."""
-        self._prefix = "".join(secrets.choice(_DIGITS) for _ in range(_PREFIX_LEN))
-        self._seq = secrets.randbelow(_MAX_SEQ)
-        self._inc = _MIN_INC + secrets.randbelow(_MAX_INC - _MIN_INC)
+        self._prefix = "".join(_RANDOM.choice(_DIGITS) for _ in range(_PREFIX_LEN))
+        self._seq = _RANDOM.randrange(_MAX_SEQ)
+        self._inc = _MIN_INC + _RANDOM.randrange(_MAX_INC - _MIN_INC)
         self._high = -1  # sequence // _LOW that _head was built for
         self._head = ""  # prefix + the first eight sequence digits
 

@@ -10,7 +10,6 @@ never negotiated.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 
 from ..errors import ProtocolError
@@ -85,6 +84,8 @@ class WebSocket:
         for line in lines[1:]:
             name, _, value = line.partition(":")
             fields[name.strip().lower()] = value.strip()
+        import hashlib  # here: hashlib loads OpenSSL's libcrypto (about 4 MiB)
+
         accept = base64.b64encode(hashlib.sha1(self._key.encode() + _GUID).digest()).decode()
         if fields.get("sec-websocket-accept") != accept:
             raise ProtocolError("the server's Sec-WebSocket-Accept does not match")

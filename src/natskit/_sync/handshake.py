@@ -10,9 +10,8 @@ anything is sent, never talked to in plaintext.
 
 from __future__ import annotations
 
-import ssl
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._io_sync import Opener, monotonic
 from .._protocol import PING_CMD, PONG, Err, Info, Parser, connect_cmd
@@ -29,10 +28,17 @@ from ..errors import (
 from ..options import Options, Server
 from ..server_errors import error_from_server
 
+if TYPE_CHECKING:
+    import ssl
+
 
 def tls_context(opts: Options) -> ssl.SSLContext:
     """The user's context, else a default one that verifies the server."""
-    return opts.tls if opts.tls is not None else ssl.create_default_context()
+    if opts.tls is not None:
+        return opts.tls
+    import ssl  # here, not at the top: only TLS connections load OpenSSL
+
+    return ssl.create_default_context()
 
 
 def _read_frame(
