@@ -1,4 +1,4 @@
-"""Types of the compiled accelerator (src/natskit/_speedups.c)."""
+"""Types of the compiled accelerator (src/natskit/_speedups*.c)."""
 
 from typing import Any
 
