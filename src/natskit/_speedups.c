@@ -4,7 +4,8 @@
  * is used), and each piece has a pure-Python twin that stays the reference:
  *   _speedups_scan.c   Scanner: the parser's MSG/HMSG loop, with a line cache
  *   _speedups_msg.c    MsgMaker (MsgBase.received) and PubTemplate (the PUB format)
- *   _speedups_route.c  route: the loop of Router.handle
+ *   _speedups_route.c  route: the loop of Router.handle, with Subscription._enqueue's
+ *                      common case (Delivery)
  * This file only makes the module and lets each of them add its part.
  */
 #include "_speedups.h"

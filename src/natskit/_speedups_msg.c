@@ -4,6 +4,26 @@
 
 /* -- MsgMaker: Msg.received without the interpreter ----------------------------- */
 
+int
+natskit_slot_offset(PyObject *cls, const char *name, Py_ssize_t *offset)
+{
+    PyObject *descr = PyObject_GetAttrString(cls, name);
+    if (descr == NULL)
+        return -1;
+    int ok = Py_IS_TYPE(descr, &PyMemberDescr_Type);
+    if (ok) {
+        PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
+        ok = m->type == T_OBJECT_EX && !(m->flags & READONLY);
+        *offset = m->offset;
+    }
+    Py_DECREF(descr);
+    if (!ok) {
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a writable slot", ((PyTypeObject *)cls)->tp_name, name);
+        return -1;
+    }
+    return 0;
+}
+
 /* The slots that MsgBase.received sets, in its argument order. */
 static const char *const MSG_FIELDS[] = {"subject", "data", "reply", "_link",
                                          "_headers", "status", "description"};
@@ -42,20 +62,8 @@ MsgMaker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         goto fail;
     }
     for (int i = 0; i < NFIELDS; i++) {
-        PyObject *descr = PyObject_GetAttrString(cls, MSG_FIELDS[i]);
-        if (descr == NULL)
+        if (natskit_slot_offset(cls, MSG_FIELDS[i], &self->offset[i]) < 0)
             goto fail;
-        int ok = Py_IS_TYPE(descr, &PyMemberDescr_Type);
-        if (ok) {
-            PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
-            ok = m->type == T_OBJECT_EX && !(m->flags & READONLY);
-            self->offset[i] = m->offset;
-        }
-        Py_DECREF(descr);
-        if (!ok) {
-            PyErr_Format(PyExc_TypeError, "MsgMaker: %s is not a writable slot", MSG_FIELDS[i]);
-            goto fail;
-        }
     }
     return (PyObject *)self;
 fail:
