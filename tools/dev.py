@@ -67,9 +67,9 @@ def run(args: Sequence[str], cwd: Path = ROOT) -> int:
 
 
 def install_digest() -> str:
-    """The hash of what an install builds from: the project's metadata and C sources."""
+    """The hash of what an install builds from: the project's metadata, C sources and header."""
     sha = hashlib.sha256()
-    for path in [ROOT / "pyproject.toml", ROOT / "setup.py", *sorted(SRC.glob("*.c"))]:
+    for path in [ROOT / "pyproject.toml", ROOT / "setup.py", *sorted(SRC.glob("*.[ch]"))]:
         sha.update(path.relative_to(ROOT).as_posix().encode() + b"\0")
         sha.update(path.read_bytes() + b"\0")
     return sha.hexdigest()

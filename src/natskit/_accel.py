@@ -1,6 +1,6 @@
 """Which per-message code natskit runs: the compiled accelerator or its pure-Python twin.
 
-``natskit._speedups`` (``src/natskit/_speedups.c``) is built by ``pip install``
+``natskit._speedups`` (``src/natskit/_speedups*.c``) is built by ``pip install``
 where a C compiler exists; the environment variable ``NATSKIT_NO_EXTENSIONS``
 set to anything but ``""`` or ``"0"`` when natskit is imported turns it off.
 """

@@ -1,4 +1,4 @@
-"""Types of the compiled accelerator (src/natskit/_speedups.c)."""
+"""Types of the compiled accelerator (src/natskit/_speedups*.c)."""
 
 from typing import Any
 
@@ -21,6 +21,12 @@ class PubTemplate:
     def __init__(self, head: bytes, /) -> None: ...
     def __mod__(self, args: tuple[int, bytes], /) -> bytes: ...
 
+class Delivery:
+    """What ``route`` needs to queue a message for an instance of exactly ``cls``
+    (a ``Subscription`` class) in ``_enqueue``'s common case itself."""
+
+    def __init__(self, cls: type, /) -> None: ...
+
 def route(
     frames: list[Any],
     subs: dict[int, Any],
@@ -28,6 +34,7 @@ def route(
     link: Any,
     with_headers: Any,
     on_frame: Any,
+    delivery: Delivery | None,
     /,
 ) -> tuple[int, int]:
     """Router.handle's loop: (messages, bytes) received."""

@@ -8,12 +8,14 @@ skipped (and say so) only where the extension was not built.
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from itertools import pairwise
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -331,6 +333,131 @@ def test_same_routing(frames: list[Any], modes: list[int], fail_at: int) -> None
     """Router.handle compiled and not: the same calls, messages (headers decoded
     or reported), counts, order, and the same state after a callback fails."""
     assert routed(True, frames, modes, fail_at) == routed(False, frames, modes, fail_at)
+
+
+class FakeDispatcher:
+    """Records each ``schedule`` with what the slot holds then (and marks it
+    scheduled, as the real one does)."""
+
+    def __init__(self, log: list[Any], fail_at: int) -> None:
+        self.log, self.fail_at = log, fail_at
+
+    def schedule(self, slot: Any) -> None:
+        owner = getattr(slot, "owner", None)  # a Lane
+        who = slot.sid if owner is None else ("lane", owner.sid, owner._lanes.index(slot))
+        self.log.append(("schedule", who, slot._scheduled, len(slot._pending)))
+        slot._scheduled = True
+        if len(self.log) == self.fail_at:
+            raise RuntimeError(f"schedule failed at {self.fail_at}")
+
+
+def sub_state(sub: Any) -> list[Any]:
+    """What delivery changed on ``sub``: its counters, flags and what it queued."""
+    if sub._callback is not None:
+        items = list(sub._pending)
+    else:
+        items = []
+        while (item := sub._queue.get_nowait(sub._queue)) is not sub._queue:
+            items.append(item)
+    seen = [item if item is None else {**fields(item), "_link": None} for item in items]
+    lanes = [lane._scheduled for lane in sub._lanes or []]
+    counters = [sub._count, sub._in_msgs, sub._in_bytes, sub._out_msgs, sub.dropped]
+    return [sub.sid, *counters, sub._slow, sub._scheduled, sub._active, lanes, seen]
+
+
+# (kind, max_msgs, pending_msgs_limit, pending_bytes_limit, concurrency, scheduled
+# already, slow already, messages already pending)
+sub_specs = st.tuples(
+    st.sampled_from(["callback", "queue", "reader"]),
+    st.none() | st.integers(1, 4),
+    st.integers(-1, 3),
+    st.sampled_from([-1, 0, 3, 8, 20]),
+    st.integers(1, 3),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2),
+)
+
+
+def routed_to_subscriptions(
+    compiled: bool, module: Any, frames: list[Any], specs: list[Any], fail_at: int
+) -> list[Any]:
+    """``routed`` through real subscriptions of ``module`` (a subscription.py), on
+    the compiled route with its Delivery for them, or on the Python loop."""
+    log: list[Any] = []
+
+    def on_reader(msg: Any) -> None:
+        log.append(("reader", fields(msg)["subject"]))
+        if len(log) == fail_at:
+            raise RuntimeError(f"reader callback failed at {fail_at}")
+
+    router = module.Router.__new__(module.Router)  # only what handle() and the subs use
+    router.link = FakeLink(log)
+    router.dispatcher = FakeDispatcher(log, fail_at)
+    router._on_frame = log.append
+    router.in_msgs = router.in_bytes = 0
+    router._subs = {}
+    for sid, (kind, max_msgs, msgs_limit, bytes_limit, lanes, busy, slow, queued) in enumerate(
+        specs, 1
+    ):
+        sub = module.Subscription(
+            router,
+            sid,
+            "s",
+            None,
+            log.append if kind == "callback" else None,
+            max_msgs,
+            msgs_limit,
+            bytes_limit,
+            on_reader if kind == "reader" else None,
+            lanes if kind == "callback" else 1,
+        )
+        sub._scheduled, sub._slow = busy and kind == "callback", slow
+        sub._in_msgs, sub._in_bytes = queued, 3 * queued
+        router._subs[sid] = sub
+    subs = list(router._subs.values())
+    assert speedups is not None
+    router._route = speedups.route if compiled else None
+    delivery = speedups.Delivery(module.Subscription) if compiled else None
+    try:
+        with mock.patch.object(module, "_delivery", delivery):
+            router.handle(frames)
+    except RuntimeError as exc:
+        log.append(("raised", str(exc)))
+    return [
+        *log,
+        [sub_state(s) for s in subs],
+        router.in_msgs,
+        router.in_bytes,
+        sorted(router._subs),
+    ]
+
+
+@compiled_only
+@settings(max_examples=300, deadline=None)
+@pytest.mark.parametrize("api", ["_async", "_sync"])
+@given(
+    frames=st.lists(msg_frames | st.sampled_from(["PING"]), max_size=14),
+    specs=st.lists(sub_specs, max_size=4),
+    fail_at=st.integers(0, 14),
+)
+def test_same_routing_through_subscriptions(
+    api: str, frames: list[Any], specs: list[Any], fail_at: int
+) -> None:
+    """The compiled route with its own _enqueue against Router.handle's loop and
+    Subscription._enqueue: the same counters, drops, SlowConsumerError reports,
+    queued messages and schedules (lanes, a subscription already scheduled, queue
+    subscriptions, max_msgs), in the same order, also when a call fails."""
+    module = importlib.import_module(f"natskit.{api}.subscription")
+    compiled = routed_to_subscriptions(True, module, frames, specs, fail_at)
+    assert compiled == routed_to_subscriptions(False, module, frames, specs, fail_at)
+
+
+@compiled_only
+def test_delivery_refuses_a_class_without_the_slots() -> None:
+    assert speedups is not None
+    with pytest.raises(AttributeError):
+        speedups.Delivery(FakeSub)
 
 
 # -- PUB templates --------------------------------------------------------------

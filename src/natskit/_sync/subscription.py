@@ -379,6 +379,10 @@ class Subscription(MsgIterator, Slot):
         return f"<Subscription sid={self.sid} subject={self.subject!r} queue={self.queue!r}>"
 
 
+# The compiled route queues a Subscription's message itself in _enqueue's common case.
+_delivery = None if speedups is None else speedups.Delivery(Subscription)
+
+
 def untraced(sub: Subscription) -> Subscription:
     """Mark natskit's own subscription (JetStream pulls, service discovery):
     instrumentation makes no spans for its messages; returns ``sub``."""
@@ -430,7 +434,13 @@ class Router:
         route = self._route
         if route is not None:  # the compiled twin of the loop below
             in_msgs, in_bytes = route(
-                frames, self._subs, _received, self.link, self._with_headers, self._on_frame
+                frames,
+                self._subs,
+                _received,
+                self.link,
+                self._with_headers,
+                self._on_frame,
+                _delivery,
             )
             self.in_msgs += in_msgs
             self.in_bytes += in_bytes
