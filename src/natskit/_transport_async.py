@@ -279,6 +279,10 @@ class Writer:
                 )
             self._buf += data
             return
+        if len(data) >= FLUSH_AT:  # a large message goes to the transport as it is,
+            self._flush()  # not copied into the buffer first (1 MiB: a copy and a realloc)
+            transport.write(data)
+            return
         self._buf += data
         if len(self._buf) >= FLUSH_AT:
             self._flush()

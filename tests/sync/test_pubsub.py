@@ -272,6 +272,18 @@ def test_max_payload_raises_and_connection_stays(nc: natskit.Connection) -> None
     assert nc.is_connected
 
 
+def test_large_messages_keep_their_place(nc: natskit.Connection) -> None:
+    """Messages of 256 KiB and more (written to the socket as they are) arrive in
+    order among small ones, whole."""
+    sub = nc.subscribe("mix")
+    sizes = [10, 300_000, 20, 30, 1_000_000, 5, 262_144, 40]
+    for i, size in enumerate(sizes):
+        nc.publish("mix", bytes([i]) * size)
+    for i, size in enumerate(sizes):
+        msg = sub.next_msg(timeout=5)
+        assert msg.data == bytes([i]) * size
+
+
 def test_subscription_drain_delivers_pending(nc: natskit.Connection) -> None:
     got: list[bytes] = []
     sub = nc.subscribe("d", callback=lambda m: got.append(m.data))
